@@ -1,0 +1,86 @@
+"""The one place that knows which backend Keras runs on.
+
+The baseline is written against the ``keras`` API only, so it runs on the JAX and
+PyTorch backends as well. What cannot be said through that API (thread counts,
+deterministic kernels, GPU discovery) lives here, so the rest of the code never
+imports TensorFlow directly.
+
+Importing TensorFlow costs about 3 s and 0.7 GB, so nothing here runs at import
+time: the first call to :func:`load_keras` pays for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from types import ModuleType
+
+# Set before the first TensorFlow import: later they are ignored. A different thread
+# count changes the floating-point summation order and with it the trained weights,
+# so the counts are fixed and recorded with every result.
+_ENV_DEFAULTS = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_NUM_INTRAOP_THREADS": "2",
+    "TF_NUM_INTEROP_THREADS": "1",
+}
+
+
+@functools.cache
+def load_keras() -> ModuleType:
+    """Import keras once, with quiet logs and fixed thread counts."""
+    for name, value in _ENV_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    import keras
+
+    return keras
+
+
+def _tensorflow() -> ModuleType | None:
+    """The tensorflow module when it is the Keras backend, else None."""
+    if load_keras().backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf
+
+
+def seed_everything(seed: int) -> None:
+    """Make the next model build and fit repeatable bit for bit.
+
+    Seeds Python, NumPy and the backend; on TensorFlow also switches to
+    deterministic kernels (which also turns XLA off, as Keras does itself).
+    """
+    keras = load_keras()
+    keras.utils.set_random_seed(seed)
+    tf = _tensorflow()
+    if tf is not None:
+        tf.config.experimental.enable_op_determinism()
+
+
+def environment() -> dict:
+    """Versions, thread counts and devices: what the numbers depend on."""
+    keras = load_keras()
+    info = {
+        "keras_version": keras.__version__,
+        "backend": keras.backend.backend(),
+        "tensorflow_version": None,
+        "intra_op_threads": _env_int("TF_NUM_INTRAOP_THREADS"),
+        "inter_op_threads": _env_int("TF_NUM_INTEROP_THREADS"),
+        "cpu_count": os.cpu_count(),
+        "gpu_seen": None,
+        "deterministic_ops": False,
+    }
+    tf = _tensorflow()
+    if tf is not None:
+        info["tensorflow_version"] = tf.__version__
+        info["gpu_seen"] = bool(tf.config.list_physical_devices("GPU"))
+        info["deterministic_ops"] = True  # seed_everything turns them on before every fit
+    return info
+
+
+def _env_int(name: str) -> int | None:
+    """An integer environment setting, or None when unset or not a number."""
+    try:
+        return int(os.environ[name])
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,197 @@
+"""Turn files or DataFrames plus column roles into the :class:`~checks.base.AuditData` bundle.
+
+This is the single place where input is validated: after it, checks may assume a label column
+without empty cells, the same columns in both splits, and frames indexed by the 0-based
+data-row number of the input they came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from audit.errors import InputError
+from audit.readers import (
+    DEFAULT_MAX_BYTES,
+    closest_names,
+    file_format,
+    read_csv_table,
+    read_npz_splits,
+    read_parquet_table,
+)
+from checks.base import AuditData
+
+SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val"}
+NPZ_LABEL = "label"
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What each special column is; every other column is a feature."""
+
+    label: str
+    id_column: str | None = None
+    group_column: str | None = None
+    time_column: str | None = None
+    ignored: tuple[str, ...] = ()
+
+    def literal_columns(self) -> set[str]:
+        """Columns read as text exactly as written: ``007`` is an id, ``NA`` a class."""
+        return {c for c in (self.label, self.id_column, self.group_column) if c}
+
+    def named(self) -> list[tuple[str, str]]:
+        """(flag, column) for every role given, for error messages that name the flag."""
+        pairs = [("--label", self.label), ("--id-column", self.id_column),
+                 ("--group-column", self.group_column), ("--time-column", self.time_column)]
+        pairs += [("--ignore", c) for c in self.ignored]
+        return [(flag, column) for flag, column in pairs if column]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    sep: str | None = None
+    encoding: str = "utf-8"
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass
+class InputFiles:
+    """Where the splits came from, kept so fixed splits can be written in the same format."""
+
+    train: Path
+    val: Path | None = None
+    split_column: str | None = None
+    options: ReadOptions = field(default_factory=ReadOptions)
+
+
+def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditData:
+    """Read the files named in ``files`` and validate them against ``roles``."""
+    train_format = file_format(files.train)
+    if train_format == "npz":
+        if files.val is not None or files.split_column:
+            raise InputError(f"{files.train}: an .npz file holds both splits; do not also pass --val or --split-column")
+        frames = read_npz_splits(files.train, roles.label)
+        roles = Roles(NPZ_LABEL, ignored=roles.ignored) if roles.label != NPZ_LABEL else roles
+        sources = {split: str(files.train) for split in frames}
+        return build(frames, roles, sources, random_state)
+
+    if files.split_column:
+        if files.val is not None:
+            raise InputError("--split-column splits one file; do not also pass --val")
+        frame = read_one(files.train, roles, files.options, extra_literal={files.split_column})
+        frames = split_by_column(frame, files.split_column, files.train)
+        sources = {split: str(files.train) for split in frames}
+        return build(frames, roles, sources, random_state)
+
+    frames = {"train": read_one(files.train, roles, files.options)}
+    sources = {"train": str(files.train)}
+    if files.val is not None:
+        if file_format(files.val) == "npz":
+            raise InputError(f"{files.val}: an .npz validation file is not supported; put x_val and y_val into the train .npz")
+        frames["val"] = read_one(files.val, roles, files.options)
+        sources["val"] = str(files.val)
+    return build(frames, roles, sources, random_state)
+
+
+def read_one(path: Path, roles: Roles, options: ReadOptions, extra_literal: set[str] = frozenset()) -> pd.DataFrame:
+    if file_format(path) == "parquet":
+        return read_parquet_table(path)
+    return read_csv_table(path, roles.literal_columns() | set(extra_literal), options.sep,
+                          options.encoding, options.max_bytes)
+
+
+def split_by_column(frame: pd.DataFrame, column: str, path: Path) -> dict[str, pd.DataFrame]:
+    """Cut one table into train and val by a column, keeping each row's position in the file."""
+    if column not in frame.columns:
+        raise InputError(f"{path}: the split column {column!r} is not in the file; {closest_names(column, frame.columns)}")
+    names = frame[column].astype("string").str.strip().str.lower().map(SPLIT_NAMES)
+    unknown = names.isna()
+    if unknown.any():
+        row = int(frame.index[unknown][0])
+        raise InputError(
+            f"{path}: row {row} has {frame[column].loc[row]!r} in the split column {column!r}; "
+            f"use train or val (also accepted: valid, validation)"
+        )
+    frames = {split: frame[names == split].drop(columns=column) for split in ("train", "val")}
+    if frames["train"].empty:
+        raise InputError(f"{path}: no row has 'train' in the split column {column!r}")
+    return {split: part for split, part in frames.items() if not part.empty}
+
+
+def from_frames(train: pd.DataFrame, val: pd.DataFrame | None, roles: Roles, random_state: int = 0) -> AuditData:
+    """Validate DataFrames given through the API; row numbers are their 0-based positions."""
+    frames = {"train": train.reset_index(drop=True)}
+    sources = {"train": "DataFrame"}
+    if val is not None:
+        frames["val"] = val.reset_index(drop=True)
+        sources["val"] = "DataFrame"
+    for split, frame in frames.items():
+        if len(set(map(str, frame.columns))) != len(frame.columns):
+            raise InputError(f"the {split} DataFrame has duplicate column names; rename them")
+        if frame.empty:
+            raise InputError(f"the {split} DataFrame has no rows")
+    return build(frames, roles, sources, random_state)
+
+
+def build(frames: dict[str, pd.DataFrame], roles: Roles, sources: dict[str, str], random_state: int) -> AuditData:
+    """Check roles, columns and labels across splits, then assemble the bundle."""
+    train_columns = list(frames["train"].columns)
+    for flag, column in roles.named():
+        if column not in train_columns:
+            raise InputError(f"{sources['train']}: {flag} {column!r} is not a column; {closest_names(column, train_columns)}")
+    if "val" in frames:
+        frames["val"] = align_columns(frames["val"], train_columns, sources)
+    for split, frame in frames.items():
+        check_labels(frame[roles.label], roles.label, sources[split])
+    if roles.time_column:
+        for split, frame in frames.items():
+            frame[roles.time_column] = parse_times(frame[roles.time_column], roles.time_column, sources[split])
+    data = AuditData(frames=frames, label=roles.label, id_column=roles.id_column,
+                     group_column=roles.group_column, time_column=roles.time_column,
+                     ignored=tuple(roles.ignored), sources=sources, random_state=random_state)
+    if not data.feature_columns:
+        raise InputError(f"{sources['train']}: no feature columns are left after the label and the role columns; "
+                         f"check --label, --id-column, --group-column, --time-column and --ignore")
+    return data
+
+
+def align_columns(val: pd.DataFrame, train_columns: list[str], sources: dict[str, str]) -> pd.DataFrame:
+    """Put val's columns in train's order; a column in only one split is an error."""
+    missing = [c for c in train_columns if c not in val.columns]
+    extra = [c for c in val.columns if c not in train_columns]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(map(repr, missing[:5]))}")
+        if extra:
+            parts.append(f"has extra {', '.join(map(repr, extra[:5]))}")
+        raise InputError(f"{sources['val']}: the validation columns differ from train's ({'; '.join(parts)}); "
+                         f"give both splits the same columns")
+    return val[train_columns]
+
+
+def check_labels(labels: pd.Series, column: str, source: str) -> None:
+    """An empty label cell is an error: it is neither a class nor a safe guess."""
+    empty = labels.isna() | (labels.astype("string").str.strip() == "")
+    if empty.any():
+        rows = labels.index[empty.to_numpy()]
+        shown = ", ".join(str(r) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        raise InputError(
+            f"{source}: the label column {column!r} is empty in {len(rows)} row(s) (data rows {shown}, "
+            f"counted from 0 after the header); fill in the labels or drop those rows"
+        )
+
+
+def parse_times(values: pd.Series, column: str, source: str) -> pd.Series:
+    """Numbers stay numbers; anything else must parse as a date or time."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    bad = parsed.isna() & values.notna()
+    if bad.any():
+        row = values.index[bad.to_numpy()][0]
+        raise InputError(f"{source}: row {row} of the time column {column!r} holds {values[row]!r}, "
+                         f"which is not a date or time; fix it or pass the column with --ignore")
+    return parsed

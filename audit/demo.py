@@ -1,0 +1,102 @@
+"""The demo: scikit-learn's bundled digits, split in two, with known problems planted.
+
+Digits (8x8 images as 64 pixel features, 10 classes) is the classic case of a dense network
+whose validation loss stalls early. The planted problems are the ones the audit exists to
+find, at rows recorded here, so a user can check the report against the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit.output import write_atomic
+from audit.report import AuditReport
+
+LABEL = "digit"
+ID_COLUMN = "image_id"
+THINNED_CLASS = 8
+THINNED_KEEP = 12
+N_DUPLICATES = 40
+N_LEAKED = 30
+FLIPPED_FRACTION = 0.10
+
+
+@dataclass
+class DemoPair:
+    train: pd.DataFrame
+    val: pd.DataFrame
+    planted: dict[str, list[int]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        lines = [f"demo: digits, {len(self.train)} train rows and {len(self.val)} val rows, planted:"]
+        lines += [f"  {name}: {len(rows)} rows" for name, rows in self.planted.items()]
+        return "\n".join(lines)
+
+
+def make_demo_pair(seed: int = 0) -> DemoPair:
+    """Build the pair; ``planted`` holds the 0-based data rows of every planted problem."""
+    from sklearn.datasets import load_digits
+
+    rng = np.random.default_rng(seed)
+    digits = load_digits()
+    pixels = pd.DataFrame(digits.data.astype(int), columns=[f"px{i // 8}{i % 8}" for i in range(64)])
+    pixels[LABEL] = digits.target
+    order = rng.permutation(len(pixels))
+    val = pixels.iloc[order[:360]].reset_index(drop=True)
+    train = pixels.iloc[order[360:]].reset_index(drop=True)
+
+    # A thinned-out class: keep only a few rows of one digit in train.
+    thinned = train.index[train[LABEL] == THINNED_CLASS]
+    train = train.drop(thinned[THINNED_KEEP:]).reset_index(drop=True)
+
+    # A block of flipped labels: each moved to another digit.
+    flipped = np.sort(rng.choice(len(train), int(FLIPPED_FRACTION * len(train)), replace=False))
+    train.loc[flipped, LABEL] = (train.loc[flipped, LABEL] + rng.integers(1, 10, len(flipped))) % 10
+
+    # Exact duplicates inside train and rows copied from train into val.
+    duplicated_sources = rng.choice(np.setdiff1d(np.arange(len(train)), flipped), N_DUPLICATES, replace=False)
+    train = pd.concat([train, train.iloc[duplicated_sources]], ignore_index=True)
+    leaked_sources = rng.choice(np.setdiff1d(np.arange(len(train)), flipped), N_LEAKED, replace=False)
+    val = pd.concat([val, train.iloc[leaked_sources]], ignore_index=True)
+
+    # Shuffle so the planted rows are spread through the files; record where they ended up.
+    train_order = rng.permutation(len(train))
+    val_order = rng.permutation(len(val))
+    new_train_row = np.argsort(train_order)
+    new_val_row = np.argsort(val_order)
+    n_train = len(train) - N_DUPLICATES
+    n_val = len(val) - N_LEAKED
+    planted = {
+        "exact_duplicates": sorted(new_train_row[n_train:].tolist()),
+        "exact_leakage": sorted(new_val_row[n_val:].tolist()),
+        "flipped_labels": sorted(new_train_row[flipped].tolist()),
+        "thinned_class": [THINNED_CLASS],
+    }
+    train = train.iloc[train_order].reset_index(drop=True)
+    val = val.iloc[val_order].reset_index(drop=True)
+    for frame, prefix in ((train, "t"), (val, "v")):
+        frame.insert(0, ID_COLUMN, [f"{prefix}{i:05d}" for i in range(len(frame))])
+    return DemoPair(train, val, planted)
+
+
+def write_demo_pair(pair: DemoPair, folder: Path) -> tuple[Path, Path]:
+    paths = folder / "train.csv", folder / "val.csv"
+    for frame, path in zip((pair.train, pair.val), paths):
+        write_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+    return paths
+
+
+def run_demo(out: Path, seed: int = 0) -> tuple[AuditReport, str]:
+    """Write the demo pair into ``out/demo`` and audit those files as a user would."""
+    from audit.api import audit_data, load
+    from audit.data import Roles
+
+    pair = make_demo_pair(seed)
+    train_path, val_path = write_demo_pair(pair, out / "demo")
+    data = load(train_path, val_path, Roles(LABEL, id_column=ID_COLUMN), random_state=seed)
+    report = audit_data(data, settings={"demo": True})
+    return report, pair.describe()

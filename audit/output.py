@@ -1,0 +1,34 @@
+"""Writing into the output folder: atomic, and never outside it."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str, fallback: str = "audit") -> str:
+    """A file name from user-controlled text (an input's stem) that cannot leave the folder."""
+    name = SAFE_NAME.sub("_", text).strip("._")
+    return name[:80] or fallback
+
+
+def write_atomic(path: Path, content: str | bytes) -> Path:
+    """Write through a temporary file in the same folder and rename it into place.
+
+    A reader never sees half a report, and an interrupted run leaves the previous file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,1 @@
+"""Renderers: each turns an :class:`~audit.report.AuditReport` into one output format."""

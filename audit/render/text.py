@@ -1,0 +1,37 @@
+"""The terminal summary: one line a finding, then the verdict and where the files are."""
+
+from __future__ import annotations
+
+from audit.report import AuditReport
+
+MAX_MESSAGE = 160
+
+
+def render_text(report: AuditReport, written: dict[str, str] | None = None) -> str:
+    lines = []
+    for result in report.results:
+        if result.status == "skipped":
+            lines.append(f"skip  {result.check}: {result.detail}")
+        elif result.status == "error":
+            last = (result.detail or "").strip().splitlines()[-1:] or ["unknown error"]
+            lines.append(f"ERROR {result.check}: crashed ({last[0]}); rerun with --debug for the traceback")
+        for finding in sorted(result.findings, key=lambda f: -f.severity):
+            message = one_line(finding.message)
+            lines.append(f"{str(finding.severity).upper():<5} {finding.code}: {message}")
+    if report.baseline and report.baseline.get("verdict"):
+        lines.append(f"baseline: {one_line(report.baseline['verdict'])}")
+    counts = report.severity_counts()
+    verdict = "PASSED" if report.passed else "FAILED"
+    lines.append(
+        f"{verdict} (fail on {report.fail_on}): {counts['fail']} fail, {counts['warn']} warn, "
+        f"{counts['info']} info, {len(report.crashed)} crashed"
+    )
+    for kind, path in (written or {}).items():
+        lines.append(f"{kind}: {path}")
+    return "\n".join(lines) + "\n"
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace and control characters so a cell cannot break the terminal's layout."""
+    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+    return flat if len(flat) <= MAX_MESSAGE else flat[: MAX_MESSAGE - 3] + "..."

@@ -1,0 +1,117 @@
+"""The audit's result: check results, fix plan, baseline, and the gate's verdict.
+
+Renderers (HTML, JSON, JUnit, text) read this object and nothing else, so everything a
+report shows must be reachable from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from audit.runner import CheckResult
+from checks import REGISTRY, AuditData, Finding, Severity
+from checks.base import to_builtin
+
+SCHEMA_VERSION = 1
+TOOL_NAME = "dataset-audit"
+
+
+class ExitCode:
+    """The process exit codes, one meaning each, as documented in the README."""
+
+    PASSED = 0
+    GATE_FAILED = 1
+    USAGE_ERROR = 2
+    CHECK_CRASHED = 3
+
+
+@dataclass
+class AuditReport:
+    results: list[CheckResult]
+    data: AuditData
+    fail_on: Severity = Severity.FAIL
+    allow_errors: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+    fixes: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
+
+    @property
+    def all_findings(self) -> list[tuple[str, Finding]]:
+        return [(r.check, f) for r in self.results for f in r.findings]
+
+    @property
+    def crashed(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "error"]
+
+    @property
+    def passed(self) -> bool:
+        """No finding at or above ``fail_on`` and, unless allowed, no crashed check."""
+        if self.crashed and not self.allow_errors:
+            return False
+        return all(f.severity < self.fail_on for _, f in self.all_findings)
+
+    @property
+    def exit_code(self) -> int:
+        if self.crashed and not self.allow_errors:
+            return ExitCode.CHECK_CRASHED
+        return ExitCode.PASSED if self.passed else ExitCode.GATE_FAILED
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """One row a finding, worst first: for notebooks and for filtering in code."""
+        rows = [
+            {"check": check, "code": f.code, "severity": str(f.severity), "message": f.message,
+             "n_rows": len(f.rows), "n_columns": len(f.columns), "_rank": -int(f.severity)}
+            for check, f in self.all_findings
+        ]
+        frame = pd.DataFrame(rows, columns=["check", "code", "severity", "message", "n_rows", "n_columns", "_rank"])
+        return frame.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+
+    def severity_counts(self) -> dict[str, int]:
+        counts = {str(s): 0 for s in Severity}
+        for _, finding in self.all_findings:
+            counts[str(finding.severity)] += 1
+        return counts
+
+    def inputs(self) -> dict[str, Any]:
+        data = self.data
+        described: dict[str, Any] = {
+            split: {"path": data.sources.get(split), "rows": len(frame), "columns": [str(c) for c in frame.columns]}
+            for split, frame in data.frames.items()
+        }
+        described.setdefault("val", None)
+        described["label"] = data.label
+        described["roles"] = {"id": data.id_column, "group": data.group_column, "time": data.time_column,
+                              "ignored": list(data.ignored)}
+        return described
+
+    @staticmethod
+    def check_docs(name: str) -> dict[str, str]:
+        """The docstring sections of a check, for reports that explain each finding."""
+        check = REGISTRY.get(name)
+        return check.doc_sections() if check else {}
+
+    def to_dict(self) -> dict[str, Any]:
+        from audit import __version__
+
+        return to_builtin({
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": TOOL_NAME, "version": __version__},
+            "passed": self.passed,
+            "exit_code": self.exit_code,
+            "fail_on": str(self.fail_on),
+            "severity_counts": self.severity_counts(),
+            "settings": self.settings,
+            "inputs": self.inputs(),
+            "checks": [r.to_dict() for r in self.results],
+            "fixes": self.fixes,
+            "baseline": self.baseline,
+        })
+
+    def to_json(self) -> str:
+        from audit.render.json import render_json
+
+        return render_json(self)

@@ -1,0 +1,89 @@
+"""Run registered checks on one input bundle: skip what cannot run, capture what crashes."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks import REGISTRY, AuditData, Check, Finding, Severity
+from checks.base import to_builtin
+
+
+@dataclass
+class CheckResult:
+    """What happened to one check: ran (with findings), skipped (why) or error (traceback)."""
+
+    check: str
+    status: str
+    params: dict[str, Any]
+    duration_s: float
+    findings: list[Finding] = field(default_factory=list)
+    detail: str | None = None
+
+    @property
+    def severity(self) -> Severity | None:
+        """The worst finding's severity; a crashed check counts as a failure."""
+        if self.status == "error":
+            return Severity.FAIL
+        return max((f.severity for f in self.findings), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        severity = self.severity
+        return {
+            "check": self.check,
+            "status": self.status,
+            "severity": None if severity is None else str(severity),
+            "params": to_builtin(self.params),
+            "duration_s": round(self.duration_s, 4),
+            "detail": self.detail,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def default_checks(selected: Iterable[str] | None = None, params: dict[str, dict] | None = None) -> list[Check]:
+    """Instantiate checks by name (all registered ones when none are named).
+
+    Unknown names and bad parameters are refused here, before any data is touched.
+    """
+    params = params or {}
+    names = list(REGISTRY) if selected is None else list(selected)
+    unknown = [n for n in [*names, *params] if n not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown check {unknown[0]!r}; the checks are {', '.join(REGISTRY)}")
+    checks = [REGISTRY[name](**params.get(name, {})) for name in names]
+    for check in checks:
+        check.validate_params()
+    return checks
+
+
+def run_checks(data: AuditData, checks: Iterable[Check]) -> list[CheckResult]:
+    return [run_one(data, check) for check in checks]
+
+
+def run_one(data: AuditData, check: Check) -> CheckResult:
+    params = check.get_params()
+    unmet = sorted(need for need in check.needs if not data.provides(need))
+    if unmet:
+        return CheckResult(check.name, "skipped", params, 0.0, detail=skip_reason(unmet))
+    started = time.perf_counter()
+    try:
+        findings = list(check.run(data))
+    except Exception:  # a crashed check is a result, reported and gated on, not a crash
+        return CheckResult(check.name, "error", params, time.perf_counter() - started,
+                           detail=traceback.format_exc())
+    return CheckResult(check.name, "ran", params, time.perf_counter() - started, findings)
+
+
+SKIP_REASONS = {
+    "val": "no validation split was given (--val or --split-column)",
+    "group_column": "no group column was given (--group-column)",
+    "time_column": "no time column was given (--time-column)",
+    "id_column": "no id column was given (--id-column)",
+}
+
+
+def skip_reason(unmet: list[str]) -> str:
+    return "; ".join(SKIP_REASONS.get(need, need) for need in unmet)

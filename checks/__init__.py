@@ -1,0 +1,20 @@
+"""The detectors of dataset-audit.
+
+Each module holds one topic; importing this package registers every check. This package
+never imports ``audit``: the checks only see an :class:`~checks.base.AuditData` bundle.
+"""
+
+from checks.base import (
+    REGISTRY,
+    AuditData,
+    Check,
+    CheckParameterError,
+    Finding,
+    Severity,
+    register,
+)
+
+# Imported for their registration side effect, in the order reports list them.
+from checks import class_balance, duplicates, leakage  # noqa: E402,F401
+
+__all__ = ["REGISTRY", "AuditData", "Check", "CheckParameterError", "Finding", "Severity", "register"]

@@ -1,0 +1,155 @@
+"""Class balance: how the labels are distributed in each split and between the splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from checks.base import AuditData, Check, Finding, Severity, fraction, positive_int, positive_number, register, row_evidence
+
+
+@register
+class ClassBalance(Check):
+    """Class imbalance in each split, label shift between splits, and labels val has but train lacks.
+
+    What it detects:
+        ``class_imbalance``: per split, the class counts, the imbalance ratio (largest class
+        over smallest), the minority class's share and the normalised entropy of the labels.
+        ``label_shift``: the total variation distance between the train and val label
+        distributions (half the sum of absolute differences of class shares; 0 = identical,
+        1 = disjoint). ``unseen_labels``: val rows whose label never occurs in train.
+
+    Why it matters:
+        A model trained on a 100:1 split learns the majority class and its validation loss
+        stops improving early; a shifted validation split measures a different problem than
+        the one trained on; a label the model never saw can only be predicted wrong.
+
+    How to fix:
+        Collect more minority rows, resample, or pass class weights to the loss. Split train
+        and val stratified by label. Drop or relabel val rows whose class is absent from train,
+        or add examples of that class to train.
+
+    Parameters:
+        warn_at_ratio: imbalance ratio (largest/smallest class) at or above which a split warns.
+        fail_at_ratio: imbalance ratio at or above which a split fails.
+        min_class_fraction: a class with a smaller share of its split's rows warns.
+        min_class_count: a class with fewer rows than this fails.
+        max_shift_distance: total variation distance above which label shift warns.
+    """
+
+    name = "class_balance"
+    codes = ("class_imbalance", "label_shift", "unseen_labels")
+    parameters = {
+        "warn_at_ratio": positive_number(),
+        "fail_at_ratio": positive_number(),
+        "min_class_fraction": fraction(),
+        "min_class_count": positive_int(),
+        "max_shift_distance": fraction(),
+    }
+
+    def __init__(self, warn_at_ratio=10.0, fail_at_ratio=100.0, min_class_fraction=0.01,
+                 min_class_count=10, max_shift_distance=0.1):
+        self.warn_at_ratio = warn_at_ratio
+        self.fail_at_ratio = fail_at_ratio
+        self.min_class_fraction = min_class_fraction
+        self.min_class_count = min_class_count
+        self.max_shift_distance = max_shift_distance
+
+    def run(self, data: AuditData) -> list[Finding]:
+        findings = [self._imbalance(split, data.labels(split)) for split in data.splits]
+        if "val" in data.frames:
+            findings.append(self._shift(data.labels("train"), data.labels("val")))
+            unseen = self._unseen(data.labels("train"), data.labels("val"))
+            if unseen is not None:
+                findings.append(unseen)
+        return findings
+
+    def _imbalance(self, split: str, labels: pd.Series) -> Finding:
+        counts = class_counts(labels)
+        n_rows = int(counts.sum())
+        largest, smallest = int(counts.iloc[0]), int(counts.iloc[-1])
+        ratio = largest / smallest
+        shares = counts / n_rows
+        entropy = float(-(shares * np.log(shares)).sum() / np.log(len(counts))) if len(counts) > 1 else 0.0
+        rare = counts[shares < self.min_class_fraction]
+        tiny = counts[counts < self.min_class_count]
+        if ratio >= self.fail_at_ratio or len(tiny):
+            severity = Severity.FAIL
+        elif ratio >= self.warn_at_ratio or len(rare):
+            severity = Severity.WARN
+        else:
+            severity = Severity.INFO
+        minority = counts.index[-1]
+        message = (
+            f"{split}: {len(counts)} classes; the largest class ({counts.index[0]!s}, {largest} rows) "
+            f"is {ratio:.1f}x the smallest ({minority!s}, {smallest} rows, "
+            f"{smallest / n_rows:.2%} of rows)."
+        )
+        if len(tiny):
+            message += f" {len(tiny)} class(es) have fewer than {self.min_class_count} rows."
+        return Finding(
+            code="class_imbalance",
+            severity=severity,
+            message=message,
+            metrics={
+                "split": split,
+                "n_rows": n_rows,
+                "n_classes": len(counts),
+                "class_counts": {str(k): int(v) for k, v in counts.items()},
+                "imbalance_ratio": ratio,
+                "minority_class": str(minority),
+                "minority_fraction": smallest / n_rows,
+                "normalized_entropy": entropy,
+                "classes_below_min_fraction": [str(k) for k in rare.index],
+                "classes_below_min_count": [str(k) for k in tiny.index],
+            },
+        )
+
+    def _shift(self, train: pd.Series, val: pd.Series) -> Finding:
+        train_share = train.value_counts(normalize=True)
+        val_share = val.value_counts(normalize=True)
+        both = train_share.index.union(val_share.index)
+        difference = val_share.reindex(both, fill_value=0) - train_share.reindex(both, fill_value=0)
+        distance = float(difference.abs().sum() / 2)
+        moved = difference.abs().sort_values(ascending=False, kind="stable")
+        top = moved.index[0]
+        severity = Severity.WARN if distance > self.max_shift_distance else Severity.INFO
+        return Finding(
+            code="label_shift",
+            severity=severity,
+            message=(
+                f"The label distributions of train and val differ by a total variation distance "
+                f"of {distance:.3f} (warns above {self.max_shift_distance}); class {top!s} moved most, "
+                f"from {train_share.get(top, 0):.1%} of train to {val_share.get(top, 0):.1%} of val."
+            ),
+            metrics={
+                "total_variation_distance": distance,
+                "train_fractions": {str(k): float(v) for k, v in train_share.items()},
+                "val_fractions": {str(k): float(v) for k, v in val_share.items()},
+            },
+        )
+
+    @staticmethod
+    def _unseen(train: pd.Series, val: pd.Series) -> Finding | None:
+        unseen_mask = ~val.isin(pd.unique(train))
+        if not unseen_mask.any():
+            return None
+        flagged = val[unseen_mask]
+        classes = sorted(map(str, pd.unique(flagged)))
+        return Finding(
+            code="unseen_labels",
+            severity=Severity.FAIL,
+            message=(
+                f"{len(flagged)} val rows ({len(flagged) / len(val):.2%}) carry {len(classes)} label(s) "
+                f"that never occur in train: {', '.join(classes[:5])}{' ...' if len(classes) > 5 else ''}."
+            ),
+            metrics={"n_rows": len(flagged), "fraction": len(flagged) / len(val), "labels": classes},
+            rows=row_evidence("val", flagged.index, label=flagged.to_numpy()),
+        )
+
+
+def class_counts(labels: pd.Series) -> pd.Series:
+    """Counts per class, largest first, ties broken by the class's text for determinism."""
+    counts = labels.value_counts()
+    order = sorted(counts.index, key=lambda k: (-counts[k], str(k)))
+    return counts.reindex(order)

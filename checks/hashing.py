@@ -1,0 +1,57 @@
+"""Row hashes of the feature values, aligned in type across splits, computed once per audit.
+
+Exact duplicates, conflicting labels and exact leakage all compare rows by these hashes.
+Parsing gives ``1`` in one file and ``1.0`` in another different dtypes, and hashing the raw
+values would then miss the leak; so every column is first brought to one canonical form
+shared by both splits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from checks.base import AuditData
+
+
+def feature_hashes(data: AuditData) -> dict[str, pd.Series]:
+    """A uint64 hash per row of each split's features, indexed like the split."""
+    return data.shared("feature_hashes", _compute_feature_hashes)
+
+
+def _compute_feature_hashes(data: AuditData) -> dict[str, pd.Series]:
+    columns = data.feature_columns
+    canonical = {split: pd.DataFrame(index=data.frames[split].index) for split in data.splits}
+    for column in columns:
+        values = {split: data.frames[split][column] for split in data.splits}
+        for split, series in canonical_column(values).items():
+            canonical[split][column] = series
+    return {
+        split: pd.util.hash_pandas_object(frame, index=False, categorize=True)
+        for split, frame in canonical.items()
+    }
+
+
+def canonical_column(values: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """One representation for a column across splits: floats where every split is numeric.
+
+    Equal numbers hash equally whatever their dtype (``-0.0`` like ``0.0``, every NaN alike). A
+    column that is text in any split is compared as text, with numeric-looking cells
+    rewritten as their float value (``"1"`` and ``1.0`` agree).
+    """
+    if all(pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) for s in values.values()):
+        return {split: _numeric_key(s) for split, s in values.items()}
+    return {split: _text_key(s) for split, s in values.items()}
+
+
+def _numeric_key(series: pd.Series) -> pd.Series:
+    # hash_pandas_object already hashes every NaN alike and -0.0 like 0.0; float64 is the
+    # one dtype both splits must share.
+    return series.astype("float64")
+
+
+def _text_key(series: pd.Series) -> pd.Series:
+    as_number = pd.to_numeric(series, errors="coerce")
+    text = series.astype("string").fillna("\x00<missing>")
+    numeric_text = (as_number + 0.0).astype("float64").map(float.__repr__, na_action="ignore")
+    return numeric_text.where(as_number.notna(), text).astype("string")
