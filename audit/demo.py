@@ -34,6 +34,7 @@ class DemoPair:
     def describe(self) -> str:
         lines = [f"demo: digits, {len(self.train)} train rows and {len(self.val)} val rows, planted:"]
         lines += [f"  {name}: {len(rows)} rows" for name, rows in self.planted.items()]
+        lines.append(f"  thinned class: digit {THINNED_CLASS} keeps {THINNED_KEEP} train rows")
         return "\n".join(lines)
 
 
@@ -53,9 +54,13 @@ def make_demo_pair(seed: int = 0) -> DemoPair:
     thinned = train.index[train[LABEL] == THINNED_CLASS]
     train = train.drop(thinned[THINNED_KEEP:]).reset_index(drop=True)
 
-    # A block of flipped labels: each moved to another digit.
-    flipped = np.sort(rng.choice(len(train), int(FLIPPED_FRACTION * len(train)), replace=False))
-    train.loc[flipped, LABEL] = (train.loc[flipped, LABEL] + rng.integers(1, 10, len(flipped))) % 10
+    # A block of flipped labels: each moved to another digit (never the thinned one, which
+    # must stay rare).
+    candidates = np.flatnonzero(train[LABEL].to_numpy() != THINNED_CLASS)
+    flipped = np.sort(rng.choice(candidates, int(FLIPPED_FRACTION * len(train)), replace=False))
+    train.loc[flipped, LABEL] = [
+        rng.choice([d for d in range(10) if d not in (old, THINNED_CLASS)]) for old in train.loc[flipped, LABEL]
+    ]
 
     # Exact duplicates inside train and rows copied from train into val.
     duplicated_sources = rng.choice(np.setdiff1d(np.arange(len(train)), flipped), N_DUPLICATES, replace=False)
@@ -74,7 +79,6 @@ def make_demo_pair(seed: int = 0) -> DemoPair:
         "exact_duplicates": sorted(new_train_row[n_train:].tolist()),
         "exact_leakage": sorted(new_val_row[n_val:].tolist()),
         "flipped_labels": sorted(new_train_row[flipped].tolist()),
-        "thinned_class": [THINNED_CLASS],
     }
     train = train.iloc[train_order].reset_index(drop=True)
     val = val.iloc[val_order].reset_index(drop=True)
