@@ -121,7 +121,8 @@ def finish(report, out: Path, name: str, quiet: bool) -> int:
     stem = safe_name(name)
     written = {"json": str(write_atomic(out / f"{stem}.json", report.to_json()))}
     text = render_text(report, written)
-    print(text.splitlines()[-1 - len(written)] if quiet else text, end="\n" if quiet else "")
+    verdict_line = text.splitlines()[-1 - len(written)]
+    print(verdict_line if quiet else text.rstrip("\n"))
     return report.exit_code
 
 
