@@ -107,8 +107,8 @@ def command_run(args: argparse.Namespace) -> int:
 def command_demo(args: argparse.Namespace) -> int:
     from audit.demo import run_demo
 
-    report, planted = run_demo(args.out, seed=args.seed)
-    print(planted)
+    report, pair = run_demo(args.out, seed=args.seed)
+    print(pair.describe())
     finish(report, args.out, "demo", quiet=False)
     return ExitCode.PASSED
 

@@ -94,7 +94,7 @@ def write_demo_pair(pair: DemoPair, folder: Path) -> tuple[Path, Path]:
     return paths
 
 
-def run_demo(out: Path, seed: int = 0) -> tuple[AuditReport, str]:
+def run_demo(out: Path, seed: int = 0) -> tuple[AuditReport, DemoPair]:
     """Write the demo pair into ``out/demo`` and audit those files as a user would."""
     from audit.api import audit_data, load
     from audit.data import Roles
@@ -103,4 +103,4 @@ def run_demo(out: Path, seed: int = 0) -> tuple[AuditReport, str]:
     train_path, val_path = write_demo_pair(pair, out / "demo")
     data = load(train_path, val_path, Roles(LABEL, id_column=ID_COLUMN), random_state=seed)
     report = audit_data(data, settings={"demo": True})
-    return report, pair.describe()
+    return report, pair
