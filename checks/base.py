@@ -206,6 +206,9 @@ class AuditData:
     ignored: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
     random_state: int = 0
+    pred_probs: np.ndarray | None = None
+    expectations_suite: dict[str, Any] | None = None
+    verbose: bool = False
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
