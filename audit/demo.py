@@ -76,7 +76,8 @@ def make_demo_pair(seed: int = 0) -> DemoPair:
     n_train = len(train) - N_DUPLICATES
     n_val = len(val) - N_LEAKED
     planted = {
-        "exact_duplicates": sorted(new_train_row[n_train:].tolist()),
+        # Of an original and its copy, the one that comes later in the file is the repeat.
+        "exact_duplicates": sorted(np.maximum(new_train_row[n_train:], new_train_row[duplicated_sources]).tolist()),
         "exact_leakage": sorted(new_val_row[n_val:].tolist()),
         "flipped_labels": sorted(new_train_row[flipped].tolist()),
     }

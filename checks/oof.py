@@ -1,0 +1,226 @@
+"""Out-of-fold predicted probabilities: what a model that never saw a row thinks its label is.
+
+Several checks judge labels against a model; they share one set of probabilities, computed
+once per audit through :meth:`AuditData.shared`:
+
+- train rows get out-of-fold probabilities from stratified K-fold cross-validation (or the
+  user's own, from ``AuditData.pred_probs``);
+- val rows get the average of the K fold models' probabilities. No fold model was fitted on
+  a val row, so these are out-of-sample too; they come from models that learned the classes
+  from train, which is what validation measures; and they cost no extra fit. (Cross-validating
+  val on its own would judge val labels by a model of a few hundred rows, and pooling val into
+  the folds would let val rows vote on the boundaries they are judged by.)
+- above ``max_fit_rows`` train rows, the folds run on a seeded stratified sample and every
+  other train row is scored like a val row, by the average of the fold models.
+
+Classes are the distinct train labels in sorted order (text order for text labels, so
+``"10"`` sorts before ``"2"``); probability column ``k`` belongs to ``classes[k]``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from checks.base import AuditData, Parameter
+
+MODELS = ("logistic_regression", "hist_gradient_boosting", "random_forest", "extra_trees", "knn")
+DEFAULT_MODEL = "logistic_regression"
+DEFAULT_MAX_FIT_ROWS = 200_000
+
+
+def model_choice() -> Parameter:
+    return Parameter(f"one of {', '.join(map(repr, MODELS))}", lambda v: v in MODELS)
+
+
+def min_int(low: int) -> Parameter:
+    return Parameter(f"an int >= {low}", lambda v: isinstance(v, (int, np.integer))
+                     and not isinstance(v, bool) and v >= low)
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """Probabilities per split, with the class order and how they were obtained.
+
+    ``labels[split]`` holds each row's class index into ``classes``, or -1 for a val label
+    that never occurs in train (no model can have an opinion about it).
+    """
+
+    classes: np.ndarray
+    labels: dict[str, np.ndarray]
+    pred_probs: dict[str, np.ndarray]
+    source: dict[str, str]
+    model: str
+    n_folds: int | None
+    n_fit_rows: int
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict[str, Any]:
+        """The facts a finding's metrics should carry about where the probabilities came from."""
+        return {"model": self.model, "n_folds": self.n_folds, "n_fit_rows": self.n_fit_rows,
+                "probabilities": dict(self.source), "notes": list(self.notes)}
+
+
+def out_of_fold_probabilities(data: AuditData, model: str = DEFAULT_MODEL, n_folds: int = 5,
+                              max_fit_rows: int = DEFAULT_MAX_FIT_ROWS) -> OutOfFold:
+    """The shared probabilities for these settings, computed on first use."""
+    key = f"out_of_fold:{model}:{n_folds}:{max_fit_rows}"
+    return data.shared(key, lambda d: compute_out_of_fold(d, model, n_folds, max_fit_rows))
+
+
+def label_classes(labels: pd.Series) -> np.ndarray:
+    """The distinct labels, sorted; mixed types sort by type name, then by text."""
+    unique = list(pd.unique(labels))
+    try:
+        ordered = sorted(unique)
+    except TypeError:
+        ordered = sorted(unique, key=lambda v: (type(v).__name__, str(v)))
+    classes = np.empty(len(ordered), dtype=object)
+    classes[:] = ordered
+    return classes
+
+
+def encode_labels(labels: pd.Series, classes: np.ndarray) -> np.ndarray:
+    """Class index of each label; -1 where the label is not one of ``classes``."""
+    return pd.Index(classes, dtype=object).get_indexer(labels.astype(object)).astype(np.int64)
+
+
+def feature_matrices(data: AuditData) -> dict[str, np.ndarray]:
+    """The encoded feature matrix of each split (float32, one row per data row)."""
+    return data.shared("label_noise_features", encode_features)
+
+
+def encode_features(data: AuditData) -> dict[str, np.ndarray]:
+    """Numeric columns robust-scaled with missing values at the median plus a missing flag;
+    other columns one-hot over their most frequent train values. Fitted on train only."""
+    train = data.features("train")
+    blocks: dict[str, list[np.ndarray]] = {split: [] for split in data.splits}
+    for column in train.columns:
+        values = train[column]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            categories = values.astype("string").value_counts().index[:50]
+            for split in data.splits:
+                text = data.features(split)[column].astype("string")
+                blocks[split].append(np.stack([(text == c).fillna(False).to_numpy(bool) for c in categories], axis=1)
+                                     .astype(np.float32) if len(categories) else np.zeros((len(text), 0), np.float32))
+            continue
+        finite = values.replace([np.inf, -np.inf], np.nan).astype(float)
+        median = float(finite.median()) if finite.notna().any() else 0.0
+        q1, q3 = (finite.quantile([0.25, 0.75]).to_numpy() if finite.notna().any() else (0.0, 0.0))
+        scale = float(q3 - q1) or float(finite.std() or 0.0) or 1.0
+        for split in data.splits:
+            column_values = data.features(split)[column].replace([np.inf, -np.inf], np.nan).astype(float)
+            missing = column_values.isna().to_numpy()
+            scaled = ((column_values.fillna(median).to_numpy() - median) / scale).clip(-10, 10)
+            blocks[split].append(scaled.astype(np.float32)[:, None])
+            if finite.isna().any():
+                blocks[split].append(missing.astype(np.float32)[:, None])
+    return {split: np.hstack(parts) if parts else np.zeros((len(data.frames[split]), 0), np.float32)
+            for split, parts in blocks.items()}
+
+
+def make_model(name: str, random_state: int):
+    """A fast scikit-learn classifier with calibrated-enough probabilities for cleanlab."""
+    if name == "logistic_regression":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=1.0, max_iter=500)
+    if name == "hist_gradient_boosting":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(max_iter=100, early_stopping=True, random_state=random_state)
+    if name == "random_forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(n_estimators=100, min_samples_leaf=2, n_jobs=1, random_state=random_state)
+    if name == "extra_trees":
+        from sklearn.ensemble import ExtraTreesClassifier
+
+        return ExtraTreesClassifier(n_estimators=100, min_samples_leaf=2, n_jobs=1, random_state=random_state)
+    if name == "knn":
+        from sklearn.neighbors import KNeighborsClassifier
+
+        return KNeighborsClassifier(n_neighbors=15, weights="distance", n_jobs=1)
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+
+
+def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows: int) -> OutOfFold:
+    classes = label_classes(data.labels("train"))
+    labels = {split: encode_labels(data.labels(split), classes) for split in data.splits}
+    features = feature_matrices(data)
+    notes: list[str] = []
+    y = labels["train"]
+    n_classes = len(classes)
+
+    fit_rows = np.arange(len(y))
+    if len(y) > max_fit_rows:
+        fit_rows = stratified_sample(y, max_fit_rows, n_folds, data.random_state)
+        notes.append(f"train has {len(y)} rows: the models were fitted on a seeded stratified sample of "
+                     f"{len(fit_rows)} rows and the other rows scored by the fold models' average")
+
+    if data.pred_probs is not None:
+        probs = {"train": np.asarray(data.pred_probs, dtype=np.float64)}
+        source = {"train": "given"}
+        if "val" in data.splits:
+            fitted = make_model(model, data.random_state).fit(features["train"][fit_rows], y[fit_rows])
+            probs["val"] = expand(fitted.predict_proba(features["val"]), fitted.classes_, n_classes)
+            source["val"] = "model fitted on train"
+        return OutOfFold(classes, labels, probs, source, model, None, len(fit_rows), notes)
+
+    counts = np.bincount(y[fit_rows], minlength=n_classes)
+    folds = max(2, min(n_folds, int(counts.min())))
+    if folds < n_folds:
+        small = [str(c) for c, n in zip(classes, counts) if n < n_folds]
+        notes.append(f"folds reduced from {n_folds} to {folds}: class(es) {', '.join(small[:5])} have fewer "
+                     f"than {n_folds} rows")
+    if counts.min() < 2:
+        notes.append("a class with a single row cannot be predicted out of fold: that row is judged by "
+                     "models that never saw its class")
+
+    probs = {split: np.zeros((len(labels[split]), n_classes)) for split in data.splits}
+    held_out = np.setdiff1d(np.arange(len(y)), fit_rows)
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=data.random_state)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        splits = list(splitter.split(np.zeros(len(fit_rows)), y[fit_rows]))
+    for fold_train, fold_test in splits:
+        fitted = make_model(model, data.random_state).fit(features["train"][fit_rows[fold_train]],
+                                                          y[fit_rows[fold_train]])
+        probs["train"][fit_rows[fold_test]] = expand(
+            fitted.predict_proba(features["train"][fit_rows[fold_test]]), fitted.classes_, n_classes)
+        if len(held_out):
+            probs["train"][held_out] += expand(fitted.predict_proba(features["train"][held_out]),
+                                               fitted.classes_, n_classes) / folds
+        if "val" in data.splits:
+            probs["val"] += expand(fitted.predict_proba(features["val"]), fitted.classes_, n_classes) / folds
+    source = {"train": f"{folds}-fold cross-validation"}
+    if "val" in data.splits:
+        source["val"] = f"average of the {folds} fold models"
+    return OutOfFold(classes, labels, probs, source, model, folds, len(fit_rows), notes)
+
+
+def expand(probs: np.ndarray, seen: np.ndarray, n_classes: int) -> np.ndarray:
+    """Put a model's probability columns (for the classes its fold saw) into all classes' columns."""
+    full = np.zeros((len(probs), n_classes))
+    full[:, np.asarray(seen, dtype=np.int64)] = probs
+    return full
+
+
+def stratified_sample(y: np.ndarray, n_rows: int, min_per_class: int, random_state: int) -> np.ndarray:
+    """About ``n_rows`` row positions, the same share of every class (at least
+    ``min_per_class`` rows of each, or all of a smaller class), sorted."""
+    rng = np.random.default_rng(random_state)
+    share = n_rows / len(y)
+    chosen = []
+    for k in np.unique(y):
+        members = np.flatnonzero(y == k)
+        take = min(len(members), max(min_per_class, math.floor(len(members) * share)))
+        chosen.append(rng.choice(members, take, replace=False))
+    return np.sort(np.concatenate(chosen))
