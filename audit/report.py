@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from audit.accepted import Judgement
 from audit.runner import CheckResult
 from checks import REGISTRY, AuditData, Finding, Severity
 from checks.base import to_builtin
@@ -37,10 +38,25 @@ class AuditReport:
     settings: dict[str, Any] = field(default_factory=dict)
     fixes: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
+    judgements: dict[int, Judgement] | None = None
+    """Against an accepted baseline: by ``id(finding)``, whether it is accepted, new or worsened."""
 
     @property
     def all_findings(self) -> list[tuple[str, Finding]]:
         return [(r.check, f) for r in self.results for f in r.findings]
+
+    def judged_findings(self) -> list[tuple[CheckResult, Finding, str | None]]:
+        """Every finding with its status against the accepted baseline (None without one)."""
+        return [(r, f, self.status_of(f)) for r in self.results for f in r.findings]
+
+    def status_of(self, finding: Finding) -> str | None:
+        if self.judgements is None:
+            return None
+        return self.judgements[id(finding)].status
+
+    def gates(self, finding: Finding) -> bool:
+        """Whether this finding fails the gate: severe enough and not accepted."""
+        return finding.severity >= self.fail_on and self.status_of(finding) != "accepted"
 
     @property
     def crashed(self) -> list[CheckResult]:
@@ -51,7 +67,7 @@ class AuditReport:
         """No finding at or above ``fail_on`` and, unless allowed, no crashed check."""
         if self.crashed and not self.allow_errors:
             return False
-        return all(f.severity < self.fail_on for _, f in self.all_findings)
+        return not any(self.gates(f) for _, f in self.all_findings)
 
     @property
     def exit_code(self) -> int:
@@ -106,10 +122,19 @@ class AuditReport:
             "severity_counts": self.severity_counts(),
             "settings": self.settings,
             "inputs": self.inputs(),
-            "checks": [r.to_dict() for r in self.results],
+            "checks": [self._check_dict(r) for r in self.results],
             "fixes": self.fixes,
             "baseline": self.baseline,
         })
+
+    def _check_dict(self, result: CheckResult) -> dict[str, Any]:
+        document = result.to_dict()
+        if self.judgements is not None:
+            for finding, described in zip(result.findings, document["findings"]):
+                judgement = self.judgements[id(finding)]
+                described["baseline_status"] = judgement.status
+                described["new_rows"] = judgement.new_rows
+        return document
 
     def to_json(self) -> str:
         from audit.render.json import render_json

@@ -1,0 +1,166 @@
+"""Settings from ``audit.toml`` or ``[tool.audit]`` in ``pyproject.toml``, merged under the flags.
+
+Precedence is defaults < file < command-line flags. Every unknown key and bad value is an
+:class:`InputError` naming the file, the key, what is allowed and what was found, so a typo
+in a pipeline's config fails loudly instead of silently auditing with defaults.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from audit.errors import InputError
+from audit.readers import closest_names
+
+SEVERITY_NAMES = ("info", "warn", "fail")
+BASELINE_KEYS = ("enabled", "model", "model_file", "seeds", "epochs", "patience", "time_budget_s")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run can be told, with the defaults a run gets when nothing is said."""
+
+    label: str | None = None
+    id_column: str | None = None
+    group_column: str | None = None
+    time_column: str | None = None
+    ignore: tuple[str, ...] = ()
+    split_column: str | None = None
+    checks: tuple[str, ...] | None = None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    severity: dict[str, str] = field(default_factory=dict)
+    fail_on: str = "fail"
+    out: str = "reports"
+    seed: int = 0
+    allow_errors: bool = False
+    accepted: str | None = None
+    accept_tolerance: int = 0
+    baseline: dict[str, Any] = field(default_factory=dict)
+
+    def merged(self, overrides: dict[str, Any]) -> "Settings":
+        """These settings with every override that was actually given (not None)."""
+        given = {k: v for k, v in overrides.items() if v is not None and k in SETTING_NAMES}
+        return replace(self, **given)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def find_config(explicit: Path | None, folder: Path = Path(".")) -> tuple[dict[str, Any], str | None]:
+    """The config table and the file it came from: ``--config``, else audit.toml, else pyproject.toml."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise InputError(f"{explicit}: no such config file; check the --config path")
+        return read_table(explicit), str(explicit)
+    for candidate in (folder / "audit.toml", folder / "pyproject.toml"):
+        if candidate.is_file():
+            table = read_table(candidate)
+            if table or candidate.name == "audit.toml":
+                return table, str(candidate)
+    return {}, None
+
+
+def read_table(path: Path) -> dict[str, Any]:
+    """An ``audit.toml`` is the table itself; a ``pyproject.toml`` holds it under [tool.audit]."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not valid TOML ({error}); fix the file's syntax") from None
+    if path.name == "pyproject.toml":
+        return document.get("tool", {}).get("audit", {})
+    return document
+
+
+def settings_from_table(table: dict[str, Any], source: str) -> Settings:
+    """Validate a config table key by key and build :class:`Settings` from it."""
+    where = f"{source}: [tool.audit]" if source.endswith("pyproject.toml") else source
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in SETTING_NAMES:
+            raise InputError(f"{where}: unknown key {key!r}; {closest_names(key, SETTING_NAMES)}")
+        values[key] = VALIDATORS[key](value, f"{where}: {key}")
+    return Settings(**values)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{where} must be a non-empty string; got {value!r}")
+    return value
+
+
+def _text_list(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise InputError(f"{where} must be a list of strings; got {value!r}")
+    return tuple(value)
+
+
+def _choice(allowed: tuple[str, ...]):
+    def validate(value: Any, where: str) -> str:
+        if value not in allowed:
+            raise InputError(f"{where} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+        return value
+    return validate
+
+
+def _integer(minimum: int):
+    def validate(value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise InputError(f"{where} must be an integer >= {minimum}; got {value!r}")
+        return value
+    return validate
+
+
+def _boolean(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"{where} must be true or false; got {value!r}")
+    return value
+
+
+def _tables(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise InputError(f"{where} must be a table of tables, e.g. [tool.audit.params.duplicates]; got {value!r}")
+    return value
+
+
+def _severities(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise InputError(f"{where} must be a table of finding code = severity; got {value!r}")
+    for code, severity in value.items():
+        _choice(SEVERITY_NAMES)(severity, f"{where}.{code}")
+    return value
+
+
+def _baseline(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(f"{where} must be a table; got {value!r}")
+    for key in value:
+        if key not in BASELINE_KEYS:
+            raise InputError(f"{where}: unknown key {key!r}; {closest_names(key, BASELINE_KEYS)}")
+    return value
+
+
+VALIDATORS = {
+    "label": _text, "id_column": _text, "group_column": _text, "time_column": _text,
+    "ignore": _text_list, "split_column": _text, "checks": _text_list, "params": _tables,
+    "severity": _severities, "fail_on": _choice(("warn", "fail")), "out": _text,
+    "seed": _integer(0), "allow_errors": _boolean, "accepted": _text, "accept_tolerance": _integer(0),
+    "baseline": _baseline,
+}
+
+
+def check_codes_known(settings: Settings, known_codes: set[str], source: str | None) -> None:
+    """Severity overrides must name real finding codes: a typo would silently do nothing."""
+    for code in settings.severity:
+        if code not in known_codes:
+            where = f"{source}: severity" if source else "severity"
+            raise InputError(f"{where}: unknown finding code {code!r}; {closest_names(code, sorted(known_codes))}")

@@ -1,0 +1,65 @@
+"""GitHub Actions output: workflow annotations on stdout and a Markdown job summary.
+
+Workflow commands are parsed from stdout, so every value from the data is escaped: a cell
+holding ``::error::`` or a newline must not become a command or a second line.
+"""
+
+from __future__ import annotations
+
+from audit.report import AuditReport
+
+ANNOTATION_LEVEL = {"fail": "error", "warn": "warning", "info": "notice"}
+
+
+def escape_data(text: str) -> str:
+    """Escape a command's message, as the Actions toolkit does (``%``, CR, LF)."""
+    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a command property (title, file): also ``:`` and ``,``, which end a property."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_annotations(report: AuditReport) -> str:
+    lines = []
+    for result, finding, status in report.judged_findings():
+        level = ANNOTATION_LEVEL[str(finding.severity)]
+        title = f"{finding.code} ({result.check})" + (f" [{status}]" if status else "")
+        split = finding.metrics.get("split") or (finding.rows[0]["split"] if finding.rows else "train")
+        source = report.data.sources.get(split, "")
+        lines.append(f"::{level} file={escape_property(source)},title={escape_property(title)}::"
+                     f"{escape_data(finding.message)}")
+    for result in report.crashed:
+        lines.append(f"::error title={escape_property('check crashed: ' + result.check)}::"
+                     f"{escape_data((result.detail or '').strip().splitlines()[-1])}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_summary(report: AuditReport) -> str:
+    """A Markdown job summary: the verdict, then one table row a finding."""
+    counts = report.severity_counts()
+    verdict = "passed" if report.passed else "failed"
+    lines = [
+        f"## Dataset audit {verdict}",
+        "",
+        f"{counts['fail']} fail, {counts['warn']} warn, {counts['info']} info; the gate fails on "
+        f"`{report.fail_on}` and above.",
+        "",
+        "| severity | code | check | rows | message |",
+        "|---|---|---|---|---|",
+    ]
+    for result, finding, status in report.judged_findings():
+        message = markdown_cell(finding.message) + (f" ({status})" if status else "")
+        lines.append(f"| {finding.severity} | `{finding.code}` | {result.check} | {len(finding.rows)} | {message} |")
+    if report.baseline and report.baseline.get("verdict"):
+        lines += ["", f"**Baseline:** {markdown_cell(report.baseline['verdict'])}"]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_cell(text: str) -> str:
+    """Keep a value inside its table cell and out of Markdown and HTML syntax."""
+    flat = " ".join(str(text).split())
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "&#124;"), ("`", "&#96;")):
+        flat = flat.replace(char, entity)
+    return flat
