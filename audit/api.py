@@ -8,10 +8,14 @@ from typing import Any
 
 import pandas as pd
 
+from audit.accepted import judge, read_accepted
+from audit.config import Settings, check_codes_known, find_config, settings_from_table
 from audit.data import InputFiles, ReadOptions, Roles, from_frames, load_files
+from audit.errors import InputError
+from audit.progress import Progress, no_progress
 from audit.report import AuditReport
-from audit.runner import default_checks, run_checks
-from checks import AuditData, Severity
+from audit.runner import default_checks, override_severities, run_checks
+from checks import REGISTRY, AuditData, Severity
 
 
 def load(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path | None, roles: Roles,
@@ -27,30 +31,66 @@ def load(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path | None
     return load_files(files, roles, random_state)
 
 
-def audit_data(data: AuditData, *, checks: Iterable[str] | None = None,
-               check_params: dict[str, dict[str, Any]] | None = None, fail_on: str = "fail",
-               allow_errors: bool = False, settings: dict[str, Any] | None = None) -> AuditReport:
+def resolve_settings(config: Settings | dict | str | Path | None, overrides: dict[str, Any]) -> Settings:
+    """Settings from a Settings object, a config table, a config file path, or the files found
+    in the working folder (audit.toml, then pyproject.toml's [tool.audit]); then the overrides."""
+    if isinstance(config, Settings):
+        base, source = config, None
+    elif isinstance(config, dict):
+        base, source = settings_from_table(config, "config"), "config"
+    else:
+        table, source = find_config(Path(config) if config is not None else None)
+        base = settings_from_table(table, source) if source else Settings()
+    settings = base.merged(overrides)
+    check_codes_known(settings, {code for check in REGISTRY.values() for code in check.codes}, source)
+    return settings
+
+
+def audit_data(data: AuditData, settings: Settings | None = None, *, checks: Iterable[str] | None = None,
+               check_params: dict[str, dict[str, Any]] | None = None, fail_on: str | None = None,
+               allow_errors: bool | None = None, extra_settings: dict[str, Any] | None = None,
+               progress: Progress = no_progress) -> AuditReport:
     """Run the checks on an already loaded bundle and wrap the results in a report."""
-    threshold = Severity.parse(fail_on)
-    selected = default_checks(checks, check_params)
-    results = run_checks(data, selected)
-    effective = {"fail_on": str(threshold), "random_state": data.random_state,
-                 "checks": [c.name for c in selected], **(settings or {})}
-    return AuditReport(results=results, data=data, fail_on=threshold, allow_errors=allow_errors,
-                       settings=effective)
+    settings = (settings or Settings()).merged({
+        "checks": tuple(checks) if checks is not None else None, "params": check_params,
+        "fail_on": fail_on, "allow_errors": allow_errors,
+    })
+    threshold = Severity.parse(settings.fail_on)
+    selected = default_checks(settings.checks, settings.params)
+    results = override_severities(run_checks(data, selected, progress), settings.severity)
+    effective = {**settings.to_dict(), "checks": [c.name for c in selected], **(extra_settings or {})}
+    report = AuditReport(results=results, data=data, fail_on=threshold, allow_errors=settings.allow_errors,
+                         settings=effective)
+    if settings.accepted:
+        accepted = read_accepted(Path(settings.accepted))
+        report.judgements = {id(f): judge(f, data, accepted, settings.accept_tolerance)
+                             for _, f in report.all_findings}
+    return report
 
 
 def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path | None = None, *,
-              label: str, id_column: str | None = None, group_column: str | None = None,
-              time_column: str | None = None, ignore: Iterable[str] = (), split_column: str | None = None,
-              checks: Iterable[str] | None = None, check_params: dict[str, dict[str, Any]] | None = None,
-              fail_on: str = "fail", random_state: int = 0, allow_errors: bool = False) -> AuditReport:
+              label: str | None = None, config: Settings | dict | str | Path | None = None,
+              progress: Progress = no_progress, **overrides: Any) -> AuditReport:
     """Audit a train split and an optional validation split; returns the report, prints nothing.
+
+    Keyword arguments are the settings of ``audit.toml`` (``id_column``, ``group_column``,
+    ``time_column``, ``ignore``, ``split_column``, ``checks``, ``params``, ``severity``,
+    ``fail_on``, ``seed``, ``accepted``...) and override ``config``.
 
     >>> report = run_audit(train_df, val_df, label="y")      # doctest: +SKIP
     >>> report.passed, report.findings.head()                 # doctest: +SKIP
     """
-    roles = Roles(label, id_column, group_column, time_column, tuple(ignore))
-    data = load(train, val, roles, split_column=split_column, random_state=random_state)
-    return audit_data(data, checks=checks, check_params=check_params, fail_on=fail_on,
-                      allow_errors=allow_errors)
+    if "random_state" in overrides:
+        overrides["seed"] = overrides.pop("random_state")
+    for name in ("ignore", "checks"):
+        if overrides.get(name) is not None:
+            overrides[name] = tuple(overrides[name])
+    unknown = sorted(set(overrides) - set(Settings.__dataclass_fields__))
+    if unknown:
+        raise TypeError(f"run_audit() got an unknown setting {unknown[0]!r}")
+    settings = resolve_settings(config, {"label": label, **overrides})
+    if not settings.label:
+        raise InputError("no label column given: pass label=... or set label in the config")
+    roles = Roles(settings.label, settings.id_column, settings.group_column, settings.time_column, settings.ignore)
+    data = load(train, val, roles, split_column=settings.split_column, random_state=settings.seed)
+    return audit_data(data, settings, progress=progress)

@@ -103,5 +103,5 @@ def run_demo(out: Path, seed: int = 0) -> tuple[AuditReport, DemoPair]:
     pair = make_demo_pair(seed)
     train_path, val_path = write_demo_pair(pair, out / "demo")
     data = load(train_path, val_path, Roles(LABEL, id_column=ID_COLUMN), random_state=seed)
-    report = audit_data(data, settings={"demo": True})
+    report = audit_data(data, extra_settings={"demo": True})
     return report, pair

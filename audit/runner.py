@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from checks import REGISTRY, AuditData, Check, Finding, Severity
+from audit.progress import Progress, no_progress
+from checks import REGISTRY, AuditData, Check, CheckParameterError, Finding, Severity
 from checks.base import to_builtin
 
 
@@ -53,14 +54,40 @@ def default_checks(selected: Iterable[str] | None = None, params: dict[str, dict
     unknown = [n for n in [*names, *params] if n not in REGISTRY]
     if unknown:
         raise ValueError(f"unknown check {unknown[0]!r}; the checks are {', '.join(REGISTRY)}")
+    for name, given in params.items():
+        allowed = REGISTRY[name].parameters
+        for key in given:
+            if key not in allowed:
+                raise CheckParameterError(
+                    f"{key!r} is not a parameter of the {name!r} check; its parameters are "
+                    f"{', '.join(map(repr, allowed)) or 'none'}"
+                )
     checks = [REGISTRY[name](**params.get(name, {})) for name in names]
     for check in checks:
         check.validate_params()
     return checks
 
 
-def run_checks(data: AuditData, checks: Iterable[Check]) -> list[CheckResult]:
-    return [run_one(data, check) for check in checks]
+def run_checks(data: AuditData, checks: Iterable[Check], progress: Progress = no_progress) -> list[CheckResult]:
+    results = []
+    for check in checks:
+        progress(f"check {check.name}")
+        results.append(run_one(data, check))
+    progress("")
+    return results
+
+
+def override_severities(results: list[CheckResult], overrides: Mapping[str, str]) -> list[CheckResult]:
+    """Apply per-code severity overrides from the configuration (e.g. label_shift = "fail")."""
+    if not overrides:
+        return results
+    return [
+        replace(result, findings=[
+            replace(f, severity=Severity.parse(overrides[f.code])) if f.code in overrides else f
+            for f in result.findings
+        ])
+        for result in results
+    ]
 
 
 def run_one(data: AuditData, check: Check) -> CheckResult:
