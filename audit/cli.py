@@ -1,11 +1,14 @@
 """The ``audit`` command: parse arguments, make the library calls a notebook would, render, exit.
 
 Nothing heavy is imported at module level, so ``audit --help`` and ``audit checks`` start fast.
+Flags override the config file, which overrides the defaults; a flag left out is ``None`` here
+so that the file's value shows through.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,17 +16,24 @@ from pathlib import Path
 from audit.errors import InputError
 from audit.report import ExitCode
 
+ACCEPTED_DEFAULT = Path("audit-accepted.json")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="audit",
         description="Audit a labelled train/validation pair: imbalance, leakage, duplicates, noisy labels.",
+        epilog="Exit codes: 0 gate passed, 1 gate failed, 2 usage or input error, 3 a check crashed.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="audit a train file and a validation file")
     add_input_arguments(run)
     add_output_arguments(run)
+
+    accept = commands.add_parser("accept", help="audit, then record the current findings as accepted")
+    add_input_arguments(accept)
+    add_output_arguments(accept)
 
     commands.add_parser("checks", help="list the checks and what each detects")
 
@@ -44,21 +54,28 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--id-column", help="a row identifier: never used as a feature")
     group.add_argument("--group-column", help="an entity id (patient, user): checked for group leakage")
     group.add_argument("--time-column", help="a timestamp: checked for temporal leakage")
-    group.add_argument("--ignore", action="append", default=[], metavar="COLUMN",
+    group.add_argument("--ignore", action="append", metavar="COLUMN",
                        help="a column to leave out entirely (repeatable)")
     group.add_argument("--sep", help="CSV delimiter (default: ,)")
     group.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default: utf-8)")
+    group.add_argument("--config", type=Path,
+                       help="settings file (default: ./audit.toml, else [tool.audit] in ./pyproject.toml)")
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("output and gate")
-    group.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+    group.add_argument("--out", help="output folder (default: reports)")
     group.add_argument("--name", help="report file name without extension (default: the train file's name)")
-    group.add_argument("--fail-on", choices=["warn", "fail"], default="fail",
-                       help="the lowest severity that fails the gate (default: fail)")
+    group.add_argument("--fail-on", choices=["warn", "fail"], help="the lowest severity that fails the gate (default: fail)")
     group.add_argument("--checks", help="comma-separated check names to run (default: all; see `audit checks`)")
-    group.add_argument("--allow-errors", action="store_true", help="a crashed check does not fail the gate")
-    group.add_argument("--seed", type=int, default=0, help="random seed for every sampled step (default: 0)")
+    group.add_argument("--allow-errors", action="store_const", const=True,
+                       help="a crashed check does not fail the gate")
+    group.add_argument("--accepted", type=Path,
+                       help=f"accepted findings to gate against (default: ./{ACCEPTED_DEFAULT} when it exists)")
+    group.add_argument("--no-accepted", action="store_true", help="ignore any accepted-findings file")
+    group.add_argument("--seed", type=int, help="random seed for every sampled step (default: 0)")
+    group.add_argument("--format", choices=["text", "json", "github"], default="text",
+                       help="what to print on stdout (github: workflow annotations and a job summary)")
     group.add_argument("--quiet", action="store_true", help="print only the verdict line")
     group.add_argument("--debug", action="store_true", help="show tracebacks")
 
@@ -68,12 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except InputError as error:
-        if getattr(args, "debug", False):
-            raise
-        print(f"audit: error: {error}", file=sys.stderr)
-        return ExitCode.USAGE_ERROR
-    except ValueError as error:  # bad parameter values from the library, named in the message
+    except (InputError, ValueError) as error:  # ValueError: a bad parameter, named in the message
         if getattr(args, "debug", False):
             raise
         print(f"audit: error: {error}", file=sys.stderr)
@@ -89,19 +101,64 @@ def command_checks(args: argparse.Namespace) -> int:
     return ExitCode.PASSED
 
 
-def command_run(args: argparse.Namespace) -> int:
+def settings_from_args(args: argparse.Namespace):
+    """The config file's settings with every flag the user gave laid over them."""
+    from audit.api import resolve_settings
+
+    checks = tuple(c.strip() for c in args.checks.split(",") if c.strip()) if args.checks else None
+    accepted = None
+    if args.no_accepted:
+        accepted = ""
+    elif args.accepted is not None:
+        accepted = str(args.accepted)
+    overrides = {
+        "label": args.label, "id_column": args.id_column, "group_column": args.group_column,
+        "time_column": args.time_column, "ignore": tuple(args.ignore) if args.ignore else None,
+        "split_column": args.split_column, "checks": checks, "fail_on": args.fail_on, "out": args.out,
+        "seed": args.seed, "allow_errors": args.allow_errors, "accepted": accepted,
+    }
+    settings = resolve_settings(args.config, overrides)
+    if settings.accepted is None and args.command == "run" and ACCEPTED_DEFAULT.is_file():
+        settings = settings.merged({"accepted": str(ACCEPTED_DEFAULT)})
+    return settings
+
+
+def audit_from_args(args: argparse.Namespace):
     from audit.api import audit_data, load
     from audit.data import ReadOptions, Roles
+    from audit.progress import terminal_progress
 
-    if not args.label and not args.train.name.lower().endswith(".npz"):
+    settings = settings_from_args(args)
+    if not settings.label and not args.train.name.lower().endswith(".npz"):
         raise InputError("--label is required: name the column that holds the labels")
-    roles = Roles(args.label or "label", args.id_column, args.group_column, args.time_column, tuple(args.ignore))
-    options = ReadOptions(sep=args.sep, encoding=args.encoding)
-    checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
-    data = load(args.train, args.val, roles, split_column=args.split_column, read_options=options,
-                random_state=args.seed)
-    report = audit_data(data, checks=checks, fail_on=args.fail_on, allow_errors=args.allow_errors)
-    return finish(report, args.out, args.name or default_name(args.train), args.quiet)
+    roles = Roles(settings.label or "label", settings.id_column, settings.group_column, settings.time_column,
+                  settings.ignore)
+    progress = terminal_progress()
+    progress(f"loading {args.train.name}")
+    data = load(args.train, args.val, roles, split_column=settings.split_column,
+                read_options=ReadOptions(sep=args.sep, encoding=args.encoding), random_state=settings.seed)
+    return audit_data(data, settings, progress=progress), settings
+
+
+def command_run(args: argparse.Namespace) -> int:
+    report, settings = audit_from_args(args)
+    return finish(report, Path(settings.out), args.name or default_name(args.train), args)
+
+
+def command_accept(args: argparse.Namespace) -> int:
+    """Write the fingerprints of every current finding; later runs gate only on what is new."""
+    from audit.accepted import write_accepted
+    from audit.output import write_atomic
+    import json
+
+    args.no_accepted = True
+    report, _ = audit_from_args(args)
+    target = args.accepted or ACCEPTED_DEFAULT
+    document = write_accepted([f for _, f in report.all_findings], report.data)
+    write_atomic(target, json.dumps(document, indent=2) + "\n")
+    print(f"accepted {len(report.all_findings)} findings into {target}; "
+          f"`audit run` gates only on new or worsened ones while that file is there")
+    return ExitCode.PASSED
 
 
 def command_demo(args: argparse.Namespace) -> int:
@@ -109,21 +166,38 @@ def command_demo(args: argparse.Namespace) -> int:
 
     report, pair = run_demo(args.out, seed=args.seed)
     print(pair.describe())
-    finish(report, args.out, "demo", quiet=False)
+    args.format, args.quiet = "text", False
+    finish(report, args.out, "demo", args)
     return ExitCode.PASSED
 
 
-def finish(report, out: Path, name: str, quiet: bool) -> int:
-    """Write the report files, print the summary, and return the gate's exit code."""
+def finish(report, out: Path, name: str, args: argparse.Namespace) -> int:
+    """Write the report files, print what ``--format`` asks for, and return the gate's exit code."""
     from audit.output import safe_name, write_atomic
     from audit.render.text import render_text
 
     stem = safe_name(name)
-    written = {"json": str(write_atomic(out / f"{stem}.json", report.to_json()))}
-    text = render_text(report, written)
-    verdict_line = text.splitlines()[-1 - len(written)]
-    print(verdict_line if quiet else text.rstrip("\n"))
+    json_text = report.to_json()
+    written = {"json": str(write_atomic(out / f"{stem}.json", json_text))}
+    if args.format == "json":
+        print(json_text, end="")
+    elif args.format == "github":
+        print_github(report)
+    else:
+        text = render_text(report, written)
+        verdict_line = text.splitlines()[-1 - len(written)]
+        print(verdict_line if args.quiet else text.rstrip("\n"))
     return report.exit_code
+
+
+def print_github(report) -> None:
+    from audit.render.github import render_annotations, render_summary
+
+    print(render_annotations(report), end="")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as stream:
+            stream.write(render_summary(report))
 
 
 def default_name(path: Path) -> str:
@@ -133,7 +207,7 @@ def default_name(path: Path) -> str:
     return name
 
 
-COMMANDS = {"run": command_run, "checks": command_checks, "demo": command_demo}
+COMMANDS = {"run": command_run, "accept": command_accept, "checks": command_checks, "demo": command_demo}
 
 
 if __name__ == "__main__":
