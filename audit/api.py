@@ -12,6 +12,7 @@ from audit.accepted import judge, read_accepted
 from audit.config import Settings, check_codes_known, find_config, settings_from_table
 from audit.data import InputFiles, ReadOptions, Roles, from_frames, load_files
 from audit.errors import InputError
+from audit.fixes import FixOptions, FixPlan, build_plan
 from audit.progress import Progress, no_progress
 from audit.report import AuditReport
 from audit.runner import default_checks, override_severities, run_checks
@@ -94,3 +95,16 @@ def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path |
     roles = Roles(settings.label, settings.id_column, settings.group_column, settings.time_column, settings.ignore)
     data = load(train, val, roles, split_column=settings.split_column, random_state=settings.seed)
     return audit_data(data, settings, progress=progress)
+
+
+def plan_fixes(report: AuditReport, *, relabel: bool = False, keep_majority: bool = False) -> FixPlan:
+    """The fix plan for a report's findings: which rows to drop, relabel or keep out of the reference.
+
+    ``relabel`` gives train label issues their suggested label instead of dropping them;
+    ``keep_majority`` keeps the majority-label rows of a conflicting group (a tie drops all).
+
+    >>> plan = plan_fixes(report)                              # doctest: +SKIP
+    >>> fixed = plan.fixed_frames(report.data)                 # doctest: +SKIP
+    >>> fixed.train, fixed.val, fixed.reference                # doctest: +SKIP
+    """
+    return build_plan(report.all_findings, report.data, FixOptions(relabel=relabel, keep_majority=keep_majority))
