@@ -58,6 +58,22 @@ class AuditReport:
         """Whether this finding fails the gate: severe enough and not accepted."""
         return finding.severity >= self.fail_on and self.status_of(finding) != "accepted"
 
+    def fixed_train(self) -> pd.DataFrame:
+        """Train with the fix plan applied (the options recorded in ``fixes``, else the defaults).
+
+        The index holds the input row numbers of the rows kept.
+        """
+        return self._fixed_frames().train
+
+    def fixed_val(self) -> pd.DataFrame | None:
+        """Val with the fix plan applied; None without a validation split."""
+        return self._fixed_frames().val
+
+    def _fixed_frames(self):
+        from audit.fixes import FixOptions, build_plan
+
+        return build_plan(self.all_findings, self.data, FixOptions.recorded(self.fixes)).fixed_frames(self.data)
+
     @property
     def crashed(self) -> list[CheckResult]:
         return [r for r in self.results if r.status == "error"]
