@@ -30,6 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="audit a train file and a validation file")
     add_input_arguments(run)
     add_output_arguments(run)
+    add_fix_arguments(run)
+    run.add_argument("--write-fixed", action="store_true",
+                     help="also write the fixed splits and the manifest into <out>/<name>.fixed/")
+
+    fix = commands.add_parser(
+        "fix", help="audit, then write the fixed splits and a manifest of every changed row (trains nothing)",
+        epilog="Exit codes: 0 files written, 2 usage or input error, 3 a check crashed (the plan may be incomplete).",
+    )
+    add_input_arguments(fix)
+    add_output_arguments(fix)
+    add_fix_arguments(fix)
 
     accept = commands.add_parser("accept", help="audit, then record the current findings as accepted")
     add_input_arguments(accept)
@@ -80,6 +91,14 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
+def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("fixes")
+    group.add_argument("--relabel", action="store_true",
+                       help="give train label issues their suggested label instead of dropping them")
+    group.add_argument("--keep-majority", action="store_true",
+                       help="keep the majority-label rows of a conflicting-label group (a tie drops the group)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -125,7 +144,7 @@ def settings_from_args(args: argparse.Namespace):
 
 def audit_from_args(args: argparse.Namespace):
     from audit.api import audit_data, load
-    from audit.data import ReadOptions, Roles
+    from audit.data import Roles
     from audit.progress import terminal_progress
 
     settings = settings_from_args(args)
@@ -136,13 +155,27 @@ def audit_from_args(args: argparse.Namespace):
     progress = terminal_progress()
     progress(f"loading {args.train.name}")
     data = load(args.train, args.val, roles, split_column=settings.split_column,
-                read_options=ReadOptions(sep=args.sep, encoding=args.encoding), random_state=settings.seed)
+                read_options=input_files(args, settings).options, random_state=settings.seed)
     return audit_data(data, settings, progress=progress), settings
+
+
+def input_files(args: argparse.Namespace, settings):
+    from audit.data import InputFiles, ReadOptions
+
+    return InputFiles(args.train, args.val, settings.split_column, ReadOptions(sep=args.sep, encoding=args.encoding))
 
 
 def command_run(args: argparse.Namespace) -> int:
     report, settings = audit_from_args(args)
-    return finish(report, Path(settings.out), args.name or default_name(args.train), args)
+    return finish(report, Path(settings.out), args.name or default_name(args.train), args,
+                  files=input_files(args, settings))
+
+
+def command_fix(args: argparse.Namespace) -> int:
+    """Like run, always writing the fixed files; the gate does not decide the exit code here."""
+    args.write_fixed = True
+    code = command_run(args)
+    return ExitCode.CHECK_CRASHED if code == ExitCode.CHECK_CRASHED else ExitCode.PASSED
 
 
 def command_accept(args: argparse.Namespace) -> int:
@@ -171,14 +204,19 @@ def command_demo(args: argparse.Namespace) -> int:
     return ExitCode.PASSED
 
 
-def finish(report, out: Path, name: str, args: argparse.Namespace) -> int:
-    """Write the report files, print what ``--format`` asks for, and return the gate's exit code."""
+def finish(report, out: Path, name: str, args: argparse.Namespace, files=None) -> int:
+    """Write the report files, print what ``--format`` asks for, and return the gate's exit code.
+
+    Given the input ``files``, the fix plan is made (the JSON counts its rows) and, with
+    ``--write-fixed``, written into ``<out>/<name>.fixed/``.
+    """
     from audit.output import safe_name, write_atomic
     from audit.render.text import render_text
 
     stem = safe_name(name)
+    fixed = plan_fixes_from_args(report, out, stem, args, files) if files is not None else {}
     json_text = report.to_json()
-    written = {"json": str(write_atomic(out / f"{stem}.json", json_text))}
+    written = {"json": str(write_atomic(out / f"{stem}.json", json_text)), **fixed}
     if args.format == "json":
         print(json_text, end="")
     elif args.format == "github":
@@ -187,7 +225,23 @@ def finish(report, out: Path, name: str, args: argparse.Namespace) -> int:
         text = render_text(report, written)
         verdict_line = text.splitlines()[-1 - len(written)]
         print(verdict_line if args.quiet else text.rstrip("\n"))
+        if report.fixes is not None and not args.quiet:
+            from audit.fixes import describe_fixes
+
+            print(describe_fixes(report.fixes))
     return report.exit_code
+
+
+def plan_fixes_from_args(report, out: Path, stem: str, args: argparse.Namespace, files) -> dict[str, str]:
+    """Fill the report's ``fixes``; write the fixed splits and manifest when asked."""
+    from audit.api import plan_fixes
+    from audit.fixed_files import write_fixed
+
+    plan = plan_fixes(report, relabel=args.relabel, keep_majority=args.keep_majority)
+    written = write_fixed(plan, report.data, out, stem, files) if args.write_fixed else {}
+    report.fixes = plan.summary(written)
+    labels = {"manifest": "manifest", "manifest_csv": "manifest csv"}
+    return {labels.get(kind, f"fixed {kind}"): str(path) for kind, path in written.items()}
 
 
 def print_github(report) -> None:
@@ -207,7 +261,8 @@ def default_name(path: Path) -> str:
     return name
 
 
-COMMANDS = {"run": command_run, "accept": command_accept, "checks": command_checks, "demo": command_demo}
+COMMANDS = {"run": command_run, "fix": command_fix, "accept": command_accept, "checks": command_checks,
+            "demo": command_demo}
 
 
 if __name__ == "__main__":

@@ -153,12 +153,11 @@ class FixPlan:
             "files": files,
         }
 
-    def describe(self) -> str:
-        """One line for the terminal."""
-        counts = self.summary()
-        return (f"fixes: drop {counts['train_rows_dropped']} train and {counts['val_rows_dropped']} val rows, "
-                f"relabel {counts['labels_changed']}, keep {counts['val_rows_excluded_from_reference']} val rows "
-                f"out of the reference set")
+def describe_fixes(summary: Mapping[str, Any]) -> str:
+    """One line for the terminal from a plan's :meth:`~FixPlan.summary`."""
+    return (f"fixes: drop {summary['train_rows_dropped']} train and {summary['val_rows_dropped']} val rows, "
+            f"relabel {summary['labels_changed']}, keep {summary['val_rows_excluded_from_reference']} val rows "
+            f"out of the reference set")
 
 
 def build_plan(findings: Iterable[tuple[str, Finding]], data: AuditData,
