@@ -1,0 +1,148 @@
+"""Noisy labels: rows whose label out-of-sample predictions contradict (confident learning)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from checks.base import AuditData, Check, Finding, Parameter, Severity, fraction, register
+from checks.oof import (
+    DEFAULT_MAX_FIT_ROWS,
+    DEFAULT_MODEL,
+    OutOfFold,
+    min_int,
+    model_choice,
+    out_of_fold_probabilities,
+)
+
+
+@register
+class LabelIssues(Check):
+    """Rows whose given label is probably wrong, with the label a model suggests instead.
+
+    What it detects:
+        ``label_issues``: per split, rows whose label disagrees with out-of-sample predicted
+        probabilities, found by confident learning (cleanlab's ``find_label_issues``). Each
+        flagged row carries its ``given_label``, the ``suggested_label`` (the most probable
+        class other than the given one) and its ``label_quality`` (cleanlab's self-confidence
+        score, 0 to 1, lowest first). Train rows get probabilities from stratified K-fold
+        cross-validation of a scikit-learn model on the encoded features; val rows from the
+        average of the fold models, which never saw them. Val labels are flagged for review,
+        never changed. Val rows whose label never occurs in train are left to
+        ``unseen_labels``. Above ``max_fit_rows`` train rows the models are fitted on a seeded
+        stratified sample and score every row; the metrics say so.
+
+    Why it matters:
+        A network fits wrong labels by memorising them: training loss keeps falling while
+        validation loss stalls or rises. Wrong val labels cap the validation score itself, so
+        a better model looks no better.
+
+    How to fix:
+        Review the flagged train rows, worst quality first, and relabel them to the suggested
+        label or drop them; review flagged val rows by hand. Give better probabilities with
+        ``--pred-probs`` (a ``.npy`` of shape train rows x classes, columns in the sorted order
+        of the train labels, text order for labels read from CSV, so ``"10"`` before ``"2"``)
+        when you have a stronger model than the audit's.
+
+    Parameters:
+        warn_at_fraction: share of a split's rows flagged at or above which the finding warns
+            (below it, flagged rows are listed at info level: a clean split still has a few
+            ambiguous rows).
+        fail_at_fraction: share of a split's rows flagged at or above which the finding fails.
+        model: the scikit-learn model that produces the probabilities: one of
+            ``logistic_regression``, ``hist_gradient_boosting``, ``random_forest``,
+            ``extra_trees``, ``knn``.
+        n_folds: cross-validation folds (at least 2; fewer when a class has fewer rows).
+        max_fit_rows: above this many train rows, fit on a stratified sample of this size.
+    """
+
+    name = "label_issues"
+    codes = ("label_issues",)
+    parameters = {
+        "warn_at_fraction": fraction(),
+        "fail_at_fraction": fraction(),
+        "model": model_choice(),
+        "n_folds": min_int(2),
+        "max_fit_rows": min_int(100),
+    }
+
+    def __init__(self, warn_at_fraction=0.02, fail_at_fraction=0.05, model=DEFAULT_MODEL, n_folds=5,
+                 max_fit_rows=DEFAULT_MAX_FIT_ROWS):
+        self.warn_at_fraction = warn_at_fraction
+        self.fail_at_fraction = fail_at_fraction
+        self.model = model
+        self.n_folds = n_folds
+        self.max_fit_rows = max_fit_rows
+
+    def run(self, data: AuditData) -> list[Finding]:
+        if data.labels("train").nunique() < 2:
+            return []
+        oof = out_of_fold_probabilities(data, self.model, self.n_folds, self.max_fit_rows)
+        return [self._split_finding(data, oof, split) for split in data.splits]
+
+    def _split_finding(self, data: AuditData, oof: OutOfFold, split: str) -> Finding:
+        from cleanlab.filter import find_label_issues
+        from cleanlab.rank import get_label_quality_scores
+
+        codes = oof.labels[split]
+        probs = oof.pred_probs[split]
+        scored = np.flatnonzero(codes >= 0)
+        flagged = np.zeros(len(codes), dtype=bool)
+        quality = np.full(len(codes), np.nan)
+        if len(scored):
+            flagged[scored] = find_label_issues(codes[scored], probs[scored], n_jobs=1)
+            quality[scored] = get_label_quality_scores(codes[scored], probs[scored])
+        positions = np.flatnonzero(flagged)
+        positions = positions[np.lexsort((positions, quality[positions]))]
+        suggested = suggested_classes(probs, codes)
+        index = data.frames[split].index.to_numpy()
+        n_rows = len(codes)
+        share = len(positions) / n_rows
+        if share >= self.fail_at_fraction:
+            severity = Severity.FAIL
+        elif share >= self.warn_at_fraction and len(positions):
+            severity = Severity.WARN
+        else:
+            severity = Severity.INFO
+        accuracy = float((probs[scored].argmax(axis=1) == codes[scored]).mean()) if len(scored) else None
+        action = "relabel or drop them" if split == "train" else "review them (val labels are never changed)"
+        message = (
+            f"{split}: {len(positions)} of {n_rows} rows ({share:.2%}) have a label that out-of-sample "
+            f"predictions contradict ({describe_source(oof, split)}); {action}."
+        )
+        metrics = {
+            "split": split,
+            "n_rows": len(positions),
+            "fraction": share,
+            "n_scored_rows": len(scored),
+            "n_unseen_label_rows": n_rows - len(scored),
+            "prediction_accuracy": accuracy,
+            "classes": [str(c) for c in oof.classes],
+            **oof.describe(),
+        }
+        rows = [
+            {"split": split, "row": int(index[p]), "given_label": data.labels(split).iloc[p],
+             "suggested_label": oof.classes[suggested[p]], "label_quality": round(float(quality[p]), 6)}
+            for p in positions
+        ]
+        return Finding(code="label_issues", severity=severity, message=message, metrics=metrics, rows=rows)
+
+
+def suggested_classes(probs: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The most probable class other than the given one (the argmax for unseen labels)."""
+    others = probs.copy()
+    given = codes >= 0
+    others[np.flatnonzero(given), codes[given]] = -np.inf
+    return others.argmax(axis=1)
+
+
+def describe_source(oof: OutOfFold, split: str) -> str:
+    model = oof.model.replace("_", " ")
+    if oof.source.get(split) == "given":
+        return "probabilities given with --pred-probs"
+    if split == "train":
+        text = f"{oof.n_folds}-fold cross-validated {model}"
+    else:
+        text = f"{model} fitted on train"
+    if oof.n_fit_rows < len(oof.labels["train"]):
+        text += f" on a sample of {oof.n_fit_rows} rows"
+    return text
