@@ -153,6 +153,7 @@ class FixPlan:
             "files": files,
         }
 
+
 def describe_fixes(summary: Mapping[str, Any]) -> str:
     """One line for the terminal from a plan's :meth:`~FixPlan.summary`."""
     return (f"fixes: drop {summary['train_rows_dropped']} train and {summary['val_rows_dropped']} val rows, "
