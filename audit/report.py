@@ -156,3 +156,15 @@ class AuditReport:
         from audit.render.json import render_json
 
         return render_json(self)
+
+    def to_html(self) -> str:
+        """The self-contained HTML report (what the CLI writes as ``<name>.html``)."""
+        from audit.render.html import render_html
+
+        return render_html(self)
+
+    def _repr_html_(self) -> str:
+        """How a notebook shows the report: the HTML report as a fragment of the page."""
+        from audit.render.html import render_html
+
+        return render_html(self, standalone=False)
