@@ -47,8 +47,26 @@ def finding_key(finding: Finding) -> str:
 
 def fingerprint(finding: Finding, data: AuditData) -> dict[str, Any]:
     hashes = row_fingerprints(data)
-    rows = sorted(hashes[r["split"]].loc[r["row"]] for r in finding.rows)
+    flagged = {(r["split"], r["row"]) for r in finding.rows}
+    rows = sorted({evidence_identity(r, hashes, flagged) for r in finding.rows})
     return {"key": finding_key(finding), "severity": str(finding.severity), "rows": rows}
+
+
+def evidence_identity(row: dict[str, Any], hashes: dict[str, pd.Series], flagged: set[tuple[str, int]]) -> str:
+    """The content of a flagged row, joined by its partner's when the partner is not flagged.
+
+    Which of two identical rows is "the duplicate" depends on their order in the file, so a
+    repeat is identified by the unordered pair of contents. Where every member of a group is
+    flagged (conflicting labels), each member's own content already identifies it.
+    """
+    contents = [hashes[row["split"]].loc[row["row"]]]
+    partners = []
+    if "duplicate_of" in row:
+        partners.append((row.get("duplicate_split", row["split"]), row["duplicate_of"]))
+    if "train_row" in row:
+        partners.append(("train", row["train_row"]))
+    contents += [hashes[split].loc[r] for split, r in partners if (split, r) not in flagged]
+    return "+".join(sorted(contents))
 
 
 def write_accepted(findings: list[Finding], data: AuditData) -> dict[str, Any]:

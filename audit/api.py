@@ -44,6 +44,10 @@ def resolve_settings(config: Settings | dict | str | Path | None, overrides: dic
         base = settings_from_table(table, source) if source else Settings()
     settings = base.merged(overrides)
     check_codes_known(settings, {code for check in REGISTRY.values() for code in check.codes}, source)
+    try:
+        default_checks(settings.checks, settings.params)
+    except ValueError as error:  # a check name or parameter from the file: say which file
+        raise InputError(f"{source}: {error}" if source else str(error)) from None
     return settings
 
 

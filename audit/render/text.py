@@ -12,20 +12,27 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
     for result in report.results:
         if result.status == "skipped":
             lines.append(f"skip  {result.check}: {result.detail}")
+        elif result.status == "ran" and not result.findings:
+            lines.append(f"ok    {result.check}: nothing found")
         elif result.status == "error":
             last = (result.detail or "").strip().splitlines()[-1:] or ["unknown error"]
             lines.append(f"ERROR {result.check}: crashed ({last[0]}); rerun with --debug for the traceback")
         for finding in sorted(result.findings, key=lambda f: -f.severity):
             message = one_line(finding.message)
-            lines.append(f"{str(finding.severity).upper():<5} {finding.code}: {message}")
+            status = report.status_of(finding)
+            marker = f" [{status}]" if status else ""
+            lines.append(f"{str(finding.severity).upper():<5} {finding.code}{marker}: {message}")
     if report.baseline and report.baseline.get("verdict"):
         lines.append(f"baseline: {one_line(report.baseline['verdict'])}")
     counts = report.severity_counts()
     verdict = "PASSED" if report.passed else "FAILED"
-    lines.append(
-        f"{verdict} (fail on {report.fail_on}): {counts['fail']} fail, {counts['warn']} warn, "
-        f"{counts['info']} info, {len(report.crashed)} crashed"
-    )
+    summary = (f"{verdict} (fail on {report.fail_on}): {counts['fail']} fail, {counts['warn']} warn, "
+               f"{counts['info']} info, {len(report.crashed)} crashed")
+    if report.judgements is not None:
+        statuses = [j.status for j in report.judgements.values()]
+        summary += (f"; against {report.settings.get('accepted')}: {statuses.count('accepted')} accepted, "
+                    f"{statuses.count('new')} new, {statuses.count('worsened')} worsened")
+    lines.append(summary)
     for kind, path in (written or {}).items():
         lines.append(f"{kind}: {path}")
     return "\n".join(lines) + "\n"
