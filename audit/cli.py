@@ -87,6 +87,8 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, help="random seed for every sampled step (default: 0)")
     group.add_argument("--format", choices=["text", "json", "github"], default="text",
                        help="what to print on stdout (github: workflow annotations and a job summary)")
+    group.add_argument("--junit", type=Path, metavar="PATH",
+                       help="also write JUnit XML here: a test case a check and a finding, for CI")
     group.add_argument("--quiet", action="store_true", help="print only the verdict line")
     group.add_argument("--debug", action="store_true", help="show tracebacks")
 
@@ -217,6 +219,11 @@ def finish(report, out: Path, name: str, args: argparse.Namespace, files=None) -
     fixed = plan_fixes_from_args(report, out, stem, args, files) if files is not None else {}
     json_text = report.to_json()
     written = {"json": str(write_atomic(out / f"{stem}.json", json_text)), **fixed}
+    written["html"] = str(write_atomic(out / f"{stem}.html", report.to_html()))
+    if getattr(args, "junit", None):
+        from audit.render.junit import render_junit
+
+        written["junit"] = str(write_atomic(Path(args.junit), render_junit(report)))
     if args.format == "json":
         print(json_text, end="")
     elif args.format == "github":
