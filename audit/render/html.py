@@ -89,7 +89,8 @@ def build_view(report: AuditReport) -> dict[str, Any]:
         "tool": _tool(),
         "verdict": _verdict(report),
         "inputs": _inputs(report),
-        "settings": _items(report.settings),
+        "settings": _items({k: v for k, v in report.settings.items() if not _unset(v)}),
+        "unset_settings": ", ".join(text(k, 40) for k, v in report.settings.items() if _unset(v)),
         "overview": _overview(report, checks),
         "charts": _charts(report),
         "baseline": _baseline(report.baseline),
@@ -116,11 +117,12 @@ def _verdict(report: AuditReport) -> dict[str, Any]:
     counts = report.severity_counts()
     crashed = len(report.crashed)
     skipped = sum(r.status == "skipped" for r in report.results)
-    at_or_above = sum(f.severity >= report.fail_on for _, f in report.all_findings)
+    gating = sum(_gates(report, f) for _, f in report.all_findings)
+    accepted = sum(_status(report, f) == "accepted" for _, f in report.all_findings)
     fail_on = str(report.fail_on)
     reasons = []
-    if at_or_above:
-        reasons.append(f"{plural(at_or_above, 'finding')} at or above {fail_on}")
+    if gating:
+        reasons.append(f"{plural(gating, 'finding')} at or above {fail_on}")
     if crashed and not report.allow_errors:
         reasons.append(f"{plural(crashed, 'check')} crashed")
     if report.passed:
@@ -129,6 +131,8 @@ def _verdict(report: AuditReport) -> dict[str, Any]:
             summary += f"; {plural(crashed, 'crashed check')} allowed (--allow-errors)"
     else:
         summary = " and ".join(reasons)
+    if accepted:
+        summary += f" ({plural(accepted, 'accepted finding')} not counted)"
     baseline = report.baseline or {}
     code = str(baseline.get("verdict_code") or "")
     chips = [{"cls": name, "count": counts.get(name, 0), "label": name} for name in SEVERITY_ORDER]
@@ -147,6 +151,17 @@ def _verdict(report: AuditReport) -> dict[str, Any]:
         "baseline_code": code if code in VERDICT_NAMES else ("other" if code else ""),
         "baseline_code_text": VERDICT_NAMES.get(code, text(code, 40)),
     }
+
+
+def _status(report: AuditReport, finding: Finding) -> str | None:
+    """accepted, new or worsened against the accepted-findings file; None without one."""
+    status_of = getattr(report, "status_of", None)
+    return status_of(finding) if status_of else None
+
+
+def _gates(report: AuditReport, finding: Finding) -> bool:
+    gates = getattr(report, "gates", None)
+    return gates(finding) if gates else finding.severity >= report.fail_on
 
 
 def _inputs(report: AuditReport) -> dict[str, Any]:
@@ -188,7 +203,7 @@ def _overview(report: AuditReport, checks: list[dict[str, Any]]) -> list[dict[st
             rows.append({
                 "severity": finding["severity"], "rank": SEVERITY_ORDER.index(finding["severity"]),
                 "check": check["name"], "code": finding["code"], "message": finding["message"],
-                "count": finding["count"], "anchor": finding["anchor"],
+                "count": finding["count"], "anchor": finding["anchor"], "status": finding["status"],
             })
     rows.sort(key=lambda row: row["rank"])
     for check in checks:
@@ -196,7 +211,7 @@ def _overview(report: AuditReport, checks: list[dict[str, Any]]) -> list[dict[st
             rows.append({
                 "severity": check["status"], "rank": 9, "check": check["name"],
                 "code": "crashed" if check["status"] == "error" else "skipped",
-                "message": check["detail"], "count": "", "anchor": check["anchor"],
+                "message": check["detail"], "count": "", "anchor": check["anchor"], "status": "",
             })
     return rows
 
@@ -258,6 +273,8 @@ def _finding_view(report: AuditReport, anchor: str, finding: Finding) -> dict[st
     return {
         "anchor": anchor,
         "code": text(finding.code, 80),
+        "status": text(_status(report, finding) or "", 20),
+        "gates": _gates(report, finding),
         "severity": str(finding.severity),
         "message": text(finding.message, 2000),
         "count": count,
@@ -305,7 +322,7 @@ def _pair_table(report: AuditReport, finding: Finding, shown: list[dict[str, Any
         partner = _partner(evidence)
         values = _row_values(report, *flagged)
         other = _row_values(report, partner[0], partner[1]) if partner else None
-        diff = _differing(values, other) if partner else set()
+        diff = _differing(values, other) - {report.data.id_column} if partner else set()
         differing |= diff
         pairs.append((evidence, flagged, partner, values, other, diff))
     columns = _pick_columns(report, _named_columns(finding), differing)
@@ -345,14 +362,21 @@ def _label_table(report: AuditReport, shown: list[dict[str, Any]]) -> dict[str, 
         values = _row_values(report, split, row)
         cells += [_data_cell(values, c) for c in id_column]
         cells += [_cell(given, "diff" if changed else ""), _cell(suggested, "diff suggested" if changed else ""),
-                  _cell(_number(evidence.get("label_quality")), "num")]
+                  _quality_cell(evidence.get("label_quality"))]
         cells += [_cell(evidence.get(key)) for key in extra]
         groups.append([{"cls": "flagged", "cells": cells}])
-    headers = [_header("split"), _header("row")]
+    headers = [_header("split"), _header("row", cls="num")]
     headers += [_header(c, "id") for c in id_column]
-    headers += [_header("given label"), _header("suggested label"), _header("label quality", tip="0 = surely wrong, 1 = surely right")]
+    headers += [_header("given label"), _header("suggested label"),
+                _header("label quality", tip="0 = surely wrong, 1 = surely right", cls="num")]
     headers += [_header(k) for k in extra]
     return {"kind": "labels", "headers": headers, "groups": groups, "columns_note": ""}
+
+
+def _quality_cell(value: Any) -> dict[str, str]:
+    if _is_number(value) and math.isfinite(float(value)):
+        return {"text": f"{float(value):.3f}", "cls": "num", "tip": ""}
+    return _cell(value, "num")
 
 
 def _row_table(report: AuditReport, finding: Finding, shown: list[dict[str, Any]]) -> dict[str, Any]:
@@ -427,13 +451,15 @@ def _columns_note(report: AuditReport, columns: list[Any]) -> str:
 def _headers(report: AuditReport, leading: Iterable[str], columns: Iterable[Any]) -> list[dict[str, str]]:
     data = report.data
     roles = {data.label: "label", data.id_column: "id", data.group_column: "group", data.time_column: "time"}
-    return [_header(name) for name in leading] + [_header(c, roles.get(c, "")) for c in columns]
+    numeric = set(report.data.frames["train"].select_dtypes("number").columns)
+    return ([_header(name, cls="num" if name == "row" else "") for name in leading]
+            + [_header(c, roles.get(c, ""), cls="num" if c in numeric else "") for c in columns])
 
 
-def _header(name: Any, role: str = "", tip: str = "") -> dict[str, str]:
+def _header(name: Any, role: str = "", tip: str = "", cls: str = "") -> dict[str, str]:
     full = text(name, MAX_TIP_CHARS)
     shown = text(name, 24)
-    return {"text": shown, "role": role, "tip": tip or (full if shown != full else "")}
+    return {"text": shown, "role": role, "tip": tip or (full if shown != full else ""), "cls": cls}
 
 
 def _extra_keys(rows: Sequence[Mapping[str, Any]], hidden: set[str] = HIDDEN_EVIDENCE_KEYS) -> list[str]:
@@ -664,8 +690,8 @@ def _learning_curves(name: str, run: Mapping[str, Any], y_max: float | None) -> 
         epoch = int(round(best))
         if 1 <= epoch <= len(val.mean):
             points.append((epoch, val.mean[epoch - 1], "best-dot", f"lowest val loss, epoch {_epoch_text(best)}"))
-    return svg.line_chart(bands, f"Learning curves, {name} data", y_max=y_max, markers=markers, points=points,
-                          y_label="loss (mean \u00b1 std over seeds)")
+    return svg.line_chart(bands, f"Learning curves, {name} data: loss by epoch", y_max=y_max, markers=markers,
+                          points=points)
 
 
 def _curve_caption(run: Mapping[str, Any]) -> str:
@@ -791,6 +817,10 @@ def fmt(value: Any) -> str:
     if value is None:
         return "none"
     return str(value)
+
+
+def _unset(value: Any) -> bool:
+    return value is None or (isinstance(value, (Mapping, list, tuple, set, str)) and len(value) == 0)
 
 
 def _number(value: Any) -> Any:

@@ -271,8 +271,7 @@ def signed_bars(items: Sequence[tuple[str, float | None, float | None, str]], ti
 
 def line_chart(bands: Sequence[Band], title: str, y_max: float | None = None,
                markers: Sequence[tuple[int, str, str]] = (), points: Sequence[tuple[int, float, str, str]] = (),
-               x_label: str = "epoch", y_label: str = "", width: int = 460,
-               height: int = 260) -> Chart | None:
+               x_label: str = "epoch", width: int = 520, height: int = 270) -> Chart | None:
     """Lines over x = 1..n with a mean +- spread band each.
 
     ``markers``: vertical lines (x, css class, label); ``points``: dots (x, y, css class,
@@ -295,8 +294,6 @@ def line_chart(bands: Sequence[Band], title: str, y_max: float | None = None,
             marks.append(Text(x(tick), bottom + 14, tick_text(tick), "tick", "middle"))
     marks.append(Line(left, bottom, right, bottom, "axis-line"))
     marks.append(Text(r((left + right) / 2), height - 4, x_label, "axis", "middle"))
-    if y_label:
-        marks.append(Text(left, 12, y_label, "axis"))
     for band in usable:
         for segment in _segments(band.mean, _spread_of(band)):
             if band.spread is not None and any(s for _, _, s in segment):
@@ -310,7 +307,7 @@ def line_chart(bands: Sequence[Band], title: str, y_max: float | None = None,
             marks.append(Line(x(epoch), top, x(epoch), bottom, cls))
             anchor = "end" if x(epoch) > (left + right) / 2 else "start"
             offset = -4 if anchor == "end" else 4
-            marks.append(Text(r(x(epoch) + offset), top + 12, label, f"marker-text {cls}", anchor))
+            marks.append(Text(r(x(epoch) + offset), top + 10, label, f"marker-text {cls}", anchor))
     for epoch, value, cls, tip in points:
         if 1 <= epoch <= n and value is not None:
             marks.append(Path(_dot(x(epoch), y(value)), cls, tip))
