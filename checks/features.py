@@ -114,7 +114,7 @@ def _as_float(series: pd.Series) -> np.ndarray:
         stamps = series.dt.tz_convert("UTC") if getattr(series.dt, "tz", None) is not None else series
         seconds = stamps.astype("datetime64[ns]").to_numpy().astype("int64") / 1e9
         return np.where(series.isna().to_numpy(), np.nan, seconds)
-    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
     values[~np.isfinite(values)] = np.nan
     return values
 
