@@ -42,6 +42,7 @@ PARTNER_KEYS = ("duplicate_of", "train_row")
 HIDDEN_EVIDENCE_KEYS = {"split", "row", "duplicate_of", "duplicate_split", "train_row"}
 LABEL_ISSUE_KEYS = ("given_label", "suggested_label", "label_quality")
 SEVERITY_ORDER = ("fail", "warn", "info")
+ROLE_SETTINGS = {"label", "id_column", "group_column", "time_column", "ignore", "split_column"}
 VERDICT_NAMES = {
     "data": "the data is to blame",
     "model": "the model is to blame",
@@ -89,8 +90,8 @@ def build_view(report: AuditReport) -> dict[str, Any]:
         "tool": _tool(),
         "verdict": _verdict(report),
         "inputs": _inputs(report),
-        "settings": _items({k: v for k, v in report.settings.items() if not _unset(v)}),
-        "unset_settings": ", ".join(text(k, 40) for k, v in report.settings.items() if _unset(v)),
+        "settings": _items({k: v for k, v in _settings(report).items() if not _unset(v)}),
+        "unset_settings": ", ".join(text(k, 40) for k, v in _settings(report).items() if _unset(v)),
         "overview": _overview(report, checks),
         "charts": _charts(report),
         "baseline": _baseline(report.baseline),
@@ -151,6 +152,11 @@ def _verdict(report: AuditReport) -> dict[str, Any]:
         "baseline_code": code if code in VERDICT_NAMES else ("other" if code else ""),
         "baseline_code_text": VERDICT_NAMES.get(code, text(code, 40)),
     }
+
+
+def _settings(report: AuditReport) -> dict[str, Any]:
+    """The run's settings without the column roles, which Inputs shows as the data has them."""
+    return {k: v for k, v in (report.settings or {}).items() if k not in ROLE_SETTINGS}
 
 
 def _status(report: AuditReport, finding: Finding) -> str | None:
