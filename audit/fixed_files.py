@@ -266,7 +266,8 @@ def fixed_parquet(source: Path, n_rows: int, drop: set[int], relabel: Mapping[in
         values = fixed.column(index).to_pylist()
         for row, new_label in relabel.items():
             values[position[row]] = to_builtin(new_label)
-        fixed = fixed.set_column(index, fixed.schema.field(index), pa.array(values, type=fixed.schema.field(index).type))
+        column = fixed.schema.field(index)
+        fixed = fixed.set_column(index, column, pa.array(values, type=column.type))
     compression = "snappy"
     if parquet.metadata.num_row_groups and parquet.metadata.num_columns:
         compression = PARQUET_CODECS.get(parquet.metadata.row_group(0).column(0).compression, "snappy")
