@@ -195,3 +195,101 @@ def parse_times(values: pd.Series, column: str, source: str) -> pd.Series:
         raise InputError(f"{source}: row {row} of the time column {column!r} holds {values[row]!r}, "
                          f"which is not a date or time; fix it or pass the column with --ignore")
     return parsed
+
+
+PROBABILITY_TOLERANCE = 1e-3
+
+
+def attach_extra_inputs(data: AuditData, pred_probs: "str | Path | object | None" = None,
+                        expectations: "str | Path | dict | None" = None, verbose: bool = False) -> AuditData:
+    """Add ``--pred-probs``, ``--expectations`` and ``--verbose`` to a loaded bundle.
+
+    Each may be a path (read and validated here) or, from the API, an array or a dict.
+    """
+    if pred_probs is not None:
+        array = pred_probs if not isinstance(pred_probs, (str, Path)) else read_pred_probs(Path(pred_probs))
+        data.pred_probs = check_pred_probs(array, data, str(pred_probs) if isinstance(pred_probs, (str, Path))
+                                           else "pred_probs")
+    if expectations is not None:
+        data.expectations_suite = (check_expectations(expectations, "expectations")
+                                   if isinstance(expectations, dict) else read_expectations(Path(expectations)))
+    data.verbose = bool(verbose)
+    return data
+
+
+def read_pred_probs(path: Path):
+    """A ``.npy`` array, loaded without pickle (an object array is refused, never run)."""
+    import numpy as np
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; --pred-probs takes a .npy file saved with numpy.save")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except ValueError as error:
+        raise InputError(f"{path}: cannot be read without pickle ({error}); save a float array with numpy.save") from None
+    except (OSError, EOFError) as error:
+        raise InputError(f"{path}: cannot be read as .npy ({error}); save the array with numpy.save") from None
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise InputError(f"{path}: is an .npz archive; --pred-probs takes one array saved with numpy.save as .npy")
+    return array
+
+
+def check_pred_probs(array, data: AuditData, source: str):
+    """Rows x classes of probabilities: one row per train row, columns in sorted label order."""
+    import numpy as np
+
+    from checks.oof import label_classes
+
+    classes = label_classes(data.labels("train"))
+    expected = (len(data.frames["train"]), len(classes))
+    shown = ", ".join(str(c) for c in classes[:10]) + (" ..." if len(classes) > 10 else "")
+    array = np.asarray(array)
+    if array.dtype.kind not in "fiu":
+        raise InputError(f"{source}: holds {array.dtype} values; --pred-probs needs float probabilities")
+    if array.shape != expected:
+        raise InputError(
+            f"{source}: has shape {array.shape} but train has {expected[0]} rows and {expected[1]} classes; "
+            f"give one row per train row (in file order) and one column per class, in sorted label order: {shown}"
+        )
+    array = array.astype(np.float64)
+    bad = ~np.isfinite(array).all(axis=1) | (array < -PROBABILITY_TOLERANCE).any(axis=1) | (
+        np.abs(array.sum(axis=1) - 1.0) > PROBABILITY_TOLERANCE)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{source}: row {row} is not a probability distribution (values {np.round(array[row, :5], 4).tolist()}"
+            f"{' ...' if expected[1] > 5 else ''}, sum {array[row].sum():.4f}), nor are {int(bad.sum()) - 1} other "
+            f"row(s); each row must be non-negative and sum to 1 (within {PROBABILITY_TOLERANCE}): apply "
+            f"softmax to logits before saving"
+        )
+    return np.clip(array, 0.0, 1.0)
+
+
+def read_expectations(path: Path) -> dict:
+    """A great-expectations suite saved as JSON (``Infinity`` accepted, read as an open bound)."""
+    import json
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; --expectations takes a suite JSON file (see --write-expectations)")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{path}: is not valid JSON ({error}); give a suite written by --write-expectations "
+                         f"or by great-expectations") from None
+    return check_expectations(document, str(path))
+
+
+def check_expectations(document, source: str) -> dict:
+    """The suite's shape: an object whose ``expectations`` list holds ``{"type", "kwargs"}`` objects."""
+    from checks.expectations_suite import json_safe
+
+    if not isinstance(document, dict) or not isinstance(document.get("expectations"), list):
+        raise InputError(f"{source}: a suite is a JSON object with an \"expectations\" list; "
+                         f"write one with --write-expectations to see the layout")
+    for position, item in enumerate(document["expectations"]):
+        if not (isinstance(item, dict) and isinstance(item.get("type"), str)
+                and isinstance(item.get("kwargs", {}), dict)):
+            raise InputError(f"{source}: expectation {position} needs a \"type\" string and a \"kwargs\" object; "
+                             f"got {str(item)[:80]}")
+    return json_safe(document)
