@@ -15,6 +15,8 @@ import pandas as pd
 from audit.errors import InputError
 from audit.readers import (
     DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_COLUMNS,
+    DEFAULT_MAX_ROWS,
     closest_names,
     file_format,
     read_csv_table,
@@ -51,9 +53,13 @@ class Roles:
 
 @dataclass(frozen=True)
 class ReadOptions:
+    """How to read files, and the size limits that keep a bad file from exhausting the machine."""
+
     sep: str | None = None
     encoding: str = "utf-8"
     max_bytes: int = DEFAULT_MAX_BYTES
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_columns: int = DEFAULT_MAX_COLUMNS
 
 
 @dataclass
@@ -72,7 +78,7 @@ def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditD
     if train_format == "npz":
         if files.val is not None or files.split_column:
             raise InputError(f"{files.train}: an .npz file holds both splits; do not also pass --val or --split-column")
-        frames = read_npz_splits(files.train, roles.label)
+        frames = read_npz_splits(files.train, roles.label, files.options.max_bytes)
         roles = Roles(NPZ_LABEL, ignored=roles.ignored) if roles.label != NPZ_LABEL else roles
         sources = {split: str(files.train) for split in frames}
         return build(frames, roles, sources, random_state)
@@ -97,9 +103,9 @@ def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditD
 
 def read_one(path: Path, roles: Roles, options: ReadOptions, extra_literal: set[str] = frozenset()) -> pd.DataFrame:
     if file_format(path) == "parquet":
-        return read_parquet_table(path)
+        return read_parquet_table(path, options.max_rows, options.max_columns)
     return read_csv_table(path, roles.literal_columns() | set(extra_literal), options.sep,
-                          options.encoding, options.max_bytes)
+                          options.encoding, options.max_bytes, options.max_rows, options.max_columns)
 
 
 def split_by_column(frame: pd.DataFrame, column: str, path: Path) -> dict[str, pd.DataFrame]:
@@ -145,6 +151,7 @@ def build(frames: dict[str, pd.DataFrame], roles: Roles, sources: dict[str, str]
         frames["val"] = align_columns(frames["val"], train_columns, sources)
     for split, frame in frames.items():
         check_labels(frame[roles.label], roles.label, sources[split])
+    normalise_numeric_labels(frames, roles.label, sources["train"])
     if roles.time_column:
         for split, frame in frames.items():
             frame[roles.time_column] = parse_times(frame[roles.time_column], roles.time_column, sources[split])
@@ -181,6 +188,37 @@ def check_labels(labels: pd.Series, column: str, source: str) -> None:
         raise InputError(
             f"{source}: the label column {column!r} is empty in {len(rows)} row(s) (data rows {shown}, "
             f"counted from 0 after the header); fill in the labels or drop those rows"
+        )
+
+
+CONTINUOUS_MIN_DISTINCT = 20
+CONTINUOUS_MIN_FRACTION = 0.5
+
+
+def normalise_numeric_labels(frames: dict[str, pd.DataFrame], column: str, source: str) -> None:
+    """Make ``1`` and ``1.0`` one class; refuse a label that is a continuous measurement.
+
+    Labels stay text (``007`` and ``NA`` are classes) unless every label in both splits is a
+    number and some are written with a decimal point: then integral values become integers.
+    A label with many distinct non-integral values is a regression target, which these
+    checks cannot audit.
+    """
+    labels = pd.concat([frame[column] for frame in frames.values()], ignore_index=True)
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if numbers.isna().any() or not pd.api.types.is_numeric_dtype(numbers):
+        return
+    integral = bool((numbers == numbers.round()).all())
+    written_as_float = pd.api.types.is_float_dtype(labels) or labels.astype("string").str.contains(r"[.eE]").any()
+    if integral and written_as_float:
+        for frame in frames.values():
+            frame[column] = pd.to_numeric(frame[column]).astype("int64").astype(
+                "string" if not pd.api.types.is_numeric_dtype(frame[column]) else "int64")
+        return
+    n_distinct = numbers.nunique()
+    if not integral and n_distinct >= CONTINUOUS_MIN_DISTINCT and n_distinct >= CONTINUOUS_MIN_FRACTION * len(numbers):
+        raise InputError(
+            f"{source}: the label column {column!r} looks continuous ({n_distinct} distinct numbers in "
+            f"{len(numbers)} rows); the audit needs class labels: bin the target or pick the class column"
         )
 
 

@@ -24,6 +24,8 @@ MISSING_TOKENS = ("", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "NULL", 
                   "#N/A", "#NA", "<NA>")
 LIKELY_SEPARATORS = (";", "\t", "|")
 DEFAULT_MAX_BYTES = 2 * 1024**3
+DEFAULT_MAX_ROWS = 20_000_000
+DEFAULT_MAX_COLUMNS = 10_000
 NPZ_KEYS = ("x_train", "y_train", "x_val", "y_val")
 
 
@@ -79,6 +81,9 @@ def csv_records(text: str, sep: str) -> Iterator[tuple[int, list[str]]]:
     The same walk serves the width check here and the byte-faithful copy of rows in
     the fix plan, so both number rows the way pandas does (blank lines skipped).
     """
+    # The csv module refuses cells over 128 KiB by default; a long text cell is data, and
+    # the whole file is already bounded by --max-bytes.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         for record in reader:
@@ -89,7 +94,8 @@ def csv_records(text: str, sep: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def read_csv_table(path: Path, text_columns: Iterable[str], sep: str | None = None,
-                   encoding: str = "utf-8", max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+                   encoding: str = "utf-8", max_bytes: int = DEFAULT_MAX_BYTES,
+                   max_rows: int = DEFAULT_MAX_ROWS, max_columns: int = DEFAULT_MAX_COLUMNS) -> pd.DataFrame:
     """Read a CSV with features typed and the given columns kept as literal text.
 
     Rows are checked for width first: pandas silently pads a short row with NaN, which
@@ -97,7 +103,7 @@ def read_csv_table(path: Path, text_columns: Iterable[str], sep: str | None = No
     """
     text = read_text(path, encoding, max_bytes)
     sep = sep or ","
-    header = check_csv_shape(path, text, sep)
+    header = check_csv_shape(path, text, sep, max_rows, max_columns)
     literal = set(text_columns) & set(header)
     try:
         frame = pd.read_csv(
@@ -112,8 +118,9 @@ def read_csv_table(path: Path, text_columns: Iterable[str], sep: str | None = No
     return frame
 
 
-def check_csv_shape(path: Path, text: str, sep: str) -> list[str]:
-    """Validate the header and every row's width; return the header's column names."""
+def check_csv_shape(path: Path, text: str, sep: str, max_rows: int = DEFAULT_MAX_ROWS,
+                    max_columns: int = DEFAULT_MAX_COLUMNS) -> list[str]:
+    """Validate the header, the size and every row's width; return the header's column names."""
     records = csv_records(text, sep)
     try:
         _, header = next(records)
@@ -122,8 +129,11 @@ def check_csv_shape(path: Path, text: str, sep: str) -> list[str]:
     except InputError as error:
         raise InputError(f"{path}: {error}") from None
     check_header(path, header, sep)
+    check_limit(path, "columns", len(header), max_columns, "--max-columns")
     try:
-        for line, record in records:
+        for n_rows, (line, record) in enumerate(records, start=1):
+            if n_rows > max_rows:
+                check_limit(path, "data rows", n_rows, max_rows, "--max-rows", at_least=True)
             if len(record) != len(header):
                 raise InputError(
                     f"{path}: line {line} has {len(record)} fields but the header has {len(header)}; "
@@ -134,6 +144,14 @@ def check_csv_shape(path: Path, text: str, sep: str) -> list[str]:
             raise
         raise InputError(f"{path}: {error}") from None
     return header
+
+
+def check_limit(path: Path, what: str, count: int, limit: int, flag: str, at_least: bool = False) -> None:
+    """Refuse input over a size limit before it can exhaust the machine."""
+    if count > limit:
+        amount = f"more than {limit:,}" if at_least else f"{count:,}"
+        raise InputError(f"{path}: has {amount} {what}, over the limit of {limit:,}; "
+                         f"raise {flag} if the machine can hold it")
 
 
 def check_header(path: Path, header: list[str], sep: str) -> None:
@@ -153,10 +171,18 @@ def check_header(path: Path, header: list[str], sep: str) -> None:
         seen.add(name)
 
 
-def read_parquet_table(path: Path) -> pd.DataFrame:
+def read_parquet_table(path: Path, max_rows: int = DEFAULT_MAX_ROWS,
+                       max_columns: int = DEFAULT_MAX_COLUMNS) -> pd.DataFrame:
     check_readable(path)
     try:
+        import pyarrow.parquet as pq
+
+        metadata = pq.ParquetFile(path).metadata
+        check_limit(path, "data rows", metadata.num_rows, max_rows, "--max-rows")
+        check_limit(path, "columns", metadata.num_columns, max_columns, "--max-columns")
         frame = pd.read_parquet(path)
+    except InputError:
+        raise
     except Exception as error:  # pyarrow raises many types for a damaged file
         raise InputError(f"{path}: cannot be read as Parquet ({type(error).__name__}: {error})") from None
     if len(set(frame.columns)) != len(frame.columns):
@@ -167,13 +193,37 @@ def read_parquet_table(path: Path) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def read_npz_splits(path: Path, label: str) -> dict[str, pd.DataFrame]:
+def npz_declared_bytes(path: Path) -> dict[str, int]:
+    """Each array's size as its header declares it, read without loading the array."""
+    import zipfile
+
+    sizes = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as stream:
+                    version = np.lib.format.read_magic(stream)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(stream)
+                    sizes[member.removesuffix(".npy")] = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise InputError(f"{path}: cannot be read as .npz ({error})") from None
+    return sizes
+
+
+def read_npz_splits(path: Path, label: str, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, pd.DataFrame]:
     """Read ``x_train``/``y_train`` and optionally ``x_val``/``y_val`` as feature frames.
 
     Images and other arrays of more than two dimensions are flattened per row. Object
-    arrays are refused: loading them would need pickle, which can run code.
+    arrays are refused: loading them would need pickle, which can run code. Declared sizes
+    are checked from the headers first, so a crafted file cannot make us allocate terabytes.
     """
     check_readable(path)
+    for name, size in npz_declared_bytes(path).items():
+        if size > max_bytes:
+            raise InputError(f"{path}: array {name} declares {size:,} bytes, over the limit of {max_bytes:,}; "
+                             f"raise --max-bytes if the machine can hold it")
     try:
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)

@@ -78,7 +78,7 @@ def test_literal_na_label_is_a_class_and_gzip_is_read(tmp_path):
     path = tmp_path / "train.csv.gz"
     path.write_bytes(gzip.compress(b"a,b,y\n1,2,NA\n3,4,None\n5,6,NA\n7,8,None\n"))
     # Two rows a class is below the minimum class size: the gate fails, the classes survive.
-    assert main(["run", "--train", str(path), "--label", "y", "--out", str(tmp_path)]) == 1
+    assert main(["run", "--train", str(path), "--label", "y", "--out", str(tmp_path), "--checks", "class_balance"]) == 1
     report = json.loads((tmp_path / "train.json").read_text())
     imbalance = report["checks"][0]["findings"][0]
     assert imbalance["metrics"]["class_counts"] == {"NA": 2, "None": 2}
@@ -89,8 +89,8 @@ def test_exit_codes_follow_the_gate(tmp_path):
     pair.train.to_csv(tmp_path / "train.csv", index=False)
     pair.val.to_csv(tmp_path / "val.csv", index=False)
     base = ["run", "--train", str(tmp_path / "train.csv"), "--val", str(tmp_path / "val.csv"), "--label", LABEL,
-            "--id-column", "id", "--out", str(tmp_path / "out")]
-    assert main(base) == 1  # leakage fails the gate
+            "--id-column", "id", "--group-column", "group", "--time-column", "time", "--out", str(tmp_path / "out")]
+    assert main(base + ["--checks", "exact_leakage"]) == 1  # leakage fails the gate
     assert main(base + ["--checks", "class_balance"]) == 0
     assert main(base + ["--checks", "class_balance,duplicates", "--fail-on", "warn"]) == 1
 
