@@ -131,7 +131,10 @@ def fixed_csv(source: Path, options: ReadOptions, n_rows: int, drop: set[int],
     sep = options.sep or ","
     text = read_text(source, options.encoding, options.max_bytes)
     records = _record_texts(text, sep, source)
-    header_text, header = next(records)
+    header_text, header = next(records, ("", []))
+    if label not in header:
+        raise InputError(f"{source}: the label column {label!r} is no longer in the header; "
+                         f"the file changed since it was audited: run the audit again")
     label_index = header.index(label)
     pieces = [header_text]
     n_found = 0

@@ -105,6 +105,12 @@ class FixedFrames:
 
 @dataclass(frozen=True)
 class FixPlan:
+    """One action a changed row, train first and by row; ``ignored`` names what no rule acts on.
+
+    Build it with :func:`build_plan` (or ``audit.api.plan_fixes(report)``); train on
+    ``plan.fixed_frames(data).train`` and score on ``.val`` and ``.reference``.
+    """
+
     options: FixOptions
     actions: tuple[RowAction, ...]
     ignored: tuple[dict[str, Any], ...] = ()
