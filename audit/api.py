@@ -10,7 +10,7 @@ import pandas as pd
 
 from audit.accepted import judge, read_accepted
 from audit.config import Settings, check_codes_known, find_config, settings_from_table
-from audit.data import InputFiles, ReadOptions, Roles, from_frames, load_files
+from audit.data import InputFiles, ReadOptions, Roles, attach_extra_inputs, from_frames, load_files
 from audit.errors import InputError
 from audit.fixes import FixOptions, FixPlan, build_plan
 from audit.progress import Progress, no_progress
@@ -21,15 +21,24 @@ from checks import REGISTRY, AuditData, Severity
 
 def load(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path | None, roles: Roles,
          split_column: str | None = None, read_options: ReadOptions | None = None,
-         random_state: int = 0) -> AuditData:
-    """DataFrames are validated in place of files; paths are read by their file type."""
+         random_state: int = 0, *, pred_probs: Any = None, expectations: dict | str | Path | None = None,
+         verbose: bool = False) -> AuditData:
+    """DataFrames are validated in place of files; paths are read by their file type.
+
+    ``pred_probs`` (an array or a ``.npy`` path: train rows x classes, columns in the sorted
+    order of the train labels) replaces the cross-validated probabilities of train;
+    ``expectations`` (a suite dict or JSON path) replaces the suite inferred from train;
+    ``verbose`` lets great-expectations show its progress bars and logs.
+    """
     if isinstance(train, pd.DataFrame):
         if val is not None and not isinstance(val, pd.DataFrame):
             raise TypeError("give train and val both as DataFrames or both as paths")
-        return from_frames(train, val, roles, random_state)
-    files = InputFiles(Path(train), Path(val) if val is not None else None, split_column,
-                       read_options or ReadOptions())
-    return load_files(files, roles, random_state)
+        data = from_frames(train, val, roles, random_state)
+    else:
+        files = InputFiles(Path(train), Path(val) if val is not None else None, split_column,
+                           read_options or ReadOptions())
+        data = load_files(files, roles, random_state)
+    return attach_extra_inputs(data, pred_probs, expectations, verbose)
 
 
 def resolve_settings(config: Settings | dict | str | Path | None, overrides: dict[str, Any]) -> Settings:
@@ -75,7 +84,9 @@ def audit_data(data: AuditData, settings: Settings | None = None, *, checks: Ite
 
 def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path | None = None, *,
               label: str | None = None, config: Settings | dict | str | Path | None = None,
-              progress: Progress = no_progress, **overrides: Any) -> AuditReport:
+              progress: Progress = no_progress, pred_probs: Any = None,
+              expectations: dict | str | Path | None = None, verbose: bool = False,
+              **overrides: Any) -> AuditReport:
     """Audit a train split and an optional validation split; returns the report, prints nothing.
 
     Keyword arguments are the settings of ``audit.toml`` (``id_column``, ``group_column``,
@@ -97,7 +108,8 @@ def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path |
     if not settings.label:
         raise InputError("no label column given: pass label=... or set label in the config")
     roles = Roles(settings.label, settings.id_column, settings.group_column, settings.time_column, settings.ignore)
-    data = load(train, val, roles, split_column=settings.split_column, random_state=settings.seed)
+    data = load(train, val, roles, split_column=settings.split_column, random_state=settings.seed,
+                pred_probs=pred_probs, expectations=expectations, verbose=verbose)
     return audit_data(data, settings, progress=progress)
 
 

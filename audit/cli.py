@@ -69,6 +69,12 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
                        help="a column to leave out entirely (repeatable)")
     group.add_argument("--sep", help="CSV delimiter (default: ,)")
     group.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default: utf-8)")
+    group.add_argument("--pred-probs", type=Path, metavar="PATH",
+                       help="out-of-sample probabilities for train (.npy, train rows x classes, columns in the "
+                            "sorted order of the train labels; text order for CSV labels): skips the "
+                            "cross-validation of label_issues")
+    group.add_argument("--expectations", type=Path, metavar="PATH",
+                       help="a great-expectations suite (JSON) to validate instead of the one inferred from train")
     group.add_argument("--config", type=Path,
                        help="settings file (default: ./audit.toml, else [tool.audit] in ./pyproject.toml)")
 
@@ -90,6 +96,9 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--junit", type=Path, metavar="PATH",
                        help="also write JUnit XML here: a test case a check and a finding, for CI")
     group.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    group.add_argument("--write-expectations", type=Path, metavar="PATH",
+                       help="save the expectation suite inferred from train as JSON to PATH")
+    group.add_argument("--verbose", action="store_true", help="show great-expectations' progress bars and logs")
     group.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -157,8 +166,22 @@ def audit_from_args(args: argparse.Namespace):
     progress = terminal_progress()
     progress(f"loading {args.train.name}")
     data = load(args.train, args.val, roles, split_column=settings.split_column,
-                read_options=input_files(args, settings).options, random_state=settings.seed)
-    return audit_data(data, settings, progress=progress), settings
+                read_options=input_files(args, settings).options, random_state=settings.seed,
+                pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
+    report = audit_data(data, settings, progress=progress)
+    if args.write_expectations:
+        write_expectations(data, settings, args.write_expectations)
+    return report, settings
+
+
+def write_expectations(data, settings, path: Path) -> None:
+    """Save the suite data_quality inferred from train (with its configured margins)."""
+    from audit.output import write_atomic
+    from checks.expectations import DataQuality
+    from checks.expectations_suite import suite_json
+
+    params = (settings.params or {}).get(DataQuality.name, {})
+    write_atomic(path, suite_json(DataQuality(**params).inferred_suite(data)))
 
 
 def input_files(args: argparse.Namespace, settings):

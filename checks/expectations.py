@@ -82,11 +82,15 @@ class DataQuality(Check):
     def settings(self) -> SuiteSettings:
         return SuiteSettings(self.range_margin, self.null_margin, self.max_categories)
 
+    def inferred_suite(self, data: AuditData) -> dict[str, Any]:
+        """The suite inferred from train with this check's margins (what --write-expectations saves)."""
+        return inferred_suite(data, self.settings())
+
     def suite(self, data: AuditData) -> tuple[dict[str, Any], str]:
         """The suite to validate and where it came from."""
         if data.expectations_suite is not None:
             return data.expectations_suite, "given"
-        return inferred_suite(data, self.settings()), "inferred from train"
+        return self.inferred_suite(data), "inferred from train"
 
     def run(self, data: AuditData) -> list[Finding]:
         suite, source = self.suite(data)

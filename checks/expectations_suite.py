@@ -11,6 +11,7 @@ behind it: callers get plain :class:`Outcome` records, never its objects.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import sys
@@ -170,6 +171,11 @@ def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, str):
         return value
     return str(value)
+
+
+def suite_json(suite: Mapping[str, Any]) -> str:
+    """The suite as strict JSON text, as ``--write-expectations`` saves it."""
+    return json.dumps(json_safe(suite), indent=2, allow_nan=False) + "\n"
 
 
 def describe_value(value: Any) -> Any:
