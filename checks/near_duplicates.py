@@ -1,0 +1,387 @@
+"""Near duplicates and near leakage: rows that are almost, but not exactly, copies of another.
+
+Both checks compare rows of the shared encoded feature matrix (checks/features.py) through
+the shared neighbour graph (checks/neighbours.py), which holds one row per group of
+identical feature values: exact copies are the exact-duplicate and exact-leakage checks'
+findings and are never reported again here.
+
+Two rows are near duplicates when their distance is at most a threshold. By default the
+threshold is calibrated from the data: ``max_relative_distance`` times the typical distance
+between a train row and its nearest other train row (the median over distinct train rows,
+zero distances left out), so it follows the scale and the dimension of the features. An
+absolute ``max_distance`` overrides it. Every finding states the threshold, where it came
+from, and how the neighbours were searched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from checks.base import AuditData, Check, Finding, Severity, fraction, positive_number, register
+from checks.features import encoded_features
+from checks.hashing import feature_hashes
+from checks.neighbours import NeighbourGraph, neighbour_graph, search
+
+# Above this many distinct train rows the typical distance is measured (exactly) on a seeded
+# sample of them; the finding's metrics say so.
+CALIBRATION_SAMPLE = 5000
+
+
+@dataclass(frozen=True)
+class TypicalDistance:
+    """The median nearest-neighbour distance among distinct train rows, and how it was measured."""
+
+    value: float | None
+    n_rows: int
+    n_distinct: int
+
+    @property
+    def sampled(self) -> bool:
+        return self.n_rows < self.n_distinct
+
+
+@dataclass(frozen=True)
+class Threshold:
+    value: float | None
+    source: str
+    metrics: dict[str, Any]
+
+
+def typical_distance(data: AuditData) -> TypicalDistance:
+    """Shared: the typical distance from a distinct train row to its nearest other one."""
+    return data.shared("typical_neighbour_distance", _typical_distance)
+
+
+def _typical_distance(data: AuditData) -> TypicalDistance:
+    graph = neighbour_graph(data)
+    within = graph.within["train"]
+    n_distinct = len(graph.distinct["train"])
+    if within.exact or n_distinct <= CALIBRATION_SAMPLE:
+        nearest = within.distances[:, 0]
+        n_rows = n_distinct
+    else:
+        rng = np.random.default_rng(data.random_state)
+        sample = np.sort(rng.choice(n_distinct, CALIBRATION_SAMPLE, replace=False))
+        vectors = encoded_features(data).matrices["train"][graph.distinct["train"]]
+        exact = search(vectors, vectors[sample], 2, random_state=data.random_state, exact_max_pairs=np.inf)
+        # The sampled rows are in the base: drop each one's own position.
+        own = exact.indices == sample[:, None]
+        nearest = np.where(own[:, 0], exact.distances[:, 1], exact.distances[:, 0])
+        n_rows = CALIBRATION_SAMPLE
+    positive = nearest[np.isfinite(nearest) & (nearest > 0)]
+    value = float(np.median(positive)) if len(positive) else None
+    return TypicalDistance(value=value, n_rows=n_rows, n_distinct=n_distinct)
+
+
+def near_threshold(data: AuditData, max_relative_distance: float, max_distance: float | None) -> Threshold:
+    """The distance at or below which two rows count as near duplicates, with its provenance."""
+    graph = neighbour_graph(data)
+    typical = typical_distance(data)
+    encoded = encoded_features(data)
+    metrics: dict[str, Any] = {
+        "typical_neighbour_distance": typical.value,
+        "max_relative_distance": max_relative_distance,
+        "neighbour_search": graph.within["train"].method,
+        "n_encoded_features": encoded.n_features,
+        "dropped_columns": [d["column"] for d in encoded.dropped],
+        "sampled": [],
+    }
+    if typical.sampled:
+        metrics["sampled"].append({"part": "typical_neighbour_distance", "rows": typical.n_rows,
+                                   "of_rows": typical.n_distinct})
+    if max_distance is not None:
+        value, source = float(max_distance), "absolute"
+    elif typical.value is not None:
+        value, source = float(max_relative_distance * typical.value), "relative"
+    else:
+        value, source = None, "none"
+    metrics["threshold"] = value
+    metrics["threshold_source"] = source
+    return Threshold(value, source, metrics)
+
+
+def describe(threshold: Threshold) -> str:
+    if threshold.source == "absolute":
+        return f"distance <= {threshold.value:.4g}, set by max_distance"
+    typical = threshold.metrics["typical_neighbour_distance"]
+    return (f"distance <= {threshold.value:.4g}, {threshold.metrics['max_relative_distance']:g} x the typical "
+            f"nearest-neighbour distance {typical:.4g}")
+
+
+def near_pairs_within(graph: NeighbourGraph, split: str, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (in the split) of near-duplicate rows, of the earlier row each repeats, and the distance.
+
+    Rows are visited in file order; a row is flagged when an earlier row that is itself kept
+    lies within the threshold (the nearest such row is its ``duplicate_of``). So every flagged
+    row is within the threshold of its kept row, and dropping the flagged rows leaves no two
+    rows within the threshold among the neighbours searched.
+    """
+    neighbours = graph.within[split]
+    distinct = graph.distinct[split]
+    n, k = neighbours.indices.shape
+    query = np.repeat(np.arange(n), k)
+    other = neighbours.indices.ravel()
+    distance = neighbours.distances.ravel()
+    close = (other >= 0) & (distance <= threshold)
+    if not close.any():
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=np.float64)
+    a = np.minimum(query[close], other[close])
+    b = np.maximum(query[close], other[close])
+    d = distance[close]
+    edges = pd.DataFrame({"a": a, "b": b, "d": d}).drop_duplicates(["a", "b"])
+    edges = edges.sort_values(["b", "d", "a"], kind="stable")
+    flagged: dict[int, tuple[int, float]] = {}
+    for a_i, b_i, d_i in edges.itertuples(index=False):
+        if b_i not in flagged and a_i not in flagged:
+            flagged[b_i] = (a_i, d_i)
+    later = np.fromiter(flagged.keys(), dtype=np.int64, count=len(flagged))
+    earlier = np.fromiter((v[0] for v in flagged.values()), dtype=np.int64, count=len(flagged))
+    dist = np.fromiter((v[1] for v in flagged.values()), dtype=np.float64, count=len(flagged))
+    order = np.argsort(later, kind="stable")
+    return distinct[later[order]], distinct[earlier[order]], dist[order]
+
+
+def leak_severity(share: float, fail_at_fraction: float) -> Severity:
+    return Severity.FAIL if share >= fail_at_fraction else Severity.WARN
+
+
+def not_compared(code: str, split: str | None, threshold: Threshold) -> Finding:
+    """An info finding when nothing could be compared, so the absence of findings is not silent."""
+    if threshold.metrics["n_encoded_features"] == 0:
+        reason = "no feature column could be encoded (see dropped_columns)"
+    else:
+        reason = "train has fewer than two distinct rows at a non-zero distance to calibrate the threshold"
+    where = f"{split}: " if split else ""
+    return Finding(code=code, severity=Severity.INFO,
+                   message=f"{where}near copies were not looked for: {reason}.",
+                   metrics={**({"split": split} if split else {}), "n_rows": 0, **threshold.metrics})
+
+
+@register
+class NearDuplicates(Check):
+    """Rows of one split that are almost copies of an earlier row, and near copies labelled differently.
+
+    What it detects:
+        ``near_duplicates``: within each split, rows whose encoded features (numeric columns
+        scaled by their train IQR, small categoricals one-hot, see checks/features.py) lie
+        within a small distance of an earlier row, without being identical to it (exact
+        copies are ``exact_duplicates``). Each row names the earlier row it nearly repeats
+        (``duplicate_of``) and the ``distance``. The threshold is ``max_relative_distance``
+        times the typical nearest-neighbour distance in train, or ``max_distance``; the
+        metrics state which and its value.
+        ``conflicting_labels`` (with ``near: true`` on each row): groups of near copies whose
+        labels differ, within a split (every member), and val rows that are near copies of a
+        train row labelled differently (``duplicate_split: train``).
+
+    Why it matters:
+        Re-saved, re-scaled or lightly edited copies weigh some examples more than others and
+        are memorised like exact ones, but slip past a byte-for-byte comparison. Near copies
+        with different labels mean at least one label is noise.
+
+    How to fix:
+        Drop the flagged rows (each keeps the row named in ``duplicate_of``); review the labels
+        of conflicting groups. If the flagged rows are legitimately distinct, lower
+        ``max_relative_distance`` or set ``max_distance``.
+
+    Parameters:
+        max_relative_distance: the threshold as a fraction of the typical (median) distance
+            between a train row and its nearest other train row.
+        max_distance: an absolute distance in the encoded feature space; overrides
+            ``max_relative_distance`` when set.
+        fail_at_fraction: share of a split's rows that are near duplicates at or above which
+            the finding fails (any near duplicate warns).
+        conflict_fail_at_fraction: share of a split's rows in conflicting near-copy groups at
+            or above which conflicting labels fail (any conflict warns).
+    """
+
+    name = "near_duplicates"
+    codes = ("near_duplicates", "conflicting_labels")
+    parameters = {
+        "max_relative_distance": fraction(),
+        "max_distance": positive_number(allow_none=True),
+        "fail_at_fraction": fraction(),
+        "conflict_fail_at_fraction": fraction(),
+    }
+
+    def __init__(self, max_relative_distance=0.05, max_distance=None, fail_at_fraction=0.05,
+                 conflict_fail_at_fraction=0.01):
+        self.max_relative_distance = max_relative_distance
+        self.max_distance = max_distance
+        self.fail_at_fraction = fail_at_fraction
+        self.conflict_fail_at_fraction = conflict_fail_at_fraction
+
+    def run(self, data: AuditData) -> list[Finding]:
+        threshold = near_threshold(data, self.max_relative_distance, self.max_distance)
+        if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
+            return [not_compared("near_duplicates", None, threshold)]
+        graph = neighbour_graph(data)
+        findings = []
+        for split in data.splits:
+            rows, kept, dist = near_pairs_within(graph, split, threshold.value)
+            index = data.frames[split].index
+            rows, kept = index[rows].to_numpy(), index[kept].to_numpy()
+            if len(rows):
+                findings.append(self._near_duplicates(split, len(index), rows, kept, dist, threshold, graph))
+            conflict = self._conflicts_within(split, data.labels(split), rows, kept, dist, threshold)
+            if conflict is not None:
+                findings.append(conflict)
+        if graph.across is not None:
+            conflict = self._conflicts_across(data, graph, threshold)
+            if conflict is not None:
+                findings.append(conflict)
+        return findings
+
+    def _near_duplicates(self, split, n_split, rows, kept, dist, threshold, graph) -> Finding:
+        share = len(rows) / n_split
+        n_groups = int(pd.unique(kept).size)
+        return Finding(
+            code="near_duplicates",
+            severity=Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN,
+            message=(
+                f"{split}: {len(rows)} rows ({share:.2%}) are near copies of an earlier row "
+                f"({describe(threshold)}; {n_groups} rows nearly repeated; exact copies not counted)."
+            ),
+            metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
+                     "n_distinct_rows": len(graph.distinct[split]), "max_distance_found": float(dist.max()),
+                     **threshold.metrics},
+            rows=[{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d)}
+                  for r, k, d in zip(rows, kept, dist)],
+        )
+
+    def _conflicts_within(self, split, labels, rows, kept, dist, threshold) -> Finding | None:
+        if not len(rows):
+            return None
+        members = pd.DataFrame({
+            "row": np.concatenate([kept, rows]),
+            "duplicate_of": np.concatenate([kept, kept]),
+            "distance": np.concatenate([np.zeros(len(kept)), dist]),
+        }).drop_duplicates("row")
+        members["label"] = labels.loc[members["row"]].to_numpy()
+        n_labels = members.groupby("duplicate_of", sort=False)["label"].transform("nunique")
+        conflicting = members[n_labels.to_numpy() > 1].sort_values("row", kind="stable")
+        if conflicting.empty:
+            return None
+        share = len(conflicting) / len(labels)
+        n_groups = int(conflicting["duplicate_of"].nunique())
+        return Finding(
+            code="conflicting_labels",
+            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
+            message=(
+                f"{split}: {len(conflicting)} rows ({share:.2%}) are near copies of a row with another "
+                f"label ({n_groups} groups; {describe(threshold)})."
+            ),
+            metrics={"split": split, "near": True, "n_rows": len(conflicting), "fraction": share,
+                     "n_groups": n_groups, **threshold.metrics},
+            rows=[{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d),
+                   "label": label, "near": True}
+                  for r, k, d, label in conflicting[["row", "duplicate_of", "distance", "label"]].itertuples(index=False)],
+        )
+
+    def _conflicts_across(self, data, graph, threshold) -> Finding | None:
+        val_rows, train_rows, dist = near_leaks(data, graph, threshold.value)
+        if not len(val_rows):
+            return None
+        val_labels = data.labels("val").loc[val_rows].to_numpy()
+        train_labels = data.labels("train").loc[train_rows].to_numpy()
+        differ = val_labels != train_labels
+        if not differ.any():
+            return None
+        share = int(differ.sum()) / len(data.frames["val"])
+        return Finding(
+            code="conflicting_labels",
+            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
+            message=(
+                f"val: {int(differ.sum())} rows ({share:.2%}) are near copies of a train row labelled "
+                f"differently ({describe(threshold)})."
+            ),
+            metrics={"split": "val", "across_splits": True, "near": True, "n_rows": int(differ.sum()),
+                     "fraction": share, **threshold.metrics},
+            rows=[{"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train",
+                   "distance": float(d), "label": label, "other_label": other, "near": True}
+                  for r, t, d, label, other in zip(val_rows[differ], train_rows[differ], dist[differ],
+                                                   val_labels[differ], train_labels[differ])],
+        )
+
+
+def near_leaks(data: AuditData, graph: NeighbourGraph, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Val row labels, the train row label each nearly copies, and the distance; exact leaks left out."""
+    hashes = feature_hashes(data)
+    exact = np.isin(hashes["val"].to_numpy(), hashes["train"].to_numpy())
+    nearest = graph.across.indices[:, 0]
+    distance = graph.across.distances[:, 0]
+    leaked = (nearest >= 0) & (distance <= threshold) & ~exact
+    val_rows = data.frames["val"].index.to_numpy()[leaked]
+    train_rows = data.frames["train"].index.to_numpy()[graph.distinct["train"][nearest[leaked]]]
+    return val_rows, train_rows, distance[leaked]
+
+
+@register
+class NearLeakage(Check):
+    """Validation rows that are almost copies of a training row.
+
+    What it detects:
+        ``near_leakage``: val rows whose nearest train row (in the encoded feature space of
+        checks/features.py) lies within the near-duplicate threshold without being identical
+        (identical rows are ``exact_leakage``), each with that ``train_row`` and the
+        ``distance``. The label is not compared. The threshold is ``max_relative_distance``
+        times the typical nearest-neighbour distance in train, or ``max_distance``; the
+        metrics state which and its value.
+
+    Why it matters:
+        A val row that is a lightly changed copy of a train row grades the model on something
+        it has memorised: validation loss looks better than it will be on new data.
+
+    How to fix:
+        Remove the flagged rows from val (or their ``train_row`` from train); de-duplicate
+        before splitting, or split by the entity the copies come from.
+
+    Parameters:
+        max_relative_distance: the threshold as a fraction of the typical (median) distance
+            between a train row and its nearest other train row.
+        max_distance: an absolute distance in the encoded feature space; overrides
+            ``max_relative_distance`` when set.
+        fail_at_fraction: share of val rows near-leaked at or above which the finding fails
+            (any near leak warns).
+    """
+
+    name = "near_leakage"
+    needs = frozenset({"val"})
+    codes = ("near_leakage",)
+    parameters = {
+        "max_relative_distance": fraction(),
+        "max_distance": positive_number(allow_none=True),
+        "fail_at_fraction": fraction(),
+    }
+
+    def __init__(self, max_relative_distance=0.05, max_distance=None, fail_at_fraction=0.01):
+        self.max_relative_distance = max_relative_distance
+        self.max_distance = max_distance
+        self.fail_at_fraction = fail_at_fraction
+
+    def run(self, data: AuditData) -> list[Finding]:
+        threshold = near_threshold(data, self.max_relative_distance, self.max_distance)
+        if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
+            return [not_compared("near_leakage", "val", threshold)]
+        graph = neighbour_graph(data)
+        val_rows, train_rows, dist = near_leaks(data, graph, threshold.value)
+        if not len(val_rows):
+            return []
+        share = len(val_rows) / len(data.frames["val"])
+        metrics = {**threshold.metrics, "neighbour_search": graph.across.method}
+        return [Finding(
+            code="near_leakage",
+            severity=leak_severity(share, self.fail_at_fraction),
+            message=(
+                f"{len(val_rows)} val rows ({share:.2%}) are near copies of a train row "
+                f"({describe(threshold)}; exact copies not counted)."
+            ),
+            metrics={"n_rows": len(val_rows), "fraction": share, "max_distance_found": float(dist.max()),
+                     **metrics},
+            rows=[{"split": "val", "row": int(r), "train_row": int(t), "distance": float(d)}
+                  for r, t, d in zip(val_rows, train_rows, dist)],
+        )]
