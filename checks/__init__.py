@@ -17,5 +17,6 @@ from checks.base import (
 # Imported for their registration side effect, in the order reports list them.
 from checks import class_balance, duplicates, leakage  # noqa: E402,F401
 from checks import label_noise, expectations  # noqa: E402,F401
+from checks import near_duplicates, target_leakage  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "AuditData", "Check", "CheckParameterError", "Finding", "Severity", "register"]

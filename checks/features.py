@@ -88,8 +88,8 @@ def encode_features(data: AuditData) -> EncodedFeatures:
 def encode_column(column: str, values: dict[str, pd.Series]) -> tuple[list[tuple[str, str, dict[str, np.ndarray]]], str | None]:
     """The encoded columns of one input column, or none and the reason it was left out."""
     train = values["train"]
-    if all(_is_numeric(s) for s in values.values()):
-        numbers = {split: _as_float(s) for split, s in values.items()}
+    if all(is_numeric(s) for s in values.values()):
+        numbers = {split: as_float(s) for split, s in values.items()}
         if _is_integer_identifier(numbers["train"]):
             return [], f"identifier-like: whole numbers, unique in each of the {len(train)} train rows"
         return _numeric_blocks(str(column), numbers), None
@@ -103,12 +103,12 @@ def encode_column(column: str, values: dict[str, pd.Series]) -> tuple[list[tuple
     return _one_hot_blocks(str(column), text), None
 
 
-def _is_numeric(series: pd.Series) -> bool:
+def is_numeric(series: pd.Series) -> bool:
     return (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
             or pd.api.types.is_datetime64_any_dtype(series)) and not isinstance(series.dtype, pd.CategoricalDtype)
 
 
-def _as_float(series: pd.Series) -> np.ndarray:
+def as_float(series: pd.Series) -> np.ndarray:
     """float64 values with NaN for missing and infinite cells; dates as seconds since 1970."""
     if pd.api.types.is_datetime64_any_dtype(series):
         stamps = series.dt.tz_convert("UTC") if getattr(series.dt, "tz", None) is not None else series
