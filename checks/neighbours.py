@@ -95,14 +95,17 @@ def first_positions(keys: np.ndarray) -> np.ndarray:
 
 
 def search(base: np.ndarray, queries: np.ndarray | None, k: int, *, random_state: int = 0,
-           exact_max_pairs: float = EXACT_MAX_PAIRS) -> Neighbours:
+           exact_max_pairs: float | None = None) -> Neighbours:
     """The ``k`` nearest rows of ``base`` for each row of ``queries``.
 
     With ``queries=None`` the base is searched against itself and each row's own position is
-    left out of its list. Exact when ``len(queries) * len(base) <= exact_max_pairs``.
+    left out of its list. Exact when ``len(queries) * len(base) <= exact_max_pairs``
+    (default ``EXACT_MAX_PAIRS``).
     """
     import faiss
 
+    if exact_max_pairs is None:
+        exact_max_pairs = EXACT_MAX_PAIRS
     base = np.ascontiguousarray(base, dtype=np.float32)
     self_search = queries is None
     queries = base if self_search else np.ascontiguousarray(queries, dtype=np.float32)
