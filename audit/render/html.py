@@ -35,6 +35,7 @@ MAX_EVIDENCE_ROWS = 20
 MAX_EVIDENCE_COLUMNS = 12
 MAX_EVIDENCE_DICTS = 20
 MAX_CELL_CHARS = 48
+DATA_DIGITS = 10  # data cells: enough digits that two values shown alike are alike
 MAX_TIP_CHARS = 400
 MAX_CLASSES_CHARTED = 30
 MAX_LISTED = 12
@@ -279,7 +280,7 @@ def _finding_view(report: AuditReport, anchor: str, finding: Finding) -> dict[st
     return {
         "anchor": anchor,
         "code": text(finding.code, 80),
-        "status": text(_status(report, finding) or "", 20),
+        "status": slug(_status(report, finding)) if _status(report, finding) else "",
         "gates": _gates(report, finding),
         "severity": str(finding.severity),
         "message": text(finding.message, 2000),
@@ -500,7 +501,7 @@ def _data_cell(values: pd.Series | None, column: Any, differs: bool = False) -> 
         return _cell("row not found", "missing")
     value = values.get(column)
     classes = ("diff " if differs else "") + ("num" if _is_number(value) else "")
-    return _cell(value, classes)
+    return _cell(value, classes, digits=DATA_DIGITS)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -523,12 +524,12 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def _cell(value: Any, cls: str = "") -> dict[str, str]:
+def _cell(value: Any, cls: str = "", digits: int = 4) -> dict[str, str]:
     if cls in ("role", "missing", "blank"):
         return {"text": str(value), "cls": cls, "tip": ""}
     if _is_missing(value):
         return {"text": "(missing)", "cls": (cls + " missing").strip(), "tip": "missing value"}
-    full = text(fmt(value), MAX_TIP_CHARS)
+    full = text(fmt(value, digits), MAX_TIP_CHARS)
     shown = text(full, MAX_CELL_CHARS)
     return {"text": shown, "cls": cls.strip(), "tip": full if shown != full else ""}
 
@@ -800,7 +801,7 @@ def text(value: Any, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
 
 
-def fmt(value: Any) -> str:
+def fmt(value: Any, digits: int = 4) -> str:
     """A value as a person reads it: numbers short, lists and mappings abbreviated."""
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
@@ -810,7 +811,7 @@ def fmt(value: Any) -> str:
         number = float(value)
         if not math.isfinite(number):
             return "NA" if math.isnan(number) else ("inf" if number > 0 else "-inf")
-        return f"{number:.4g}" if abs(number) < 1e15 else f"{number:.4e}"
+        return f"{number:.{digits}g}" if abs(number) < 1e15 else f"{number:.{digits}e}"
     if isinstance(value, Mapping):
         items = list(value.items())
         shown = ", ".join(f"{fmt(k)}: {fmt(v)}" for k, v in items[:MAX_LISTED])
