@@ -11,11 +11,12 @@ is built once through :meth:`~checks.base.AuditData.shared` and reused:
   ``<column>__missing`` indicator is added for every column that has any, so a missing
   value does not look like a typical one;
 - text and categorical columns with at most ``MAX_CATEGORIES`` distinct values in train are
-  one-hot encoded (categories from train, in sorted order; a value train lacks is all zeros),
-  each indicator scaled by 1/sqrt(2) so that two rows differing in one category are at
+  one-hot encoded (categories from train, in sorted order; a missing value, or one train
+  lacks, sets a ``<column>__missing`` indicator instead), each indicator scaled by 1/sqrt(2) so that two rows differing in one category are at
   distance 1, like two numeric values one IQR apart;
-- identifier-like and high-cardinality columns (free text, ids, integer columns unique per
-  row) are left out; :attr:`EncodedFeatures.dropped` names each with the reason.
+- identifier-like and high-cardinality columns (free text, text ids, whole-number columns
+  unique per row that count up or fill their range) are left out;
+  :attr:`EncodedFeatures.dropped` names each with the reason.
 
 The result depends only on the data (no randomness), and is float32 to halve its memory.
 """
@@ -91,7 +92,8 @@ def encode_column(column: str, values: dict[str, pd.Series]) -> tuple[list[tuple
     if all(is_numeric(s) for s in values.values()):
         numbers = {split: as_float(s) for split, s in values.items()}
         if _is_integer_identifier(numbers["train"]):
-            return [], f"identifier-like: whole numbers, unique in each of the {len(train)} train rows"
+            return [], (f"identifier-like: whole numbers, unique in each of the {len(train)} train rows, "
+                        f"in file order or filling their range")
         return _numeric_blocks(str(column), numbers), None
 
     text = {split: _as_text(s) for split, s in values.items()}
@@ -120,10 +122,20 @@ def as_float(series: pd.Series) -> np.ndarray:
 
 
 def _is_integer_identifier(train: np.ndarray) -> bool:
-    present = train[~np.isnan(train)]
-    if len(present) < MIN_ROWS_FOR_ID or len(present) < len(train):
+    """Whole numbers, unique per row, and either in file order or filling most of their range.
+
+    A counter or a shuffled counter is an identifier; prices or counts that happen to be
+    unique in a small file are spread thinly over their range and stay features.
+    """
+    if len(train) < MIN_ROWS_FOR_ID or np.isnan(train).any() or not np.all(train == np.round(train)):
         return False
-    return bool(np.all(present == np.round(present)) and len(np.unique(present)) == len(present))
+    distinct = np.unique(train)
+    if len(distinct) < len(train):
+        return False
+    steps = np.diff(train)
+    in_order = bool((steps > 0).all() or (steps < 0).all())
+    dense = len(distinct) >= 0.5 * (distinct[-1] - distinct[0] + 1)
+    return in_order or dense
 
 
 def _numeric_blocks(name: str, numbers: dict[str, np.ndarray]) -> list[tuple[str, str, dict[str, np.ndarray]]]:
@@ -162,7 +174,8 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 def _one_hot_blocks(name: str, text: dict[str, pd.Series]) -> list[tuple[str, str, dict[str, np.ndarray]]]:
     categories = sorted(text["train"].dropna().unique().tolist())
-    codes = {split: pd.Categorical(s, categories=categories).codes for split, s in text.items()}
+    lookup = pd.Index(categories, dtype="string")
+    codes = {split: lookup.get_indexer(s) for split, s in text.items()}
     blocks = []
     for k, category in enumerate(categories):
         blocks.append((f"{name}={category}", name,
