@@ -357,6 +357,11 @@ def test_charts_degrade_when_their_data_is_absent():
     assert "No learning curves were recorded for the raw run" in baseline.content()
     assert "No learning curves were recorded for the fixed run" in baseline.content()
 
+    report.baseline = {"skipped": "the estimated 40 min is over the 10 min budget"}
+    baseline = parse(render_html(report)).root.find(id="baseline")
+    assert baseline.find("p").content() == "the estimated 40 min is over the 10 min budget"
+    assert not baseline.find_all("svg")
+
 
 @pytest.mark.parametrize("shape", ["baseline.py", "flat"])
 def test_learning_curves_mark_the_stall_and_show_the_gap(shape):

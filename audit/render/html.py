@@ -129,12 +129,14 @@ def _verdict(report: AuditReport) -> dict[str, Any]:
         reasons.append(f"{plural(crashed, 'check')} crashed")
     if report.passed:
         summary = f"No finding at or above {fail_on}"
+        if accepted:
+            summary += f" other than {plural(accepted, 'accepted one')}"
         if crashed:
             summary += f"; {plural(crashed, 'crashed check')} allowed (--allow-errors)"
     else:
         summary = " and ".join(reasons)
-    if accepted:
-        summary += f" ({plural(accepted, 'accepted finding')} not counted)"
+        if accepted:
+            summary += f" ({plural(accepted, 'accepted finding')} not counted)"
     baseline = report.baseline or {}
     code = str(baseline.get("verdict_code") or "")
     chips = [{"cls": name, "count": counts.get(name, 0), "label": name} for name in SEVERITY_ORDER]
@@ -163,12 +165,18 @@ def _settings(report: AuditReport) -> dict[str, Any]:
 def _status(report: AuditReport, finding: Finding) -> str | None:
     """accepted, new or worsened against the accepted-findings file; None without one."""
     status_of = getattr(report, "status_of", None)
-    return status_of(finding) if status_of else None
+    try:
+        return status_of(finding) if status_of else None
+    except KeyError:  # a finding added after the judgement (a notebook user's own)
+        return None
 
 
 def _gates(report: AuditReport, finding: Finding) -> bool:
     gates = getattr(report, "gates", None)
-    return gates(finding) if gates else finding.severity >= report.fail_on
+    try:
+        return gates(finding) if gates else finding.severity >= report.fail_on
+    except KeyError:
+        return finding.severity >= report.fail_on
 
 
 def _inputs(report: AuditReport) -> dict[str, Any]:
@@ -635,7 +643,9 @@ def _baseline(baseline: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "Gap at the last epoch: val loss minus train loss", "val \u2212 train loss",
     )
     code = str(baseline.get("verdict_code") or "")
+    reason = next((baseline[k] for k in ("skipped", "reason", "error", "detail") if isinstance(baseline.get(k), str)), "")
     return {
+        "reason": text(reason, 500),
         "verdict": text(baseline.get("verdict") or "", 2000),
         "code": code if code in VERDICT_NAMES else ("other" if code else ""),
         "code_text": VERDICT_NAMES.get(code, text(code, 40)),
