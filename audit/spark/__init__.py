@@ -1,0 +1,52 @@
+"""The same audit on Apache Spark, for splits that do not fit one machine.
+
+``audit run --engine spark`` and ``run_audit(..., engine="spark")`` land here. The checks keep
+their names, parameters, finding codes, messages and severities, and the result is the same
+:class:`~audit.report.AuditReport` of :class:`~audit.runner.CheckResult` and
+:class:`~checks.base.Finding` objects, so every renderer works unchanged. What differs is
+where the work happens:
+
+- exact checks (class balance, duplicates, conflicting labels, exact, group and temporal
+  leakage) are Spark jobs over every row, comparing rows by a hash of the same type-aligned
+  feature values :mod:`checks.hashing` uses;
+- every flagged row is named by its 0-based data row in its input, numbered without
+  collecting the data (see :mod:`audit.spark.rows`);
+- only the flagged rows come back to the driver (they are the evidence the report lists).
+
+pyspark is imported by the modules of this package only, never by the rest of ``audit``;
+install it with ``pip install "dataset-audit[spark]"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["run_audit_spark", "audit_spark_data", "load_spark", "spark_session", "require_pyspark"]
+
+
+def require_pyspark() -> None:
+    """Raise an :class:`~audit.errors.InputError` with the install command if pyspark is missing."""
+    from audit.errors import InputError
+
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise InputError('the spark engine needs pyspark: pip install "dataset-audit[spark]" '
+                         "(and a Java runtime, 17 or later)") from None
+
+
+def __getattr__(name: str) -> Any:
+    # The public functions live in submodules that import pyspark; load them on first use.
+    if name in ("run_audit_spark", "audit_spark_data"):
+        from audit.spark import api
+
+        return getattr(api, name)
+    if name == "load_spark":
+        from audit.spark.load import load_spark
+
+        return load_spark
+    if name == "spark_session":
+        from audit.spark.session import spark_session
+
+        return spark_session
+    raise AttributeError(f"module 'audit.spark' has no attribute {name!r}")

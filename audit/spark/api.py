@@ -1,0 +1,74 @@
+"""The Spark engine's API: the calls :mod:`audit.api` makes, with the work done on Spark.
+
+>>> report = run_audit_spark("s3a://lake/train/", "s3a://lake/val/", label="y")   # doctest: +SKIP
+>>> report.passed, report.to_json()                                              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from audit.api import resolve_settings
+from audit.config import Settings
+from audit.data import ReadOptions, Roles
+from audit.errors import InputError
+from audit.progress import Progress, no_progress
+from audit.report import AuditReport
+from audit.runner import default_checks, override_severities
+from audit.spark.load import SparkAuditData, load_spark
+from audit.spark.runner import SparkAuditReport, collect_evidence, engine_settings, run_spark_checks
+from audit.spark.session import DEFAULT_MASTER, spark_session
+from checks import Severity
+
+
+def audit_spark_data(data: SparkAuditData, settings: Settings | None = None, *,
+                     progress: Progress = no_progress) -> AuditReport:
+    """Run the selected checks on Spark and wrap the results in a report, as :func:`audit.api.audit_data`."""
+    from audit.accepted import judge, read_accepted
+
+    settings = settings or Settings()
+    threshold = Severity.parse(settings.fail_on)
+    selected = default_checks(settings.checks, settings.params)
+    results = override_severities(run_spark_checks(data, selected, progress), settings.severity)
+    progress("collecting the flagged rows")
+    collect_evidence(data, results)
+    progress("")
+    effective = {**settings.to_dict(), "checks": [c.name for c in selected], **engine_settings(data)}
+    report = SparkAuditReport(results=results, data=data, fail_on=threshold, allow_errors=settings.allow_errors,
+                              settings=effective)
+    if settings.accepted:
+        accepted = read_accepted(Path(settings.accepted))
+        report.judgements = {id(f): judge(f, data, accepted, settings.accept_tolerance)
+                             for _, f in report.all_findings}
+    return report
+
+
+def run_audit_spark(train: Any, val: Any | None = None, *, label: str | None = None,
+                    config: Settings | dict | str | Path | None = None, spark=None,
+                    master: str = DEFAULT_MASTER, read_options: ReadOptions | None = None,
+                    progress: Progress = no_progress, **overrides: Any) -> AuditReport:
+    """Audit splits given as Spark DataFrames, pandas DataFrames, Parquet or CSV paths (files
+    or folders, any URI Spark reads) or ``table:<name>``; settings as in :func:`audit.run_audit`.
+
+    ``spark`` is the session to use; without one, the active session or a new one on ``master``.
+    """
+    if "random_state" in overrides:
+        overrides["seed"] = overrides.pop("random_state")
+    for name in ("ignore", "checks"):
+        if overrides.get(name) is not None:
+            overrides[name] = tuple(overrides[name])
+    unknown = sorted(set(overrides) - set(Settings.__dataclass_fields__))
+    if unknown:
+        raise TypeError(f"run_audit() got an unknown setting {unknown[0]!r}")
+    settings = resolve_settings(config, {"label": label, **overrides})
+    if not settings.label:
+        raise InputError("no label column given: pass label=... or set label in the config")
+    roles = Roles(settings.label, settings.id_column, settings.group_column, settings.time_column, settings.ignore)
+    session = spark or spark_session(master)
+    data = load_spark(train, val, roles, split_column=settings.split_column, read_options=read_options,
+                      random_state=settings.seed, spark=session)
+    try:
+        return audit_spark_data(data, settings, progress=progress)
+    finally:
+        data.unpersist()

@@ -1,0 +1,46 @@
+"""The SparkSession the audit runs on: the caller's, or one made for a master URL."""
+
+from __future__ import annotations
+
+import os
+
+from audit.spark import require_pyspark
+
+DEFAULT_MASTER = "local[*]"
+# A local run shuffles little data: Spark's default of 200 partitions costs more in task
+# overhead than it gains on a laptop or a CI runner.
+LOCAL_SHUFFLE_PARTITIONS = 8
+
+
+def spark_session(master: str | None = DEFAULT_MASTER, app_name: str = "dataset-audit",
+                  config: dict[str, str] | None = None):
+    """The active SparkSession if there is one, else a new one on ``master``.
+
+    ``master`` is any Spark master URL (``local[*]``, ``local[2]``, ``spark://host:7077``,
+    ``yarn``...). A local master also gets few shuffle partitions, no web UI and no console
+    progress bar; ``config`` entries are set last and win.
+    """
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    master = master or DEFAULT_MASTER
+    builder = SparkSession.builder.appName(app_name).master(master)
+    settings: dict[str, str] = {"spark.ui.showConsoleProgress": "false"}
+    if master.startswith("local"):
+        # Binding to the loopback address avoids a slow or failing lookup of the host name
+        # on machines without a resolvable one.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        settings.update({
+            "spark.sql.shuffle.partitions": str(LOCAL_SHUFFLE_PARTITIONS),
+            "spark.ui.enabled": "false",
+            "spark.driver.host": "127.0.0.1",
+        })
+    settings.update(config or {})
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
