@@ -86,16 +86,28 @@ def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path |
               label: str | None = None, config: Settings | dict | str | Path | None = None,
               progress: Progress = no_progress, pred_probs: Any = None,
               expectations: dict | str | Path | None = None, verbose: bool = False,
-              **overrides: Any) -> AuditReport:
+              engine: str = "pandas", spark: Any = None, **overrides: Any) -> AuditReport:
     """Audit a train split and an optional validation split; returns the report, prints nothing.
 
     Keyword arguments are the settings of ``audit.toml`` (``id_column``, ``group_column``,
     ``time_column``, ``ignore``, ``split_column``, ``checks``, ``params``, ``severity``,
     ``fail_on``, ``seed``, ``accepted``...) and override ``config``.
 
+    ``engine="spark"`` (implied by Spark DataFrames) runs the same checks on Apache Spark, on
+    ``spark`` (a SparkSession or a master URL; default: the active session or ``local[*]``).
+
     >>> report = run_audit(train_df, val_df, label="y")      # doctest: +SKIP
     >>> report.passed, report.findings.head()                 # doctest: +SKIP
     """
+    from audit.spark import is_spark_dataframe
+
+    if engine == "spark" or is_spark_dataframe(train):
+        from audit.spark.api import run_audit_spark
+
+        return run_audit_spark(train, val, label=label, config=config, progress=progress, spark=spark,
+                               expectations=expectations, verbose=verbose, pred_probs=pred_probs, **overrides)
+    if engine != "pandas":
+        raise ValueError(f"The 'engine' parameter of run_audit must be 'pandas' or 'spark'. Got {engine!r} instead.")
     if "random_state" in overrides:
         overrides["seed"] = overrides.pop("random_state")
     for name in ("ignore", "checks"):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["run_audit_spark", "audit_spark_data", "load_spark", "spark_session", "require_pyspark"]
+__all__ = ["run_audit_spark", "audit_spark_data", "load_spark", "spark_session", "require_pyspark", "is_spark_dataframe"]
 
 
 def require_pyspark() -> None:
@@ -50,3 +50,9 @@ def __getattr__(name: str) -> Any:
 
         return spark_session
     raise AttributeError(f"module 'audit.spark' has no attribute {name!r}")
+
+
+def is_spark_dataframe(value: Any) -> bool:
+    """Whether ``value`` is a Spark DataFrame (classic or Connect), without importing pyspark."""
+    return any(cls.__module__.startswith("pyspark.sql") and cls.__name__ == "DataFrame"
+               for cls in type(value).__mro__)

@@ -11,7 +11,7 @@ from typing import Any
 
 from audit.api import resolve_settings
 from audit.config import Settings
-from audit.data import ReadOptions, Roles
+from audit.data import ReadOptions, Roles, attach_extra_inputs
 from audit.errors import InputError
 from audit.progress import Progress, no_progress
 from audit.report import AuditReport
@@ -45,14 +45,19 @@ def audit_spark_data(data: SparkAuditData, settings: Settings | None = None, *,
 
 
 def run_audit_spark(train: Any, val: Any | None = None, *, label: str | None = None,
-                    config: Settings | dict | str | Path | None = None, spark=None,
-                    master: str = DEFAULT_MASTER, read_options: ReadOptions | None = None,
-                    progress: Progress = no_progress, **overrides: Any) -> AuditReport:
+                    config: Settings | dict | str | Path | None = None, spark: Any = None,
+                    read_options: ReadOptions | None = None, progress: Progress = no_progress,
+                    expectations: dict | str | Path | None = None, verbose: bool = False,
+                    pred_probs: Any = None, **overrides: Any) -> AuditReport:
     """Audit splits given as Spark DataFrames, pandas DataFrames, Parquet or CSV paths (files
     or folders, any URI Spark reads) or ``table:<name>``; settings as in :func:`audit.run_audit`.
 
-    ``spark`` is the session to use; without one, the active session or a new one on ``master``.
+    ``spark`` is the SparkSession to use, or a master URL for a new one; without it, the
+    active session or a new one on ``local[*]``.
     """
+    if pred_probs is not None:
+        raise InputError("given probabilities (pred_probs) are not supported by the spark engine; "
+                         "leave them out (the engine computes its own) or use the pandas engine")
     if "random_state" in overrides:
         overrides["seed"] = overrides.pop("random_state")
     for name in ("ignore", "checks"):
@@ -65,9 +70,10 @@ def run_audit_spark(train: Any, val: Any | None = None, *, label: str | None = N
     if not settings.label:
         raise InputError("no label column given: pass label=... or set label in the config")
     roles = Roles(settings.label, settings.id_column, settings.group_column, settings.time_column, settings.ignore)
-    session = spark or spark_session(master)
+    session = spark_session(spark or DEFAULT_MASTER) if spark is None or isinstance(spark, str) else spark
     data = load_spark(train, val, roles, split_column=settings.split_column, read_options=read_options,
                       random_state=settings.seed, spark=session)
+    attach_extra_inputs(data, None, expectations, verbose)
     try:
         return audit_spark_data(data, settings, progress=progress)
     finally:
