@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_fix_arguments(run)
     run.add_argument("--write-fixed", action="store_true",
                      help="also write the fixed splits and the manifest into <out>/<name>.fixed/")
+    run.add_argument("--engine", choices=["pandas", "spark"], default="pandas",
+                     help="run the checks with pandas on this machine, or on Apache Spark "
+                          "(pip install \"dataset-audit[spark]\"; --train/--val may then be folders, URIs "
+                          "or table:<name>)")
+    run.add_argument("--spark-master", default="local[*]", metavar="URL",
+                     help="Spark master URL for --engine spark (default: local[*])")
 
     fix = commands.add_parser(
         "fix", help="audit, then write the fixed splits and a manifest of every changed row (trains nothing)",
@@ -164,6 +170,10 @@ def audit_from_args(args: argparse.Namespace):
     roles = Roles(settings.label or "label", settings.id_column, settings.group_column, settings.time_column,
                   settings.ignore)
     progress = terminal_progress()
+    if getattr(args, "engine", "pandas") == "spark":
+        from audit.spark.cli import audit_on_spark
+
+        return audit_on_spark(args, settings, roles, progress), settings
     progress(f"loading {args.train.name}")
     data = load(args.train, args.val, roles, split_column=settings.split_column,
                 read_options=input_files(args, settings).options, random_state=settings.seed,

@@ -1,0 +1,52 @@
+"""``audit run --engine spark``: the command line's inputs handed to the Spark engine."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Any
+
+from audit.data import ReadOptions, Roles, attach_extra_inputs
+from audit.errors import InputError
+from audit.progress import Progress
+from audit.report import AuditReport
+
+
+def location(path: Path | None) -> str | None:
+    """The input as Spark should see it: ``Path`` turns ``s3a://b/k`` into ``s3a:/b/k``; undo that."""
+    if path is None:
+        return None
+    text = str(path)
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):/(?!/)", text)
+    if match and match.group(1).lower() != "file" and len(match.group(1)) > 1:
+        return f"{match.group(1)}://{text[match.end():]}"
+    return text
+
+
+def audit_on_spark(args: argparse.Namespace, settings: Any, roles: Roles, progress: Progress) -> AuditReport:
+    from audit.spark import require_pyspark
+
+    require_pyspark()
+    from audit.spark.api import audit_spark_data
+    from audit.spark.load import load_spark
+    from audit.spark.session import spark_session
+
+    if getattr(args, "write_fixed", False):
+        raise InputError("--write-fixed copies rows of the input files on this machine; with --engine spark, "
+                         "use the manifest of the pandas engine or drop the flagged rows in Spark")
+    if getattr(args, "pred_probs", None) is not None:
+        raise InputError("--pred-probs is not supported with --engine spark; leave it out or use --engine pandas")
+    if getattr(args, "write_expectations", None):
+        raise InputError("--write-expectations is not supported with --engine spark yet; use --engine pandas")
+    progress(f"starting Spark ({args.spark_master})")
+    spark = spark_session(args.spark_master)
+    progress(f"loading {location(args.train)}")
+    data = load_spark(location(args.train), location(args.val), roles, split_column=settings.split_column,
+                      read_options=ReadOptions(sep=args.sep, encoding=args.encoding), random_state=settings.seed,
+                      spark=spark)
+    attach_extra_inputs(data, None, getattr(args, "expectations", None), getattr(args, "verbose", False))
+    try:
+        return audit_spark_data(data, settings, progress=progress)
+    finally:
+        data.unpersist()
