@@ -234,7 +234,11 @@ def validate(suite: dict[str, Any], frames: Mapping[str, pd.DataFrame],
     """
     with quiet(verbose), without_pyspark():
         import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
         built, invalid = [], []
@@ -247,7 +251,9 @@ def validate(suite: dict[str, Any], frames: Mapping[str, pd.DataFrame],
                 invalid.append(Outcome(position, str(spec.get("type")), json_safe(spec.get("kwargs", {})), False,
                                        error=f"{type(error).__name__}: {first_line(error)}"))
 
-        context = gx.get_context(mode="ephemeral")
+        # In memory only, and without the Data Docs site (unescaped HTML, CDN assets; unused).
+        context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)))
         context.variables.progress_bars = ProgressBarsConfig(globally=verbose)
         batch = (context.data_sources.add_pandas(name="audit").add_dataframe_asset(name="split")
                  .add_batch_definition_whole_dataframe(name="all"))
