@@ -551,8 +551,8 @@ def _charts(report: AuditReport) -> list[dict[str, Any]]:
         ("Flagged rows by finding code", _codes_chart(report),
          "Bar length: flagged rows (or columns); colour: the worst severity of that code.",
          "No findings to chart."),
-        ("Class shares per split", _classes_chart(report),
-         "Share of each split's rows per class, largest train class first; hover a bar for counts.",
+        ("Classes per split", _classes_chart(report),
+         "Share of each split's rows per class, largest train class first; the numbers are row counts.",
          "No class counts in this audit (the class_balance check did not run)."),
         ("Label quality of flagged rows", _quality_chart(report),
          "Rows flagged as likely mislabelled, by label quality (0 = surely wrong, 1 = surely right).",
@@ -605,7 +605,7 @@ def _classes_chart(report: AuditReport) -> svg.Chart | None:
     classes = sorted({c for split in counts.values() for c in split},
                      key=lambda c: (-reference.get(c, 0), c))
     shown = classes[:MAX_CLASSES_CHARTED]
-    series = []
+    series, labels = [], []
     for split, cls in (("train", "s-train"), ("val", "s-val")):
         if split not in counts:
             continue
@@ -613,10 +613,12 @@ def _classes_chart(report: AuditReport) -> svg.Chart | None:
         values = [counts[split].get(c, 0) / total for c in shown]
         tips = [f"{split}, class {text(c, 60)}: {counts[split].get(c, 0)} rows ({v:.1%})" for c, v in zip(shown, values)]
         series.append((split, cls, values, tips))
+        labels.append([str(counts[split].get(c, 0)) for c in shown])
     title = "Class shares per split"
     if len(classes) > len(shown):
         title += f" (largest {len(shown)} of {len(classes)} classes)"
-    return svg.grouped_bars([text(c, 60) for c in shown], series, title, "share of split", percent=True)
+    return svg.grouped_bars([text(c, 60) for c in shown], series, title, "share of split (bar labels: rows)",
+                            percent=True, labels=labels)
 
 
 def _quality_chart(report: AuditReport) -> svg.Chart | None:

@@ -148,25 +148,26 @@ def _legend(marks: list, items: Sequence[tuple[str, str]], x: float, y: float) -
 
 def grouped_bars(categories: Sequence[str], series: Sequence[tuple[str, str, Sequence[float], Sequence[str]]],
                  title: str, y_label: str = "", percent: bool = False, width: int = 640,
-                 height: int = 240) -> Chart | None:
+                 height: int = 240, labels: Sequence[Sequence[str]] | None = None) -> Chart | None:
     """Vertical bars, one group per category and one bar per series inside it.
 
     ``series`` holds (name, css class, values, tooltips); values are fractions when
-    ``percent`` is set (ticks then read as percentages).
+    ``percent`` is set (ticks then read as percentages). ``labels``, one list a series,
+    are written above the bars when the bars are wide enough to carry them.
     """
     if not categories or not series:
         return None
     top_value = max((v for _, _, values, _ in series for v in values), default=0.0)
     if top_value <= 0:
         return None
-    left, right, top, bottom = 46, width - 10, 24, height - 34
+    left, right, top, bottom = 46, width - 10, 32, height - 34
     ticks = nice_ticks(0.0, top_value, 4)
     scale = Scale(0.0, ticks[-1], bottom, top)
     marks: list = []
     _y_axis(marks, scale, ticks, left, right, (lambda t: f"{t * 100:.0f}%") if percent else tick_text)
     if y_label:
         marks.append(Text(left, 12, y_label, "axis"))
-    _legend(marks, [(cls, name) for name, cls, _, _ in series], left + 140, 12)
+    _legend(marks, [(cls, name) for name, cls, _, _ in series], left + 6.2 * len(y_label) + 24, 12)
     slot = (right - left) / len(categories)
     bar = max(min(slot * 0.8 / len(series), 28.0), 1.0)
     for i, category in enumerate(categories):
@@ -174,6 +175,8 @@ def grouped_bars(categories: Sequence[str], series: Sequence[tuple[str, str, Seq
         for j, (_, cls, values, tips) in enumerate(series):
             y = scale(values[i])
             marks.append(Rect(r(start + j * bar), y, r(bar - 0.5), r(bottom - y), cls, tips[i]))
+            if labels is not None and bar >= 16:
+                marks.append(Text(r(start + (j + 0.5) * bar), r(y - 3), labels[j][i], "bar-label", "middle"))
         if slot >= 14:
             marks.append(Text(r(left + slot * (i + 0.5)), bottom + 14, short(category, max(int(slot / 6.5), 2)),
                               "tick", "middle", tip=str(category)))
