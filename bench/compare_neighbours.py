@@ -36,8 +36,9 @@ CANDIDATES = {
     "sklearn-brute": (100_000, "scikit-learn NearestNeighbors(algorithm='brute'), exact"),
     "sklearn-kdtree": (10_000, "scikit-learn NearestNeighbors(algorithm='kd_tree'), exact"),
     "faiss-flat": (100_000, "faiss IndexFlatL2, exact (BLAS)"),
-    "faiss-ivf-4": (10_000_000, "faiss IndexIVFFlat nlist=sqrt(n), nprobe=4"),
-    "faiss-ivf-16": (10_000_000, "faiss IndexIVFFlat nlist=sqrt(n), nprobe=16"),
+    "faiss-ivf-1": (10_000_000, "faiss IndexIVFFlat nlist=2*sqrt(n), nprobe=1"),
+    "faiss-ivf-2": (10_000_000, "faiss IndexIVFFlat nlist=2*sqrt(n), nprobe=2 (the choice)"),
+    "faiss-ivf-8": (10_000_000, "faiss IndexIVFFlat nlist=2*sqrt(n), nprobe=8"),
     "faiss-hnsw": (10_000_000, "faiss IndexHNSWFlat M=32 efConstruction=40 efSearch=32"),
     "hnswlib": (10_000_000, "hnswlib M=16 ef_construction=100 ef=50"),
     "pynndescent": (100_000, "pynndescent NNDescent(n_neighbors=10)"),
@@ -154,7 +155,7 @@ def make_candidate(name: str, train: np.ndarray, val: np.ndarray):
                 index.hnsw.efConstruction = 40
                 index.hnsw.efSearch = 32
             else:
-                nlist = max(16, int(np.sqrt(n)))
+                nlist = max(16, int(2 * np.sqrt(n)))
                 index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist)
                 index.cp.seed = 0
                 index.cp.max_points_per_centroid = 64

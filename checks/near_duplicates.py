@@ -24,25 +24,7 @@ import pandas as pd
 from checks.base import AuditData, Check, Finding, Severity, fraction, positive_number, register
 from checks.features import encoded_features
 from checks.hashing import feature_hashes
-from checks.neighbours import NeighbourGraph, neighbour_graph, search
-
-# Above this many distinct train rows the typical distance is measured (exactly) on a seeded
-# sample of them; the finding's metrics say so.
-CALIBRATION_SAMPLE = 5000
-
-
-@dataclass(frozen=True)
-class TypicalDistance:
-    """The median nearest-neighbour distance among distinct train rows, and how it was measured."""
-
-    value: float | None
-    n_rows: int
-    n_distinct: int
-
-    @property
-    def sampled(self) -> bool:
-        return self.n_rows < self.n_distinct
-
+from checks.neighbours import NeighbourGraph, neighbour_graph
 
 @dataclass(frozen=True)
 class Threshold:
@@ -51,36 +33,10 @@ class Threshold:
     metrics: dict[str, Any]
 
 
-def typical_distance(data: AuditData) -> TypicalDistance:
-    """Shared: the typical distance from a distinct train row to its nearest other one."""
-    return data.shared("typical_neighbour_distance", _typical_distance)
-
-
-def _typical_distance(data: AuditData) -> TypicalDistance:
-    graph = neighbour_graph(data)
-    within = graph.within["train"]
-    n_distinct = len(graph.distinct["train"])
-    if within.exact or n_distinct <= CALIBRATION_SAMPLE:
-        nearest = within.distances[:, 0]
-        n_rows = n_distinct
-    else:
-        rng = np.random.default_rng(data.random_state)
-        sample = np.sort(rng.choice(n_distinct, CALIBRATION_SAMPLE, replace=False))
-        vectors = encoded_features(data).matrices["train"][graph.distinct["train"]]
-        exact = search(vectors, vectors[sample], 2, random_state=data.random_state, exact_max_pairs=np.inf)
-        # The sampled rows are in the base: drop each one's own position.
-        own = exact.indices == sample[:, None]
-        nearest = np.where(own[:, 0], exact.distances[:, 1], exact.distances[:, 0])
-        n_rows = CALIBRATION_SAMPLE
-    positive = nearest[np.isfinite(nearest) & (nearest > 0)]
-    value = float(np.median(positive)) if len(positive) else None
-    return TypicalDistance(value=value, n_rows=n_rows, n_distinct=n_distinct)
-
-
 def near_threshold(data: AuditData, max_relative_distance: float, max_distance: float | None) -> Threshold:
     """The distance at or below which two rows count as near duplicates, with its provenance."""
     graph = neighbour_graph(data)
-    typical = typical_distance(data)
+    typical = graph.typical
     encoded = encoded_features(data)
     metrics: dict[str, Any] = {
         "typical_neighbour_distance": typical.value,
@@ -92,7 +48,7 @@ def near_threshold(data: AuditData, max_relative_distance: float, max_distance: 
     }
     if typical.sampled:
         metrics["sampled"].append({"part": "typical_neighbour_distance", "rows": typical.n_rows,
-                                   "of_rows": typical.n_distinct})
+                                   "of_rows": typical.of_rows, "search": typical.method})
     if max_distance is not None:
         value, source = float(max_distance), "absolute"
     elif typical.value is not None:

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import checks.near_duplicates as near_module
 import checks.neighbours as neighbours_module
 from audit.data import Roles, from_frames
 from audit.runner import run_one
@@ -220,12 +219,14 @@ def test_near_copies_with_another_label_are_conflicting_labels_marked_near():
 
 def test_approximate_search_finds_the_same_rows_and_says_so(planted, monkeypatch):
     monkeypatch.setattr(neighbours_module, "EXACT_MAX_PAIRS", 0)
-    monkeypatch.setattr(near_module, "CALIBRATION_SAMPLE", 100)
+    monkeypatch.setattr(neighbours_module, "TYPICAL_SAMPLE", 100)
     (near,) = by_code(run(NearDuplicates(), planted), "near_duplicates")
     assert pairs(near, "duplicate_of") == planted.near_duplicates
     assert near.metrics["neighbour_search"].startswith("approximate (faiss IndexIVFFlat")
     n_distinct = 400 - len(planted.exact_duplicates)
-    assert near.metrics["sampled"] == [{"part": "typical_neighbour_distance", "rows": 100, "of_rows": n_distinct}]
+    (sampled,) = near.metrics["sampled"]
+    assert (sampled["part"], sampled["rows"], sampled["of_rows"]) == ("typical_neighbour_distance", 100, n_distinct)
+    assert sampled["search"].endswith("39 cells trained on 397 rows, 39 searched per query)")
     (leak,) = run(NearLeakage(), planted)
     assert pairs(leak, "train_row") == planted.near_leakage
     assert leak.metrics["neighbour_search"].startswith("approximate")
