@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from checks.base import AuditData, Check, Finding, Parameter, Severity, fraction, register
+from checks.base import AuditData, Check, Finding, Severity, fraction, register
+from checks.features import encoded_features
 from checks.oof import (
     DEFAULT_MAX_FIT_ROWS,
     DEFAULT_MODEL,
@@ -76,8 +79,10 @@ class LabelIssues(Check):
     def run(self, data: AuditData) -> list[Finding]:
         if data.labels("train").nunique() < 2:
             return []
+        if data.pred_probs is None and not encoded_features(data).n_features:
+            return [self._not_checked(data)]
         oof = out_of_fold_probabilities(data, self.model, self.n_folds, self.max_fit_rows)
-        return [self._split_finding(data, oof, split) for split in data.splits]
+        return [self._split_finding(data, oof, split) for split in data.splits if split in oof.pred_probs]
 
     def _split_finding(self, data: AuditData, oof: OutOfFold, split: str) -> Finding:
         from cleanlab.filter import find_label_issues
@@ -85,11 +90,15 @@ class LabelIssues(Check):
 
         codes = oof.labels[split]
         probs = oof.pred_probs[split]
-        scored = np.flatnonzero(codes >= 0)
+        # Unseen labels (val) and classes with a single train row have no out-of-sample opinion.
+        train_counts = np.bincount(oof.labels["train"], minlength=len(oof.classes))
+        scored = np.flatnonzero((codes >= 0) & (train_counts[np.maximum(codes, 0)] >= 2))
         flagged = np.zeros(len(codes), dtype=bool)
         quality = np.full(len(codes), np.nan)
-        if len(scored):
-            flagged[scored] = find_label_issues(codes[scored], probs[scored], n_jobs=1)
+        if len(np.unique(codes[scored])) >= 2:
+            with warnings.catch_warnings():  # a class with one row in this split: nothing to prune
+                warnings.filterwarnings("ignore", message="May not flag all label issues")
+                flagged[scored] = find_label_issues(codes[scored], probs[scored], n_jobs=1)
             quality[scored] = get_label_quality_scores(codes[scored], probs[scored])
         positions = np.flatnonzero(flagged)
         positions = positions[np.lexsort((positions, quality[positions]))]
@@ -114,7 +123,8 @@ class LabelIssues(Check):
             "n_rows": len(positions),
             "fraction": share,
             "n_scored_rows": len(scored),
-            "n_unseen_label_rows": n_rows - len(scored),
+            "n_unseen_label_rows": int((codes < 0).sum()),
+            "single_row_classes": [str(c) for c, n in zip(oof.classes, train_counts) if n == 1],
             "prediction_accuracy": accuracy,
             "classes": [str(c) for c in oof.classes],
             **oof.describe(),
@@ -125,6 +135,19 @@ class LabelIssues(Check):
             for p in positions
         ]
         return Finding(code="label_issues", severity=severity, message=message, metrics=metrics, rows=rows)
+
+
+    @staticmethod
+    def _not_checked(data: AuditData) -> Finding:
+        dropped = encoded_features(data).dropped
+        return Finding(
+            code="label_issues",
+            severity=Severity.INFO,
+            message=("Labels were not checked: no feature column can be encoded for a model "
+                     f"({', '.join(d['column'] + ': ' + d['reason'] for d in dropped[:3]) or 'none left'})."),
+            metrics={"split": "train", "n_rows": 0, "fraction": 0.0, "n_scored_rows": 0,
+                     "dropped_columns": dropped},
+        )
 
 
 def suggested_classes(probs: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -135,28 +135,28 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
     if data.pred_probs is not None:
         probs = {"train": np.asarray(data.pred_probs, dtype=np.float64)}
         source = {"train": "given"}
-        if "val" in data.splits:
+        if "val" in data.splits and features["train"].shape[1]:
             fitted = make_model(model, data.random_state).fit(features["train"][fit_rows], y[fit_rows])
             probs["val"] = expand(fitted.predict_proba(features["val"]), fitted.classes_, n_classes)
             source["val"] = "model fitted on train"
         return OutOfFold(classes, labels, probs, source, model, None, len(fit_rows), notes)
 
     counts = np.bincount(y[fit_rows], minlength=n_classes)
-    folds = max(2, min(n_folds, int(counts.min())))
+    # A single-row class cannot be held out and seen at once, whatever the folds; it is not
+    # scored (see LabelIssues), so it does not cut the folds for every other class.
+    repeated = counts[counts >= 2]
+    folds = max(2, min(n_folds, int(repeated.min()) if len(repeated) else 2))
     if folds < n_folds:
-        small = [str(c) for c, n in zip(classes, counts) if n < n_folds]
+        small = [str(c) for c, n in zip(classes, counts) if 2 <= n < n_folds]
         notes.append(f"folds reduced from {n_folds} to {folds}: class(es) {', '.join(small[:5])} have fewer "
                      f"than {n_folds} rows")
-    if counts.min() < 2:
-        notes.append("a class with a single row cannot be predicted out of fold: that row is judged by "
-                     "models that never saw its class")
 
     probs = {split: np.zeros((len(labels[split]), n_classes)) for split in data.splits}
     held_out = np.setdiff1d(np.arange(len(y)), fit_rows)
     from sklearn.model_selection import StratifiedKFold
 
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=data.random_state)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # single-row classes, already accounted for
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         splits = list(splitter.split(np.zeros(len(fit_rows)), y[fit_rows]))
     for fold_train, fold_test in splits:

@@ -196,6 +196,22 @@ def test_a_small_class_reduces_the_folds_and_says_so():
     assert any("folds reduced from 5 to 3" in note and "elm" in note for note in finding.metrics["notes"])
 
 
+def test_a_single_row_class_is_not_judged_and_does_not_cut_the_folds():
+    train, val, _ = make_pair(600, flip_fraction=0.0, seed=6)
+    train.loc[10, LABEL] = "yew"
+    finding = by_split(LabelIssues().run(bundle(train, val)), "train")
+    assert finding.metrics["n_folds"] == 5 and finding.metrics["single_row_classes"] == ["yew"]
+    assert finding.metrics["n_scored_rows"] == 599
+    assert 10 not in {r["row"] for r in finding.rows}
+
+
+def test_without_an_encodable_feature_the_labels_are_not_checked_and_it_says_why():
+    frame = pd.DataFrame({"code": [f"x{i}" for i in range(100)], LABEL: ["ash", "elm"] * 50})
+    (finding,) = LabelIssues().run(bundle(frame))
+    assert finding.severity == Severity.INFO and finding.rows == []
+    assert "not checked" in finding.message and "code: identifier-like" in finding.message
+
+
 def test_above_max_fit_rows_the_models_fit_on_a_sample_and_score_every_row():
     train, val, flipped = make_pair(2000, flip_fraction=0.08, seed=7)
     finding = by_split(LabelIssues(max_fit_rows=1000).run(bundle(train, val)), "train")
