@@ -583,8 +583,7 @@ def _codes_chart(report: AuditReport) -> svg.Chart | None:
 def _class_counts(report: AuditReport) -> dict[str, dict[str, int]]:
     """Counts per split from class_imbalance findings; from the labels for a split without one."""
     counts: dict[str, dict[str, int]] = {}
-    ran = False
-    for check, finding in report.all_findings:
+    for _, finding in report.all_findings:
         if finding.code == "class_imbalance" and isinstance(finding.metrics.get("class_counts"), Mapping):
             split = str(finding.metrics.get("split") or "train")
             counts[split] = {str(k): int(v) for k, v in finding.metrics["class_counts"].items()}
@@ -840,10 +839,6 @@ def fmt(value: Any, digits: int = 4) -> str:
 
 def _unset(value: Any) -> bool:
     return value is None or (isinstance(value, (Mapping, list, tuple, set, str)) and len(value) == 0)
-
-
-def _number(value: Any) -> Any:
-    return float(value) if _is_number(value) else value
 
 
 def _listing(items: Sequence[Any], limit: int = MAX_LISTED) -> str:
