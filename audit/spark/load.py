@@ -80,8 +80,10 @@ class SparkAuditData(AuditData):
         return self.spark_frames[split].select(*names)
 
     def unpersist(self) -> None:
-        for frame in self.spark_frames.values():
-            frame.unpersist()
+        """Free the cached splits and every cached frame the checks shared."""
+        for frame in [*self.spark_frames.values(), *self._shared.values()]:
+            if isinstance(frame, DataFrame):
+                frame.unpersist()
 
 
 def load_spark(train: Any, val: Any | None, roles: Roles, *, split_column: str | None = None,

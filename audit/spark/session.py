@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from audit.spark import require_pyspark
 
@@ -33,6 +34,8 @@ def spark_session(master: str | None = DEFAULT_MASTER, app_name: str = "dataset-
         # Binding to the loopback address avoids a slow or failing lookup of the host name
         # on machines without a resolvable one.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # Python workers (pandas UDFs) must run the interpreter that has this package's deps.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         settings.update({
             "spark.sql.shuffle.partitions": str(LOCAL_SHUFFLE_PARTITIONS),
             "spark.ui.enabled": "false",
@@ -42,5 +45,7 @@ def spark_session(master: str | None = DEFAULT_MASTER, app_name: str = "dataset-
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    # Task failures surface as exceptions the audit reports; the executors' own log of them
+    # would only repeat the stack trace on stderr.
+    session.sparkContext.setLogLevel("FATAL")
     return session
