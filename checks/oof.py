@@ -118,6 +118,19 @@ def make_model(name: str, random_state: int):
     raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
 
 
+def fit_model(name: str, random_state: int, x: np.ndarray, y: np.ndarray):
+    """Fit on all cores, then predict on one.
+
+    Each tree is seeded on its own, so a parallel fit gives the same forest; a parallel
+    ``predict_proba`` adds the trees' votes in thread order, which can change the last bits
+    of a probability and so, at a threshold, a flagged row.
+    """
+    fitted = make_model(name, random_state).fit(x, y)
+    if "n_jobs" in fitted.get_params():
+        fitted.set_params(n_jobs=1)
+    return fitted
+
+
 def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows: int) -> OutOfFold:
     classes = label_classes(data.labels("train"))
     labels = {split: encode_labels(data.labels(split), classes) for split in data.splits}
@@ -136,7 +149,7 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
         probs = {"train": np.asarray(data.pred_probs, dtype=np.float64)}
         source = {"train": "given"}
         if "val" in data.splits and features["train"].shape[1]:
-            fitted = make_model(model, data.random_state).fit(features["train"][fit_rows], y[fit_rows])
+            fitted = fit_model(model, data.random_state, features["train"][fit_rows], y[fit_rows])
             probs["val"] = expand(fitted.predict_proba(features["val"]), fitted.classes_, n_classes)
             source["val"] = "model fitted on train"
         return OutOfFold(classes, labels, probs, source, model, None, len(fit_rows), notes)
@@ -160,8 +173,8 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
         splits = list(splitter.split(np.zeros(len(fit_rows)), y[fit_rows]))
     for fold_train, fold_test in splits:
-        fitted = make_model(model, data.random_state).fit(features["train"][fit_rows[fold_train]],
-                                                          y[fit_rows[fold_train]])
+        fitted = fit_model(model, data.random_state, features["train"][fit_rows[fold_train]],
+                           y[fit_rows[fold_train]])
         probs["train"][fit_rows[fold_test]] = expand(
             fitted.predict_proba(features["train"][fit_rows[fold_test]]), fitted.classes_, n_classes)
         if len(held_out):
