@@ -11,6 +11,7 @@ share of train labels flipped at random to another class.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -116,6 +117,7 @@ def main() -> None:
     parser.add_argument("--compare-rows", type=int, default=10_000, help="rows for the model comparison")
     args = parser.parse_args()
 
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start (times grow with it)")
     header = f"{'model':<24} {'rows':>7} {'F1':>6} {'prec':>6} {'recall':>6} {'clean FP':>8} {'noisy s':>8} {'clean s':>8}"
     print(f"model comparison: 8% of train labels flipped; clean pair from the same generator (seed 1)")
     print(header)
@@ -134,6 +136,7 @@ def main() -> None:
         r = demo_scores(model)
         print(f"{model:<24} recall {r['recall']:.3f} precision {r['precision']:.3f} F1 {r['f1']:.3f} "
               f"({r['seconds']:.1f} s)", flush=True)
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

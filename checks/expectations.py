@@ -113,8 +113,9 @@ class DataQuality(Check):
             frame = data.frames[split]
             findings += self._infinite(split, frame, infinite[split])
             findings += self._empty_and_constant(split, frame)
-            findings += self._mixed(split, frame)
-            findings += self._formula_like(split, frame)
+            cells = text_cells(frame)
+            findings += self._mixed(split, cells)
+            findings += self._formula_like(split, cells)
         return findings
 
     def _summary(self, suite: dict[str, Any], source: str, outcomes: dict[str, list[Outcome]],
@@ -228,13 +229,9 @@ class DataQuality(Check):
         return findings
 
     @staticmethod
-    def _mixed(split: str, frame: pd.DataFrame) -> list[Finding]:
+    def _mixed(split: str, cells: dict[str, tuple[pd.Series, pd.Series]]) -> list[Finding]:
         columns = []
-        for column in frame.columns:
-            text = cell_text(frame[column])
-            if text is None:
-                continue
-            numeric = pd.to_numeric(text, errors="coerce").notna()
+        for column, (text, numeric) in cells.items():
             n_numbers, n_text = int(numeric.sum()), int((~numeric).sum())
             if not n_numbers or not n_text:
                 continue
@@ -257,13 +254,10 @@ class DataQuality(Check):
         )]
 
     @staticmethod
-    def _formula_like(split: str, frame: pd.DataFrame) -> list[Finding]:
+    def _formula_like(split: str, cells: dict[str, tuple[pd.Series, pd.Series]]) -> list[Finding]:
         columns = []
-        for column in frame.columns:
-            text = cell_text(frame[column])
-            if text is None:
-                continue
-            starts = text.str.startswith(FORMULA_PREFIXES) & pd.to_numeric(text, errors="coerce").isna()
+        for column, (text, numeric) in cells.items():
+            starts = text.str.startswith(FORMULA_PREFIXES) & ~numeric
             if starts.any():
                 rows = text.index[starts.to_numpy()]
                 columns.append({"split": split, "column": column, "n_cells": len(rows),
@@ -301,12 +295,18 @@ def covered_by_infinite(outcome: Outcome, infinite: dict[str, int]) -> bool:
             and all(isinstance(v, str) and v in ("inf", "-inf") for v in outcome.examples))
 
 
-def cell_text(values: pd.Series) -> pd.Series | None:
-    """The non-missing cells of a text or object column as strings; None for typed columns."""
-    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
-        return None
-    present = values.dropna()
-    return present.map(str) if len(present) else None
+def text_cells(frame: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """For each text or object column: its non-missing cells as strings, and which read as numbers."""
+    cells = {}
+    for column in frame.columns:
+        values = frame[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        present = values.dropna()
+        if len(present):
+            text = present.map(str)
+            cells[column] = (text, pd.to_numeric(text, errors="coerce").notna())
+    return cells
 
 
 def expected_text(outcome: Outcome) -> str:

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from checks.base import AuditData, Check, Finding, Severity, fraction, register
+from checks.base import AuditData, Check, Finding, Severity, fraction, register, row_evidence
 from checks.features import encoded_features
 from checks.oof import (
     DEFAULT_MAX_FIT_ROWS,
@@ -106,9 +106,9 @@ class LabelIssues(Check):
         index = data.frames[split].index.to_numpy()
         n_rows = len(codes)
         share = len(positions) / n_rows
-        if share >= self.fail_at_fraction:
+        if len(positions) and share >= self.fail_at_fraction:
             severity = Severity.FAIL
-        elif share >= self.warn_at_fraction and len(positions):
+        elif len(positions) and share >= self.warn_at_fraction:
             severity = Severity.WARN
         else:
             severity = Severity.INFO
@@ -129,13 +129,11 @@ class LabelIssues(Check):
             "classes": [str(c) for c in oof.classes],
             **oof.describe(),
         }
-        rows = [
-            {"split": split, "row": int(index[p]), "given_label": data.labels(split).iloc[p],
-             "suggested_label": oof.classes[suggested[p]], "label_quality": round(float(quality[p]), 6)}
-            for p in positions
-        ]
+        rows = row_evidence(split, index[positions].tolist(),
+                            given_label=data.labels(split).to_numpy()[positions],
+                            suggested_label=oof.classes[suggested[positions]],
+                            label_quality=np.round(quality[positions], 6))
         return Finding(code="label_issues", severity=severity, message=message, metrics=metrics, rows=rows)
-
 
     @staticmethod
     def _not_checked(data: AuditData) -> Finding:
