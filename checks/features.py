@@ -12,8 +12,9 @@ is built once through :meth:`~checks.base.AuditData.shared` and reused:
   value does not look like a typical one;
 - text and categorical columns with at most ``MAX_CATEGORIES`` distinct values in train are
   one-hot encoded (categories from train, in sorted order; a missing value, or one train
-  lacks, sets a ``<column>__missing`` indicator instead), each indicator scaled by 1/sqrt(2) so that two rows differing in one category are at
-  distance 1, like two numeric values one IQR apart;
+  lacks, sets a ``<column>__missing`` indicator instead), each indicator scaled by
+  1/sqrt(2) so that two rows differing in one category are at distance 1, like two numeric
+  values one IQR apart;
 - identifier-like and high-cardinality columns (free text, text ids, whole-number columns
   unique per row that count up or fill their range) are left out;
   :attr:`EncodedFeatures.dropped` names each with the reason.
@@ -35,6 +36,7 @@ MAX_CATEGORIES = 50
 # this many rows "unique" says too little to drop a column.
 MIN_ROWS_FOR_ID = 50
 ONE_HOT_SCALE = np.float32(1 / np.sqrt(2))
+Block = tuple[str, str, dict[str, np.ndarray]]  # (encoded name, input column, array per split)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def encode_features(data: AuditData) -> EncodedFeatures:
     """Encode ``data``'s feature columns; prefer :func:`encoded_features`, which caches."""
     splits = data.splits
     n_rows = {split: len(data.frames[split]) for split in splits}
-    blocks: list[tuple[str, str, dict[str, np.ndarray]]] = []
+    blocks: list[Block] = []
     dropped: list[dict[str, str]] = []
     for column in data.feature_columns:
         values = {split: data.frames[split][column] for split in splits}
@@ -86,7 +88,7 @@ def encode_features(data: AuditData) -> EncodedFeatures:
     return EncodedFeatures(matrices=matrices, columns=columns, sources=sources, dropped=dropped)
 
 
-def encode_column(column: str, values: dict[str, pd.Series]) -> tuple[list[tuple[str, str, dict[str, np.ndarray]]], str | None]:
+def encode_column(column: str, values: dict[str, pd.Series]) -> tuple[list[Block], str | None]:
     """The encoded columns of one input column, or none and the reason it was left out."""
     train = values["train"]
     if all(is_numeric(s) for s in values.values()):
@@ -138,7 +140,7 @@ def _is_integer_identifier(train: np.ndarray) -> bool:
     return in_order or dense
 
 
-def _numeric_blocks(name: str, numbers: dict[str, np.ndarray]) -> list[tuple[str, str, dict[str, np.ndarray]]]:
+def _numeric_blocks(name: str, numbers: dict[str, np.ndarray]) -> list[Block]:
     train = numbers["train"]
     present = train[~np.isnan(train)]
     if len(present):
@@ -172,7 +174,7 @@ def _as_text(series: pd.Series) -> pd.Series:
     return numeric_text.where(as_number.notna(), text)
 
 
-def _one_hot_blocks(name: str, text: dict[str, pd.Series]) -> list[tuple[str, str, dict[str, np.ndarray]]]:
+def _one_hot_blocks(name: str, text: dict[str, pd.Series]) -> list[Block]:
     categories = sorted(text["train"].dropna().unique().tolist())
     lookup = pd.Index(categories, dtype="string")
     codes = {split: lookup.get_indexer(s) for split, s in text.items()}

@@ -235,7 +235,8 @@ class NearDuplicates(Check):
                      "n_groups": n_groups, **threshold.metrics},
             rows=[{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d),
                    "label": label, "near": True}
-                  for r, k, d, label in conflicting[["row", "duplicate_of", "distance", "label"]].itertuples(index=False)],
+                  for r, k, d, label in conflicting[["row", "duplicate_of", "distance", "label"]].itertuples(
+                      index=False)],
         )
 
     def _conflicts_across(self, data, graph, threshold) -> Finding | None:
