@@ -82,6 +82,23 @@ def audit_data(data: AuditData, settings: Settings | None = None, *, checks: Ite
     return report
 
 
+def complete(report: AuditReport, settings: Settings, *, relabel: bool = False, keep_majority: bool = False,
+             progress: Progress = no_progress) -> FixPlan:
+    """Add the fix plan and, unless disabled, the baseline's raw-vs-fixed comparison to a report.
+
+    Returns the plan, so a caller can write the fixed splits without building it again.
+    """
+    from audit.baseline_runs import run_baseline_for, skipped
+
+    plan = plan_fixes(report, relabel=relabel, keep_majority=keep_majority)
+    report.plan, report.fixes = plan, plan.summary()
+    if settings.baseline.get("enabled", True):
+        report.baseline = run_baseline_for(report.data, plan, settings.baseline, settings.seed, progress)
+    else:
+        report.baseline = skipped("disabled (--no-baseline or baseline.enabled = false)")
+    return plan
+
+
 def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path | None = None, *,
               label: str | None = None, config: Settings | dict | str | Path | None = None,
               progress: Progress = no_progress, pred_probs: Any = None,
@@ -91,7 +108,9 @@ def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path |
 
     Keyword arguments are the settings of ``audit.toml`` (``id_column``, ``group_column``,
     ``time_column``, ``ignore``, ``split_column``, ``checks``, ``params``, ``severity``,
-    ``fail_on``, ``seed``, ``accepted``...) and override ``config``.
+    ``fail_on``, ``seed``, ``accepted``, ``baseline``...) and override ``config``. Like
+    ``audit run``, it plans the fixes and trains the baseline unless
+    ``baseline={"enabled": False}``.
 
     ``engine="spark"`` (implied by Spark DataFrames) runs the same checks on Apache Spark, on
     ``spark`` (a SparkSession or a master URL; default: the active session or ``local[*]``).

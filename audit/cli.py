@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build a demo pair with planted problems and audit it")
     demo.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--no-baseline", action="store_true", help="skip the baseline network")
     demo.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -97,6 +98,15 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"accepted findings to gate against (default: ./{ACCEPTED_DEFAULT} when it exists)")
     group.add_argument("--no-accepted", action="store_true", help="ignore any accepted-findings file")
     group.add_argument("--seed", type=int, help="random seed for every sampled step (default: 0)")
+    baseline = parser.add_argument_group("baseline model (raw vs fixed data)")
+    baseline.add_argument("--no-baseline", action="store_true", help="do not train the baseline network")
+    baseline.add_argument("--model", choices=["default", "wide"],
+                          help="default: Dense(128)+Dropout(0.5); wide: two Dense(512), no dropout, shows memorisation")
+    baseline.add_argument("--model-file", help="a .py file defining build_model(n_features, n_classes); it is executed")
+    baseline.add_argument("--seeds", type=int, help="seeds per run (default: 3)")
+    baseline.add_argument("--epochs", type=int, help="epoch budget per run (default: 40)")
+    baseline.add_argument("--baseline-budget", type=float, metavar="SECONDS",
+                          help="skip the baseline when its estimated time is over this (default: 120)")
     group.add_argument("--format", choices=["text", "json", "github"], default="text",
                        help="what to print on stdout (github: workflow annotations and a job summary)")
     group.add_argument("--junit", type=Path, metavar="PATH",
@@ -154,13 +164,20 @@ def settings_from_args(args: argparse.Namespace):
         "seed": args.seed, "allow_errors": args.allow_errors, "accepted": accepted,
     }
     settings = resolve_settings(args.config, overrides)
+    baseline_flags = {"enabled": False if getattr(args, "no_baseline", False) else None,
+                      "model": getattr(args, "model", None), "model_file": getattr(args, "model_file", None),
+                      "seeds": getattr(args, "seeds", None), "epochs": getattr(args, "epochs", None),
+                      "time_budget_s": getattr(args, "baseline_budget", None)}
+    given = {k: v for k, v in baseline_flags.items() if v is not None}
+    if given:
+        settings = settings.merged({"baseline": {**settings.baseline, **given}})
     if settings.accepted is None and args.command == "run" and ACCEPTED_DEFAULT.is_file():
         settings = settings.merged({"accepted": str(ACCEPTED_DEFAULT)})
     return settings
 
 
 def audit_from_args(args: argparse.Namespace):
-    from audit.api import audit_data, load
+    from audit.api import audit_data, complete, load
     from audit.data import Roles
     from audit.progress import terminal_progress
 
@@ -179,6 +196,8 @@ def audit_from_args(args: argparse.Namespace):
                 read_options=input_files(args, settings).options, random_state=settings.seed,
                 pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
     report = audit_data(data, settings, progress=progress)
+    complete(report, settings, relabel=getattr(args, "relabel", False),
+             keep_majority=getattr(args, "keep_majority", False), progress=progress)
     if args.write_expectations:
         write_expectations(data, settings, args.write_expectations)
     return report, settings
@@ -232,7 +251,10 @@ def command_accept(args: argparse.Namespace) -> int:
 def command_demo(args: argparse.Namespace) -> int:
     from audit.demo import run_demo
 
-    report, pair = run_demo(args.out, seed=args.seed)
+    from audit.progress import terminal_progress
+
+    baseline = {"enabled": False} if args.no_baseline else {}
+    report, pair = run_demo(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress())
     print(pair.describe())
     args.format, args.quiet = "text", False
     finish(report, args.out, "demo", args)
@@ -274,10 +296,9 @@ def finish(report, out: Path, name: str, args: argparse.Namespace, files=None) -
 
 def plan_fixes_from_args(report, out: Path, stem: str, args: argparse.Namespace, files) -> dict[str, str]:
     """Fill the report's ``fixes``; write the fixed splits and manifest when asked."""
-    from audit.api import plan_fixes
     from audit.fixed_files import write_fixed
 
-    plan = plan_fixes(report, relabel=args.relabel, keep_majority=args.keep_majority)
+    plan = report.plan
     written = write_fixed(plan, report.data, out, stem, files) if args.write_fixed else {}
     report.fixes = plan.summary(written)
     labels = {"manifest": "manifest", "manifest_csv": "manifest csv"}

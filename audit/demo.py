@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from audit.output import write_atomic
+from audit.progress import Progress, no_progress
 from audit.report import AuditReport
 
 LABEL = "digit"
@@ -95,13 +96,18 @@ def write_demo_pair(pair: DemoPair, folder: Path) -> tuple[Path, Path]:
     return paths
 
 
-def run_demo(out: Path, seed: int = 0) -> tuple[AuditReport, DemoPair]:
-    """Write the demo pair into ``out/demo`` and audit those files as a user would."""
-    from audit.api import audit_data, load
+def run_demo(out: Path, seed: int = 0, baseline: dict | None = None,
+             progress: Progress = no_progress) -> tuple[AuditReport, DemoPair]:
+    """Write the demo pair into ``out/demo`` and audit those files as a user would,
+    fix plan and baseline included (``baseline`` is the config's [baseline] table)."""
+    from audit.api import audit_data, complete, load
+    from audit.config import Settings
     from audit.data import Roles
 
     pair = make_demo_pair(seed)
     train_path, val_path = write_demo_pair(pair, out / "demo")
     data = load(train_path, val_path, Roles(LABEL, id_column=ID_COLUMN), random_state=seed)
-    report = audit_data(data, extra_settings={"demo": True})
+    settings = Settings(label=LABEL, id_column=ID_COLUMN, seed=seed, out=str(out), baseline=baseline or {})
+    report = audit_data(data, settings, extra_settings={"demo": True}, progress=progress)
+    complete(report, settings, progress=progress)
     return report, pair

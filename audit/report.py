@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from audit.accepted import Judgement
+from audit.fixes import FixPlan
 from audit.runner import CheckResult
 from checks import REGISTRY, AuditData, Finding, Severity
 from checks.base import to_builtin
@@ -38,6 +39,8 @@ class AuditReport:
     settings: dict[str, Any] = field(default_factory=dict)
     fixes: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
+    plan: FixPlan | None = None
+    """The fix plan behind ``fixes``, once made; ``fixed_train()`` applies it."""
     judgements: dict[int, Judgement] | None = None
     """Against an accepted baseline: by ``id(finding)``, whether it is accepted, new or worsened."""
 
@@ -72,7 +75,8 @@ class AuditReport:
     def _fixed_frames(self):
         from audit.fixes import FixOptions, build_plan
 
-        return build_plan(self.all_findings, self.data, FixOptions.recorded(self.fixes)).fixed_frames(self.data)
+        plan = self.plan or build_plan(self.all_findings, self.data, FixOptions.recorded(self.fixes))
+        return plan.fixed_frames(self.data)
 
     @property
     def crashed(self) -> list[CheckResult]:

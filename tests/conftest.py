@@ -132,3 +132,11 @@ def planted() -> PlantedPair:
 @pytest.fixture
 def clean() -> PlantedPair:
     return clean_pair()
+
+
+def audit_checks(*args, **kwargs):
+    """``run_audit`` without the baseline network: tests of the checks need no training."""
+    from audit import run_audit
+
+    kwargs.setdefault("baseline", {"enabled": False})
+    return run_audit(*args, **kwargs)

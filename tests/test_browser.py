@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from audit import run_audit
 from audit.output import write_atomic
 from audit.render.html import render_html
 from audit.runner import run_one
 from bench.bench_html import CHROMIUM_FLAGS, dump_dom_seconds, large_report
-from tests.conftest import LABEL, planted_pair
+from tests.conftest import LABEL, planted_pair, audit_checks
 from tests.test_report_html import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
@@ -72,7 +71,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_the_report_reads_in_the_browser(chromium, tmp_path):
     pair = planted_pair()
-    report = run_audit(pair.train, pair.val, label=LABEL, id_column="id", group_column="group",
+    report = audit_checks(pair.train, pair.val, label=LABEL, id_column="id", group_column="group",
                        time_column="time", checks=["class_balance", "duplicates", "exact_leakage",
                                                    "group_leakage", "temporal_leakage"])
     report.results.append(run_one(report.data, Crashes("the check ran out of memory")))

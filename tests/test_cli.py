@@ -61,7 +61,7 @@ def test_bad_input_is_one_line_on_stderr_with_exit_code_2(tmp_path, capsys, case
     train_path, val_path = write_inputs(tmp_path, train, val)
     train_path = train_path or tmp_path / "absent.csv"
     before = digest([train_path, val_path])
-    argv = ["run", "--train", str(train_path), "--label", "y", "--out", str(tmp_path / "out"), *extra]
+    argv = ["run", "--no-baseline", "--train", str(train_path), "--label", "y", "--out", str(tmp_path / "out"), *extra]
     if val_path:
         argv += ["--val", str(val_path)]
     assert main(argv) == code
@@ -78,7 +78,7 @@ def test_literal_na_label_is_a_class_and_gzip_is_read(tmp_path):
     path = tmp_path / "train.csv.gz"
     path.write_bytes(gzip.compress(b"a,b,y\n1,2,NA\n3,4,None\n5,6,NA\n7,8,None\n"))
     # Two rows a class is below the minimum class size: the gate fails, the classes survive.
-    assert main(["run", "--train", str(path), "--label", "y", "--out", str(tmp_path), "--checks", "class_balance"]) == 1
+    assert main(["run", "--no-baseline", "--train", str(path), "--label", "y", "--out", str(tmp_path), "--checks", "class_balance"]) == 1
     report = json.loads((tmp_path / "train.json").read_text())
     imbalance = report["checks"][0]["findings"][0]
     assert imbalance["metrics"]["class_counts"] == {"NA": 2, "None": 2}
@@ -88,7 +88,7 @@ def test_exit_codes_follow_the_gate(tmp_path):
     pair = planted_pair()
     pair.train.to_csv(tmp_path / "train.csv", index=False)
     pair.val.to_csv(tmp_path / "val.csv", index=False)
-    base = ["run", "--train", str(tmp_path / "train.csv"), "--val", str(tmp_path / "val.csv"), "--label", LABEL,
+    base = ["run", "--no-baseline", "--train", str(tmp_path / "train.csv"), "--val", str(tmp_path / "val.csv"), "--label", LABEL,
             "--id-column", "id", "--group-column", "group", "--time-column", "time", "--out", str(tmp_path / "out")]
     assert main(base + ["--checks", "exact_leakage"]) == 1  # leakage fails the gate
     assert main(base + ["--checks", "class_balance"]) == 0
@@ -103,7 +103,7 @@ def test_crashed_check_exits_3_unless_allowed(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Duplicates, "run", explode)
     (tmp_path / "t.csv").write_text(GOOD)
-    argv = ["run", "--train", str(tmp_path / "t.csv"), "--label", "y", "--out", str(tmp_path),
+    argv = ["run", "--no-baseline", "--train", str(tmp_path / "t.csv"), "--label", "y", "--out", str(tmp_path),
             "--checks", "duplicates"]
     assert main(argv) == 3
     report = json.loads((tmp_path / "t.json").read_text())

@@ -148,7 +148,7 @@ def test_manifest_lists_exactly_the_planted_rows_with_their_reasons(tmp_path, mo
     pair.train.to_csv("train.csv", index=False)
     pair.val.to_csv("val.csv", index=False)
     before = {p: sha256(p) for p in ("train.csv", "val.csv")}
-    argv = ["fix", "--train", "train.csv", "--val", "val.csv", "--label", LABEL, "--id-column", "id",
+    argv = ["fix", "--no-baseline", "--train", "train.csv", "--val", "val.csv", "--label", LABEL, "--id-column", "id",
             "--group-column", "group", "--time-column", "time", "--out", "out", "--quiet",
             "--checks", "duplicates,exact_leakage,group_leakage,temporal_leakage"]
     assert main(argv) == 0  # the gate fails, but fix reports success once the files are written
@@ -198,7 +198,7 @@ def test_run_fills_fixes_and_writes_files_only_with_write_fixed(tmp_path, monkey
     pair = planted_pair()
     pair.train.to_csv("train.csv", index=False)
     pair.val.to_csv("val.csv", index=False)
-    argv = ["run", "--train", "train.csv", "--val", "val.csv", "--label", LABEL, "--id-column", "id",
+    argv = ["run", "--no-baseline", "--train", "train.csv", "--val", "val.csv", "--label", LABEL, "--id-column", "id",
             "--group-column", "group", "--time-column", "time", "--out", "out", "--quiet",
             "--checks", "duplicates,exact_leakage"]
     assert main(argv) == 1
@@ -385,7 +385,7 @@ def test_an_output_path_that_is_an_input_is_refused(tmp_path, capsys, through_li
     if through_link:
         os.symlink(out, tmp_path / "alias")
         out = tmp_path / "alias"
-    argv = ["fix", "--train", str(train), "--label", "label", "--out", str(out), "--name", "t",
+    argv = ["fix", "--no-baseline", "--train", str(train), "--label", "label", "--out", str(out), "--name", "t",
             "--checks", "duplicates"]
     assert main(argv) == 2
     assert "would overwrite the input" in capsys.readouterr().err
@@ -404,7 +404,7 @@ def test_field_spans_follow_the_csv_reader():
 def test_fix_on_the_demo_drops_the_planted_duplicates_and_leaked_rows(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0
-    argv = ["fix", "--train", "reports/demo/train.csv", "--val", "reports/demo/val.csv", "--label", "digit",
+    argv = ["fix", "--no-baseline", "--train", "reports/demo/train.csv", "--val", "reports/demo/val.csv", "--label", "digit",
             "--id-column", "image_id"]
     assert main(argv) == 0
     planted = make_demo_pair(0).planted

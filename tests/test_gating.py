@@ -9,8 +9,7 @@ import pytest
 
 from audit.cli import main
 from audit.render.github import render_annotations, render_summary
-from audit import run_audit
-from tests.conftest import LABEL, planted_pair
+from tests.conftest import LABEL, planted_pair, audit_checks
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ def pair_files(tmp_path, monkeypatch):
     return pair
 
 
-RUN = ["run", "--train", "train.csv", "--val", "val.csv", "--out", "out", "--quiet"]
+RUN = ["run", "--no-baseline", "--train", "train.csv", "--val", "val.csv", "--out", "out", "--quiet"]
 
 
 def settings_echo():
@@ -79,7 +78,7 @@ def test_config_errors_name_the_file_the_key_and_the_allowed_values(pair_files, 
 
 
 ROLES = ["--label", LABEL, "--id-column", "id", "--group-column", "group", "--time-column", "time"]
-ACCEPT = ["accept", "--train", "train.csv", "--val", "val.csv", "--out", "out", *ROLES]
+ACCEPT = ["accept", "--no-baseline", "--train", "train.csv", "--val", "val.csv", "--out", "out", *ROLES]
 GATE = RUN + ROLES + ["--fail-on", "warn"]
 
 
@@ -108,7 +107,7 @@ def test_reordering_the_rows_of_an_accepted_dataset_still_passes(pair_files):
 def test_github_format_escapes_workflow_commands_in_values(tmp_path):
     hostile = "x\n::error::owned%0A"
     train = pd.DataFrame({"a": [1, 2, 3, 1], "y": [hostile, "b", "b", "b"]})
-    report = run_audit(train, label="y", checks=["duplicates", "class_balance"])
+    report = audit_checks(train, label="y", checks=["duplicates", "class_balance"])
     annotations = render_annotations(report)
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in annotations.splitlines())
     assert "x%0A::error::owned%250A" in annotations  # the newline and the percent sign are escaped

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.api import audit_data, load, run_audit
+from audit.api import audit_data, load
 from audit.cli import main
 from audit.data import Roles
 from audit.render.html import CSP, MAX_EVIDENCE_ROWS, render_html
 from audit.runner import CheckResult, run_one
 from checks import Check, Finding, Severity
-from tests.conftest import LABEL, planted_pair
+from tests.conftest import LABEL, planted_pair, audit_checks
 
 ROLES = dict(label=LABEL, id_column="id", group_column="group", time_column="time")
 PAYLOADS = ("</script><img src=x onerror=alert(1)>", '"><svg onload=alert(1)>', "javascript:alert(1)")
@@ -250,7 +250,7 @@ def test_markup_in_the_data_stays_text(tmp_path):
 
 
 def test_verdict_overview_and_a_section_per_check():
-    report = run_audit(planted_pair().train, planted_pair().val, **ROLES, checks=["class_balance", "duplicates",
+    report = audit_checks(planted_pair().train, planted_pair().val, **ROLES, checks=["class_balance", "duplicates",
                        "exact_leakage", "group_leakage", "temporal_leakage"])
     tree = parse(render_html(report))
 
@@ -278,7 +278,7 @@ def test_verdict_overview_and_a_section_per_check():
 
 def test_evidence_is_capped_and_the_rest_is_counted():
     pair = planted_pair(n_train=1500, n_val=400, n_each=60)
-    report = run_audit(pair.train, pair.val, **ROLES, checks=["duplicates", "exact_leakage"])
+    report = audit_checks(pair.train, pair.val, **ROLES, checks=["duplicates", "exact_leakage"])
     tree = parse(render_html(report))
     for i, result in enumerate(report.results):
         for j, finding in enumerate(result.findings):
@@ -294,7 +294,7 @@ def test_evidence_is_capped_and_the_rest_is_counted():
 
 def test_a_flagged_row_sits_beside_its_partner():
     pair = planted_pair()
-    report = run_audit(pair.train, pair.val, **ROLES, checks=["exact_leakage"])
+    report = audit_checks(pair.train, pair.val, **ROLES, checks=["exact_leakage"])
     finding = report.results[0].findings[0]
     tree = parse(render_html(report))
     table = by_id(tree, "check-0-exact_leakage-f0").find("table")
@@ -314,7 +314,7 @@ def test_a_flagged_row_sits_beside_its_partner():
 
 def test_label_issues_show_given_and_suggested_labels_with_quality():
     pair = planted_pair()
-    report = run_audit(pair.train, pair.val, **ROLES, checks=["class_balance"])
+    report = audit_checks(pair.train, pair.val, **ROLES, checks=["class_balance"])
     report.results.append(label_issue_result(["cat", "dog", "NA"], n_rows=25))
     tree = parse(render_html(report))
     block = by_id(tree, "check-1-label_issues-f0")
@@ -330,7 +330,7 @@ def test_label_issues_show_given_and_suggested_labels_with_quality():
 
 def test_skipped_and_crashed_checks_say_why(tmp_path):
     pair = planted_pair()
-    report = run_audit(pair.train.drop(columns=["group", "time"]), pair.val.drop(columns=["group", "time"]),
+    report = audit_checks(pair.train.drop(columns=["group", "time"]), pair.val.drop(columns=["group", "time"]),
                        label=LABEL, id_column="id", checks=["group_leakage", "exact_leakage"])
     report.results.append(run_one(report.data, Crashes("the weights file is gone")))
     tree = parse(render_html(report))
@@ -344,7 +344,7 @@ def test_skipped_and_crashed_checks_say_why(tmp_path):
 
 def test_charts_degrade_when_their_data_is_absent():
     pair = planted_pair()
-    report = run_audit(pair.train, pair.val, **ROLES, checks=["duplicates"])
+    report = audit_checks(pair.train, pair.val, **ROLES, checks=["duplicates"])
     tree = parse(render_html(report))
     charts = tree.root.find(id="charts").content()
     assert "No class counts in this audit" in charts
@@ -366,7 +366,7 @@ def test_charts_degrade_when_their_data_is_absent():
 @pytest.mark.parametrize("shape", ["baseline.py", "flat"])
 def test_learning_curves_mark_the_stall_and_show_the_gap(shape):
     pair = planted_pair()
-    report = run_audit(pair.train, pair.val, **ROLES, checks=["duplicates"])
+    report = audit_checks(pair.train, pair.val, **ROLES, checks=["duplicates"])
     baseline = synthetic_baseline()
     if shape == "flat":  # the first draft of the shape: loss/val_loss, numbers at the run's top level
         for run in (baseline["raw"], baseline["fixed"]):
@@ -391,7 +391,7 @@ def test_learning_curves_mark_the_stall_and_show_the_gap(shape):
 
 def test_notebook_fragment_and_document():
     pair = planted_pair()
-    report = run_audit(pair.train, pair.val, **ROLES, checks=["duplicates"])
+    report = audit_checks(pair.train, pair.val, **ROLES, checks=["duplicates"])
     fragment = report._repr_html_()
     assert fragment.lstrip().startswith('<div class="audit-report">')
     assert "<html" not in fragment and "<style>" in fragment
@@ -405,7 +405,7 @@ def test_cli_writes_html_beside_json_and_junit(tmp_path, capsys):
     pair.train.to_csv(tmp_path / "train.csv", index=False)
     pair.val.to_csv(tmp_path / "val.csv", index=False)
     out = tmp_path / "out"
-    code = main(["run", "--train", str(tmp_path / "train.csv"), "--val", str(tmp_path / "val.csv"),
+    code = main(["run", "--no-baseline", "--train", str(tmp_path / "train.csv"), "--val", str(tmp_path / "val.csv"),
                  "--label", LABEL, "--id-column", "id", "--checks", "duplicates,exact_leakage",
                  "--out", str(out), "--junit", str(out / "junit.xml")])
     assert code == 1
@@ -431,7 +431,7 @@ def test_real_baseline_output_draws_its_curves():
     from audit.baseline import BaselineSettings, BaselineSplit, run_baseline
 
     pair = planted_pair()
-    report = run_audit(pair.train, pair.val, **ROLES, checks=["duplicates", "exact_leakage"])
+    report = audit_checks(pair.train, pair.val, **ROLES, checks=["duplicates", "exact_leakage"])
     data = report.data
     fixed = report._fixed_frames()
 

@@ -6,11 +6,10 @@ import xml.etree.ElementTree as ET
 
 import pandas as pd
 
-from audit import run_audit
 from audit.cli import main
 from audit.render.junit import MAX_ROWS_SHOWN, render_junit, xml_text
 from audit.runner import run_one
-from tests.conftest import LABEL, planted_pair
+from tests.conftest import LABEL, planted_pair, audit_checks
 from tests.test_report_html import Crashes
 
 CHECKS = ["class_balance", "duplicates", "exact_leakage", "group_leakage", "temporal_leakage"]
@@ -23,7 +22,7 @@ def cases_of(xml: str) -> tuple[ET.Element, list[ET.Element]]:
 
 def test_a_case_per_check_and_per_finding_with_the_gate_as_failures():
     pair = planted_pair()
-    report = run_audit(pair.train, pair.val, label=LABEL, id_column="id", ignore=["group", "time"], checks=CHECKS)
+    report = audit_checks(pair.train, pair.val, label=LABEL, id_column="id", ignore=["group", "time"], checks=CHECKS)
     report.results.append(run_one(report.data, Crashes("out of memory")))
     root, cases = cases_of(render_junit(report))
 
@@ -56,7 +55,7 @@ def test_a_case_per_check_and_per_finding_with_the_gate_as_failures():
 
 def test_fail_on_warn_makes_warnings_failures_and_long_evidence_is_cut():
     pair = planted_pair(n_train=1500, n_val=400, n_each=60)
-    report = run_audit(pair.train, pair.val, label=LABEL, id_column="id", checks=["duplicates"], fail_on="warn")
+    report = audit_checks(pair.train, pair.val, label=LABEL, id_column="id", checks=["duplicates"], fail_on="warn")
     root, cases = cases_of(render_junit(report))
     assert root.get("failures") == str(len(report.all_findings))
     duplicates = next(f for _, f in report.all_findings if f.code == "exact_duplicates")
@@ -70,7 +69,7 @@ def test_any_data_gives_well_formed_xml():
     train = pd.DataFrame({"x\x01": range(40), "y": [nasty[i % len(nasty)] for i in range(40)]})
     train = pd.concat([train, train.iloc[:3]], ignore_index=True)
     val = train.iloc[:10].copy()
-    report = run_audit(train, val, label="y", checks=["class_balance", "duplicates", "exact_leakage"])
+    report = audit_checks(train, val, label="y", checks=["class_balance", "duplicates", "exact_leakage"])
     # A lone surrogate cannot sit in a pandas string column, but an exception message can hold one.
     report.results.append(run_one(report.data, Crashes("bad \x00 byte ]]> <tag> \x1b[0m \ud800")))
     xml = render_junit(report)
@@ -88,7 +87,7 @@ def test_cli_writes_junit_to_the_given_path(tmp_path):
     pair.train.to_csv(tmp_path / "train.csv", index=False)
     pair.val.to_csv(tmp_path / "val.csv", index=False)
     target = tmp_path / "ci" / "audit.xml"
-    code = main(["run", "--train", str(tmp_path / "train.csv"), "--val", str(tmp_path / "val.csv"),
+    code = main(["run", "--no-baseline", "--train", str(tmp_path / "train.csv"), "--val", str(tmp_path / "val.csv"),
                  "--label", LABEL, "--id-column", "id", "--checks", "duplicates", "--out", str(tmp_path / "out"),
                  "--junit", str(target), "--quiet"])
     root, cases = cases_of(target.read_text(encoding="utf-8"))

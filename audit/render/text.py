@@ -23,7 +23,9 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
             marker = f" [{status}]" if status else ""
             lines.append(f"{str(finding.severity).upper():<5} {finding.code}{marker}: {message}")
     if report.baseline and report.baseline.get("verdict"):
-        lines.append(f"baseline: {one_line(report.baseline['verdict'])}")
+        lines.append(f"baseline: {one_line(report.baseline['verdict'], limit=None)}")
+    elif report.baseline and report.baseline.get("reason"):
+        lines.append(f"baseline: not trained: {one_line(report.baseline['reason'], limit=None)}")
     counts = report.severity_counts()
     verdict = "PASSED" if report.passed else "FAILED"
     summary = (f"{verdict} (fail on {report.fail_on}): {counts['fail']} fail, {counts['warn']} warn, "
@@ -38,7 +40,7 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
     return "\n".join(lines) + "\n"
 
 
-def one_line(text: str) -> str:
+def one_line(text: str, limit: int | None = MAX_MESSAGE) -> str:
     """Collapse whitespace and control characters so a cell cannot break the terminal's layout."""
     flat = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
-    return flat if len(flat) <= MAX_MESSAGE else flat[: MAX_MESSAGE - 3] + "..."
+    return flat if limit is None or len(flat) <= limit else flat[: limit - 3] + "..."

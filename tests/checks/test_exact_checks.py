@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from audit import run_audit
 from checks import Severity
-from tests.conftest import LABEL, findings_by_code, flagged
+from tests.conftest import LABEL, findings_by_code, flagged, audit_checks
 
 ROLES = dict(label=LABEL, id_column="id", group_column="group", time_column="time")
 
 
 @pytest.fixture
 def planted_report(planted):
-    return run_audit(planted.train, planted.val, **ROLES)
+    return audit_checks(planted.train, planted.val, **ROLES)
 
 
 def test_exact_duplicates_flags_every_later_copy_with_its_first_occurrence(planted, planted_report):
@@ -54,7 +53,7 @@ def test_severities_of_planted_defects(planted_report):
 
 
 def test_clean_pair_has_no_exact_findings(clean):
-    report = run_audit(clean.train, clean.val, **ROLES)
+    report = audit_checks(clean.train, clean.val, **ROLES)
     assert all(f.severity == Severity.INFO for _, f in report.all_findings)
     codes = {f.code for _, f in report.all_findings}
     assert not codes & {"exact_duplicates", "conflicting_labels", "exact_leakage", "group_leakage",
@@ -65,19 +64,19 @@ def test_clean_pair_has_no_exact_findings(clean):
 def test_integer_and_float_spellings_of_a_value_are_the_same_row(tmp_path):
     (tmp_path / "train.csv").write_text("a,b,y\n1,2,x\n3,4,z\n5,6,x\n")
     (tmp_path / "val.csv").write_text("a,b,y\n1.0,2.00,x\n7.5,8,z\n")
-    report = run_audit(tmp_path / "train.csv", tmp_path / "val.csv", label="y")
+    report = audit_checks(tmp_path / "train.csv", tmp_path / "val.csv", label="y")
     assert flagged(report, "exact_leakage", "val", "train_row") == {(0, 0)}
 
 
 def test_numbers_stored_as_text_in_one_split_still_match(tmp_path):
     (tmp_path / "train.csv").write_text("a,b,y\n1,2,x\n3,4,z\n")
     (tmp_path / "val.csv").write_text("a,b,y\n1,2,x\noops,4,z\n")  # b is numeric, a is text in val
-    report = run_audit(tmp_path / "train.csv", tmp_path / "val.csv", label="y")
+    report = audit_checks(tmp_path / "train.csv", tmp_path / "val.csv", label="y")
     assert flagged(report, "exact_leakage", "val", "train_row") == {(0, 0)}
 
 
 def test_split_column_keeps_row_numbers_of_the_single_file(tmp_path):
     path = tmp_path / "all.csv"
     path.write_text("a,y,part\n1,x,train\n2,z,train\n9,x,val\n1,x,val\n")
-    report = run_audit(path, label="y", split_column="part")
+    report = audit_checks(path, label="y", split_column="part")
     assert flagged(report, "exact_leakage", "val", "train_row") == {(3, 0)}

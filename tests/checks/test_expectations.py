@@ -243,7 +243,7 @@ def test_cli_writes_the_inferred_suite_and_uses_a_given_one(pair, tmp_path, capf
     val = pair.val.copy()
     val.loc[0, "colour"] = "purple"
     val.to_csv(tmp_path / "val.csv", index=False)
-    common = ["run", "--train", str(tmp_path / "train.csv"), "--val", str(tmp_path / "val.csv"), "--label", LABEL,
+    common = ["run", "--no-baseline", "--train", str(tmp_path / "train.csv"), "--val", str(tmp_path / "val.csv"), "--label", LABEL,
               "--id-column", "id", "--group-column", "group", "--time-column", "time",
               "--checks", "data_quality", "--out", str(tmp_path / "out")]
     target = tmp_path / "suites" / "inferred.json"

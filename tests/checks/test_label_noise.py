@@ -181,7 +181,7 @@ def test_cli_refuses_a_pickled_array_with_exit_code_2(tmp_path, capsys):
     train, val, _ = make_pair(200, flip_fraction=0.0, seed=5)
     train.to_csv(tmp_path / "train.csv", index=False)
     np.save(tmp_path / "probs.npy", np.array([[{}] * 4] * 200, dtype=object), allow_pickle=True)
-    code = main(["run", "--train", str(tmp_path / "train.csv"), "--label", LABEL, "--checks", "label_issues",
+    code = main(["run", "--no-baseline", "--train", str(tmp_path / "train.csv"), "--label", LABEL, "--checks", "label_issues",
                  "--pred-probs", str(tmp_path / "probs.npy"), "--out", str(tmp_path / "out")])
     assert code == 2
     assert "probs.npy: cannot be read without pickle" in capsys.readouterr().err

@@ -1,0 +1,70 @@
+"""Train the baseline on a report's raw splits and on its fix plan's fixed splits.
+
+This is the bridge between the checks and :mod:`audit.baseline`: it turns the loaded frames
+and the plan into the five splits the baseline compares (raw train/val, fixed train/val, the
+clean reference), and decides whether training fits the time budget before TensorFlow is
+ever imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from audit.fixes import FixPlan
+from audit.progress import Progress, no_progress
+from checks import AuditData
+
+DEFAULT_TIME_BUDGET_S = 120.0
+
+
+def baseline_settings(options: Mapping[str, Any], seed: int):
+    """The baseline settings from the config's ``[baseline]`` table (unknown keys are refused there)."""
+    from audit.baseline import BaselineSettings
+
+    known = {k: v for k, v in options.items() if k in ("model", "model_file", "seeds", "epochs", "patience")}
+    return BaselineSettings(random_state=seed, **known)
+
+
+def skipped(reason: str) -> dict[str, Any]:
+    return {"status": "skipped", "reason": reason, "verdict": None, "verdict_code": None}
+
+
+def run_baseline_for(data: AuditData, plan: FixPlan, options: Mapping[str, Any], seed: int,
+                     progress: Progress = no_progress) -> dict[str, Any]:
+    """Train raw and fixed runs, or say why not: no val split, nothing left, or over budget.
+
+    ``options`` is the config's ``[baseline]`` table; ``time_budget_s`` (default 120 s)
+    bounds the estimated training time, and an estimate over it skips training with a reason
+    instead of silently running for an hour. ``model_file`` is only ever run when given.
+    """
+    from audit.baseline import BaselineSplit, estimate_seconds, run_baseline
+
+    if "val" not in data.frames:
+        return skipped("no validation split: the baseline compares training with validation loss")
+    settings = baseline_settings(options, seed)
+    budget = float(options.get("time_budget_s", DEFAULT_TIME_BUDGET_S))
+    estimate = estimate_seconds(len(data.frames["train"]), len(data.feature_columns), settings)
+    if estimate > budget:
+        return skipped(
+            f"training would take about {estimate:.0f} s, over the {budget:.0f} s budget; raise "
+            f"baseline.time_budget_s, or lower baseline.seeds or baseline.epochs"
+        )
+    fixed = plan.fixed_frames(data)
+    if fixed.reference is None or fixed.reference.empty or fixed.train.empty:
+        return skipped("the fix plan leaves no training rows or no clean validation rows to compare on")
+
+    def split(frame: pd.DataFrame) -> BaselineSplit:
+        return BaselineSplit(frame[data.feature_columns], frame[data.label].to_numpy())
+
+    progress(f"baseline: {settings.seeds} seeds x {settings.epochs} epochs on raw and fixed data")
+    try:
+        result = run_baseline(split(data.frames["train"]), split(data.frames["val"]), split(fixed.train),
+                              split(fixed.val), split(fixed.reference), settings)
+    except ValueError as error:  # data the network cannot use (one class, no usable feature)
+        return skipped(f"the baseline could not train: {error}")
+    finally:
+        progress("")
+    return {"status": "ran", "estimated_s": round(estimate, 1), **result}
