@@ -14,10 +14,16 @@ distinct train row to its nearest other one (or ``max_distance``). That median i
 exactly, on every distinct train row up to ``CALIBRATION_SAMPLE`` and on a seeded sample of
 that many above it: the sample is broadcast and each partition computes its distances to it.
 
-Pairs within the threshold come from ``BucketedRandomProjectionLSH.approxSimilarityJoin``.
-Its bucket length is ``BUCKETS_PER_THRESHOLD`` thresholds and it uses ``HASH_TABLES`` tables:
-a pair at the threshold lands in one bucket of a table with probability about
-``1 - 0.8 / (BUCKETS_PER_THRESHOLD * sqrt(d))``, and is missed only if every table splits it.
+Pairs within the threshold come from Spark MLlib's ``BucketedRandomProjectionLSH``, banded:
+its ``BANDS x PROJECTIONS_PER_BAND`` projections (bucket length ``BUCKETS_PER_THRESHOLD``
+thresholds) are grouped into bands, two rows are candidates when all projections of one band
+agree, and candidates are kept at their exact distance if within the threshold. MLlib's own
+``approxSimilarityJoin`` ORs single projections, so its candidates grow with n^2 x bucket
+length / spread of the data: on the planted 50k pair it compared tens of millions of pairs
+(800 s on two cores). With bands, a pair at the threshold shares one projection's bucket with
+probability about ``1 - 0.8 / (BUCKETS_PER_THRESHOLD * sqrt(d))``, a band with that to the
+power ``PROJECTIONS_PER_BAND``, and is missed only if every band splits it, while unrelated
+rows rarely agree on a whole band.
 The pairs then go through the pandas check's own rule (each row's ``WITHIN_K`` nearest
 within the threshold, rows visited in file order, a row flagged when a kept earlier row is
 close), so the findings mean the same; distances are float64 from Spark, so they can differ
@@ -42,8 +48,10 @@ from checks.features import MAX_CATEGORIES, MIN_ROWS_FOR_ID, ONE_HOT_SCALE
 from checks.near_duplicates import NearDuplicates, NearLeakage, Threshold, describe, leak_severity, not_compared
 from checks.neighbours import WITHIN_K
 
-BUCKETS_PER_THRESHOLD = 2.0
-HASH_TABLES = 6
+BUCKETS_PER_THRESHOLD = 4.0
+PROJECTIONS_PER_BAND = 3
+BANDS = 8
+HASHES = "__audit_hashes"
 FEATURES = "__audit_features"
 VECTOR = "__audit_vector"
 QUANTILE_ACCURACY = 10_000
@@ -266,14 +274,17 @@ def _typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
 
     def nearest(batches):
         sample_rows, sample_vectors = shared.value
+        sample_norms = (sample_vectors ** 2).sum(axis=1)
         best = np.full(len(sample_rows), np.inf)
         for batch in batches:
             base = np.array(batch[FEATURES].tolist(), dtype=np.float64).reshape(len(batch), -1)
             base_rows = batch[ROW].to_numpy()
-            for start in range(0, len(base), 2048):
-                chunk = base[start:start + 2048]
-                d2 = ((sample_vectors[:, None, :] - chunk[None, :, :]) ** 2).sum(axis=2)
-                d2[sample_rows[:, None] == base_rows[None, start:start + 2048]] = np.inf
+            # |s - b|^2 = |s|^2 + |b|^2 - 2 s.b, one matrix product a batch; clipped at 0 for rounding.
+            for start in range(0, len(base), 1024):
+                chunk, chunk_rows = base[start:start + 1024], base_rows[start:start + 1024]
+                d2 = sample_norms[:, None] + (chunk ** 2).sum(axis=1)[None, :] - 2.0 * sample_vectors @ chunk.T
+                np.maximum(d2, 0.0, out=d2)
+                d2[sample_rows[:, None] == chunk_rows[None, :]] = np.inf
                 best = np.minimum(best, d2.min(axis=1))
         yield pd.DataFrame({"i": np.arange(len(sample_rows)), "d2": best})
 
@@ -315,8 +326,9 @@ def near_threshold(data: SparkAuditData, max_relative_distance: float, max_dista
 
 
 def lsh_method(threshold: float) -> str:
-    return (f"approximate (Spark MLlib BucketedRandomProjectionLSH: bucket length "
-            f"{bucket_length(threshold):.4g}, {HASH_TABLES} hash tables, approxSimilarityJoin)")
+    return (f"approximate (Spark MLlib BucketedRandomProjectionLSH: {BANDS} bands of {PROJECTIONS_PER_BAND} "
+            f"projections, bucket length {bucket_length(threshold):.4g}; candidates within the threshold "
+            f"kept at their exact distance)")
 
 
 def bucket_length(threshold: float) -> float:
@@ -327,23 +339,46 @@ def lsh_model(data: SparkAuditData, threshold: float):
     def compute(d: SparkAuditData):
         from pyspark.ml.feature import BucketedRandomProjectionLSH
 
-        lsh = BucketedRandomProjectionLSH(inputCol=VECTOR, outputCol="__audit_hashes",
-                                          bucketLength=bucket_length(threshold), numHashTables=HASH_TABLES,
-                                          seed=int(d.random_state))
+        lsh = BucketedRandomProjectionLSH(inputCol=VECTOR, outputCol=HASHES, bucketLength=bucket_length(threshold),
+                                          numHashTables=BANDS * PROJECTIONS_PER_BAND, seed=int(d.random_state))
         return lsh.fit(distinct_rows(d, "train"))
 
     return data.shared(f"spark_lsh:{threshold!r}", compute)
 
 
+def signatures(model, frame: DataFrame, *keep: str) -> DataFrame:
+    """One row per (row, band): the band's bucket numbers, the key rows meet on."""
+    from pyspark.ml.functions import vector_to_array
+
+    hashed = model.transform(frame)
+    bands = [F.struct(F.lit(b).alias("band"),
+                      F.array(*[vector_to_array(F.col(HASHES)[b * PROJECTIONS_PER_BAND + j])[0]
+                                for j in range(PROJECTIONS_PER_BAND)]).alias("key"))
+             for b in range(BANDS)]
+    return hashed.select(*keep, F.explode(F.array(*bands)).alias("s")).select(*keep, "s.band", "s.key")
+
+
+def _distance(a: str, b: str) -> Column:
+    squares = F.zip_with(F.col(a), F.col(b), lambda x, y: (x - y) * (x - y))
+    return F.sqrt(F.aggregate(squares, F.lit(0.0), lambda acc, x: acc + x))
+
+
+def candidate_pairs(model, left: DataFrame, right: DataFrame, threshold: float) -> DataFrame:
+    """Pairs meeting in a band, once each, with their exact distance, within the threshold."""
+    a = signatures(model, left, ROW, FEATURES, "__label").select(
+        F.col(ROW).alias("a"), F.col(FEATURES).alias("fa"), F.col("__label").alias("la"), "band", "key")
+    b = signatures(model, right, ROW, FEATURES, "__label").select(
+        F.col(ROW).alias("b"), F.col(FEATURES).alias("fb"), F.col("__label").alias("lb"), "band", "key")
+    met = a.join(b, on=["band", "key"]).select("a", "b", "fa", "fb", "la", "lb").dropDuplicates(["a", "b"])
+    return met.withColumn("d", _distance("fa", "fb")).filter(F.col("d") <= F.lit(threshold)).drop("fa", "fb")
+
+
 def close_pairs(data: SparkAuditData, split: str, threshold: float) -> pd.DataFrame:
     """Pairs of distinct rows of a split within the threshold: a < b (row numbers), distance d."""
     def compute(d: SparkAuditData) -> pd.DataFrame:
-        model = lsh_model(d, threshold)
-        rows = distinct_rows(d, split).select(ROW, VECTOR)
-        joined = model.approxSimilarityJoin(rows, rows, threshold, distCol="__d")
-        pairs = (joined.select(F.col(f"datasetA.{ROW}").alias("a"), F.col(f"datasetB.{ROW}").alias("b"),
-                               F.col("__d").alias("d"))
-                 .filter(F.col("a") < F.col("b")).collect())
+        rows = distinct_rows(d, split)
+        pairs = (candidate_pairs(lsh_model(d, threshold), rows, rows, threshold)
+                 .filter(F.col("a") < F.col("b")).select("a", "b", "d").collect())
         return pd.DataFrame(pairs, columns=["a", "b", "d"]).astype({"a": "int64", "b": "int64", "d": "float64"})
 
     return data.shared(f"spark_pairs:{split}:{threshold!r}", compute)
@@ -373,16 +408,15 @@ def near_leaks(data: SparkAuditData, threshold: float) -> pd.DataFrame:
     """Every val row (not an exact copy of a train row) with its nearest distinct train row
     within the threshold: columns row, train_row, d, label, train_label; by row."""
     def compute(d: SparkAuditData) -> pd.DataFrame:
-        model = lsh_model(d, threshold)
-        train = distinct_rows(d, "train").select(ROW, VECTOR, "__label")
+        train = distinct_rows(d, "train")
         train_hashes = d.spark_frames["train"].select(H1, H2).distinct()
-        val = encoded(d, "val").join(train_hashes, on=[H1, H2], how="left_anti").select(ROW, VECTOR, "__label")
-        joined = model.approxSimilarityJoin(val, train, threshold, distCol="__d")
-        nearest = (joined.select(F.col(f"datasetA.{ROW}").alias("row"), F.col("datasetA.__label").alias("label"),
-                                 F.struct(F.col("__d").alias("d"), F.col(f"datasetB.{ROW}").alias("train_row"),
-                                          F.col("datasetB.__label").alias("train_label")).alias("m"))
-                   .groupBy("row", "label").agg(F.min("m").alias("m"))
-                   .select("row", "m.train_row", "m.d", "label", "m.train_label").orderBy("row").collect())
+        val = encoded(d, "val").join(train_hashes, on=[H1, H2], how="left_anti")
+        pairs = candidate_pairs(lsh_model(d, threshold), val, train, threshold)
+        nearest = (pairs.select("a", "la", F.struct("d", "b", "lb").alias("m"))
+                   .groupBy("a", "la").agg(F.min("m").alias("m"))
+                   .select(F.col("a").alias("row"), F.col("m.b").alias("train_row"), F.col("m.d").alias("d"),
+                           F.col("la").alias("label"), F.col("m.lb").alias("train_label"))
+                   .orderBy("row").collect())
         return pd.DataFrame([tuple(r) for r in nearest], columns=["row", "train_row", "d", "label", "train_label"])
 
     return data.shared(f"spark_near_leaks:{threshold!r}", compute)
