@@ -61,10 +61,11 @@ def make_planted_pair(n_train: int, n_val: int | None = None, n_numeric: int = 2
     def near_copies(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return x[rows] + rng.standard_normal((len(rows), n_numeric)) * (jitter * std)
 
-    near_src = rng.choice(base_train, n_near + n_exact_dup, replace=False)
-    near_rows, dup_rows = near_src[:n_near], near_src[n_near:]
-    leak_src = rng.choice(base_train, n_leak + n_exact_leak, replace=False)
-    leak_rows, exact_leak_rows = leak_src[:n_leak], leak_src[n_leak:]
+    # Every planted row copies a different source, so each has exactly one expected partner.
+    sources = rng.choice(base_train, n_near + n_exact_dup + n_leak + n_exact_leak, replace=False)
+    near_rows, dup_rows, leak_rows, exact_leak_rows = np.split(
+        sources, np.cumsum([n_near, n_exact_dup, n_leak])
+    )
 
     x_train = np.vstack([x_t, near_copies(x_t, near_rows), x_t[dup_rows]])
     c_train = np.concatenate([c_t, c_t[near_rows], c_t[dup_rows]])
