@@ -58,7 +58,7 @@ def _leakage_case(fraction: float = 0.3) -> tuple[BaselineSplit, ...]:
 def _noise_features_case() -> tuple[BaselineSplit, ...]:
     """150 clean train rows, 5 informative and 200 pure-noise features; nothing to fix."""
     x, y = make_classification(
-        n_samples=650, n_features=205, n_informative=5, n_redundant=0, shuffle=False, random_state=0
+        n_samples=650, n_features=205, n_informative=5, n_redundant=0, random_state=0
     )
     train, val = _split(x[:150], y[:150]), _split(x[150:], y[150:])
     return train, val, train, val, val
@@ -81,7 +81,7 @@ def leaky() -> dict:
 
 @pytest.fixture(scope="module")
 def noise_features() -> dict:
-    return run_baseline(*_noise_features_case(), BaselineSettings(epochs=30))
+    return run_baseline(*_noise_features_case(), BaselineSettings())
 
 
 def _mean(result: dict, run: str, name: str) -> float:
@@ -98,6 +98,7 @@ def test_flipped_labels_are_blamed_on_the_data(noisy_default: dict) -> None:
     assert noisy_default["verdict_code"] == "data", noisy_default["verdict"]
     assert fixed_ref <= 0.6 * raw_ref
     assert noisy_default["comparison"]["reference_loss_drop_beyond_spread"]
+    assert raw_ref < noisy_default["raw"]["dummy"]["reference_loss"] / 4  # far below the class-prior floor
     # Dropout 0.5 hides the noise: the train loss stays above the val loss.
     assert _mean(noisy_default, "raw", "end_gap") < 0
 
@@ -127,8 +128,11 @@ def test_overfitting_on_clean_noisy_featured_data_is_blamed_on_the_model(noise_f
     assert noise_features["verdict_code"] == "model", noise_features["verdict"]
     assert fixed["reused_raw"]  # nothing was fixed, so nothing was trained twice
     assert noise_features["comparison"]["reference_loss_drop"]["mean"] == 0
-    assert _mean(noise_features, "fixed", "climb_after_stall") > 0.5 * _mean(noise_features, "fixed", "best_val_loss")
+    # The network memorises the 150 rows while the val loss stalls and climbs.
+    assert _mean(noise_features, "fixed", "train_loss_end") < 0.1
     assert _mean(noise_features, "fixed", "end_gap") > 0.5
+    assert all(seed["stall_epoch"] is not None for seed in fixed["per_seed"])
+    assert _mean(noise_features, "fixed", "climb_after_stall") > 0.05
 
 
 @pytest.mark.slow
@@ -145,7 +149,7 @@ def test_results_are_strict_json_with_full_curves(case: str, request: pytest.Fix
         assert all(len(curves[name]["mean"]) == epochs for name in curves)
         assert all(v is not None for name in curves for v in curves[name]["mean"])
         assert len(result[run]["per_seed"]) == 3
-        assert result[run]["dummy"]["reference_loss"] > _mean(result, run, "reference_loss_at_best")
+        assert result[run]["dummy"]["strategy"] == "prior" and result[run]["dummy"]["reference_loss"] > 0
     assert result["verdict"] and result["duration_s"] > 0
     environment = result["environment"]
     assert environment["intra_op_threads"] == 2 and environment["inter_op_threads"] == 1
