@@ -29,6 +29,7 @@ import pandas as pd
 
 from checks.base import AuditData, Parameter
 from checks.features import encoded_features
+from checks.hashing import feature_hashes
 
 MODELS = ("logistic_regression", "hist_gradient_boosting", "random_forest", "extra_trees", "knn")
 DEFAULT_MODEL = "extra_trees"
@@ -134,10 +135,14 @@ def fit_model(name: str, random_state: int, x: np.ndarray, y: np.ndarray):
 def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows: int) -> OutOfFold:
     classes = label_classes(data.labels("train"))
     labels = {split: encode_labels(data.labels(split), classes) for split in data.splits}
-    features = encoded_features(data).matrices
+    features = dict(encoded_features(data).matrices)
     notes: list[str] = []
-    y = labels["train"]
     n_classes = len(classes)
+    # Folds, samples and fits see train in the order of its content, not of the file, so
+    # re-sorting a file flags the same rows (accepted findings rely on it).
+    order = content_order(data, labels["train"])
+    features["train"] = features["train"][order]
+    y = labels["train"][order]
 
     fit_rows = np.arange(len(y))
     if len(y) > max_fit_rows:
@@ -146,7 +151,7 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
                      f"{len(fit_rows)} rows and the other rows scored by the fold models' average")
 
     if data.pred_probs is not None:
-        probs = {"train": np.asarray(data.pred_probs, dtype=np.float64)}
+        probs = {"train": np.asarray(data.pred_probs, dtype=np.float64)}  # in file order already
         source = {"train": "given"}
         if "val" in data.splits and features["train"].shape[1]:
             fitted = fit_model(model, data.random_state, features["train"][fit_rows], y[fit_rows])
@@ -182,10 +187,17 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
                                                fitted.classes_, n_classes) / folds
         if "val" in data.splits:
             probs["val"] += expand(fitted.predict_proba(features["val"]), fitted.classes_, n_classes) / folds
+    probs["train"][order] = probs["train"].copy()
     source = {"train": f"{folds}-fold cross-validation"}
     if "val" in data.splits:
         source["val"] = f"average of the {folds} fold models"
     return OutOfFold(classes, labels, probs, source, model, folds, len(fit_rows), notes)
+
+
+def content_order(data: AuditData, labels: np.ndarray) -> np.ndarray:
+    """Train row positions sorted by feature content and label (ties keep file order)."""
+    hashes = feature_hashes(data)["train"].to_numpy()
+    return np.lexsort((labels, hashes))
 
 
 def expand(probs: np.ndarray, seen: np.ndarray, n_classes: int) -> np.ndarray:
