@@ -22,7 +22,10 @@ ID_COLUMN = "image_id"
 THINNED_CLASS = 8
 THINNED_KEEP = 12
 N_DUPLICATES = 40
+N_NEAR = 20
 N_LEAKED = 30
+N_NEAR_LEAKED = 15
+JITTER = 0.001
 FLIPPED_FRACTION = 0.10
 
 
@@ -63,23 +66,32 @@ def make_demo_pair(seed: int = 0) -> DemoPair:
         rng.choice([d for d in range(10) if d not in (old, THINNED_CLASS)]) for old in train.loc[flipped, LABEL]
     ]
 
-    # Exact duplicates inside train and rows copied from train into val.
-    duplicated_sources = rng.choice(np.setdiff1d(np.arange(len(train)), flipped), N_DUPLICATES, replace=False)
-    train = pd.concat([train, train.iloc[duplicated_sources]], ignore_index=True)
-    leaked_sources = rng.choice(np.setdiff1d(np.arange(len(train)), flipped), N_LEAKED, replace=False)
-    val = pd.concat([val, train.iloc[leaked_sources]], ignore_index=True)
+    # Exact and near copies inside train, and exact and near copies of train rows in val. A
+    # near copy moves every pixel by 0.1% of that pixel's spread: what a re-export with
+    # rounding does.
+    clean = np.setdiff1d(np.arange(len(train)), flipped)
+    sources = rng.choice(clean, N_DUPLICATES + N_NEAR + N_LEAKED + N_NEAR_LEAKED, replace=False)
+    duplicated, near, leaked, near_leaked = np.split(
+        sources, np.cumsum([N_DUPLICATES, N_NEAR, N_LEAKED]))
+    n_train, n_val = len(train), len(val)
+    spread = train.drop(columns=LABEL).std().to_numpy()
+    train = pd.concat([train, train.iloc[duplicated], jittered(train.iloc[near], spread, rng)], ignore_index=True)
+    val = pd.concat([val, train.iloc[leaked], jittered(train.iloc[near_leaked], spread, rng)], ignore_index=True)
 
     # Shuffle so the planted rows are spread through the files; record where they ended up.
     train_order = rng.permutation(len(train))
     val_order = rng.permutation(len(val))
     new_train_row = np.argsort(train_order)
     new_val_row = np.argsort(val_order)
-    n_train = len(train) - N_DUPLICATES
-    n_val = len(val) - N_LEAKED
+    copies = n_train + np.arange(N_DUPLICATES + N_NEAR)
+    leaks = n_val + np.arange(N_LEAKED + N_NEAR_LEAKED)
     planted = {
-        # Of an original and its copy, the one that comes later in the file is the repeat.
-        "exact_duplicates": sorted(np.maximum(new_train_row[n_train:], new_train_row[duplicated_sources]).tolist()),
-        "exact_leakage": sorted(new_val_row[n_val:].tolist()),
+        # Pairs (earlier row, later row): the later of an original and its copy is the repeat.
+        "exact_duplicates": pairs(new_train_row[duplicated], new_train_row[copies[:N_DUPLICATES]]),
+        "near_duplicates": pairs(new_train_row[near], new_train_row[copies[N_DUPLICATES:]]),
+        # Pairs (val row, train row).
+        "exact_leakage": sorted(zip(new_val_row[leaks[:N_LEAKED]].tolist(), new_train_row[leaked].tolist())),
+        "near_leakage": sorted(zip(new_val_row[leaks[N_LEAKED:]].tolist(), new_train_row[near_leaked].tolist())),
         "flipped_labels": sorted(new_train_row[flipped].tolist()),
     }
     train = train.iloc[train_order].reset_index(drop=True)
@@ -87,6 +99,18 @@ def make_demo_pair(seed: int = 0) -> DemoPair:
     for frame, prefix in ((train, "t"), (val, "v")):
         frame.insert(0, ID_COLUMN, [f"{prefix}{i:05d}" for i in range(len(frame))])
     return DemoPair(train, val, planted)
+
+
+def jittered(rows: pd.DataFrame, spread: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """Copies of ``rows`` with every pixel moved by ``JITTER`` times its spread (the label kept)."""
+    pixels = rows.drop(columns=LABEL)
+    moved = pixels + rng.normal(size=pixels.shape) * (JITTER * spread)
+    return moved.round(4).assign(**{LABEL: rows[LABEL].to_numpy()})
+
+
+def pairs(first: np.ndarray, second: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted (earlier, later) row pairs."""
+    return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(first, second))
 
 
 def write_demo_pair(pair: DemoPair, folder: Path) -> tuple[Path, Path]:
