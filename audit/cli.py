@@ -76,6 +76,13 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
                        help="a column to leave out entirely (repeatable)")
     group.add_argument("--sep", help="CSV delimiter (default: ,)")
     group.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default: utf-8)")
+    group.add_argument("--max-rows", type=count_argument, metavar="N",
+                       help="refuse a file with more data rows than this (default: 20,000,000)")
+    group.add_argument("--max-columns", type=count_argument, metavar="N",
+                       help="refuse a file with more columns than this (default: 10,000)")
+    group.add_argument("--max-bytes", type=size_argument, metavar="SIZE",
+                       help="refuse more text than this (decompressed), or an .npz array or Parquet file "
+                            "declaring more; a number of bytes, or with K, M or G (default: 2G)")
     group.add_argument("--pred-probs", type=Path, metavar="PATH",
                        help="out-of-sample probabilities for train (.npy, train rows x classes, columns in the "
                             "sorted order of the train labels; text order for CSV labels): skips the "
@@ -84,6 +91,34 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
                        help="a great-expectations suite (JSON) to validate instead of the one inferred from train")
     group.add_argument("--config", type=Path,
                        help="settings file (default: ./audit.toml, else [tool.audit] in ./pyproject.toml)")
+
+
+SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def count_argument(text: str) -> int:
+    """A positive whole number for a size limit, such as --max-rows 5000000."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give one such as 5000000") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def size_argument(text: str) -> int:
+    """A positive number of bytes, optionally with a binary unit: 500M, 2G, 2GiB."""
+    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = cleaned[-1:] if cleaned[-1:] in SIZE_UNITS else ""
+    try:
+        value = float(cleaned.removesuffix(unit)) * SIZE_UNITS[unit] if unit else int(cleaned)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; give bytes, or a number with K, M or G "
+                                         f"such as 500M") from None
+    if not 1 <= value < 2**63:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1 byte and a finite size")
+    return int(value)
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -216,7 +251,10 @@ def write_expectations(data, settings, path: Path) -> None:
 def input_files(args: argparse.Namespace, settings):
     from audit.data import InputFiles, ReadOptions
 
-    return InputFiles(args.train, args.val, settings.split_column, ReadOptions(sep=args.sep, encoding=args.encoding))
+    limits = {name: getattr(args, name) for name in ("max_rows", "max_columns", "max_bytes")
+              if getattr(args, name, None) is not None}
+    return InputFiles(args.train, args.val, settings.split_column,
+                      ReadOptions(sep=args.sep, encoding=args.encoding, **limits))
 
 
 def command_run(args: argparse.Namespace) -> int:
