@@ -78,7 +78,8 @@ def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditD
     if train_format == "npz":
         if files.val is not None or files.split_column:
             raise InputError(f"{files.train}: an .npz file holds both splits; do not also pass --val or --split-column")
-        frames = read_npz_splits(files.train, roles.label, files.options.max_bytes)
+        options = files.options
+        frames = read_npz_splits(files.train, roles.label, options.max_bytes, options.max_rows, options.max_columns)
         roles = Roles(NPZ_LABEL, ignored=roles.ignored) if roles.label != NPZ_LABEL else roles
         sources = {split: str(files.train) for split in frames}
         return build(frames, roles, sources, random_state)
@@ -103,7 +104,7 @@ def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditD
 
 def read_one(path: Path, roles: Roles, options: ReadOptions, extra_literal: set[str] = frozenset()) -> pd.DataFrame:
     if file_format(path) == "parquet":
-        return read_parquet_table(path, options.max_rows, options.max_columns)
+        return read_parquet_table(path, options.max_rows, options.max_columns, options.max_bytes)
     return read_csv_table(path, roles.literal_columns() | set(extra_literal), options.sep,
                           options.encoding, options.max_bytes, options.max_rows, options.max_columns)
 

@@ -10,6 +10,7 @@ import csv
 import difflib
 import gzip
 import io
+import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -60,7 +61,9 @@ def read_text(path: Path, encoding: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     except (OSError, EOFError) as error:
         raise InputError(f"{path}: cannot be read ({error}); check that it is a valid file") from None
     if len(raw) > max_bytes:
-        raise InputError(f"{path}: more than {max_bytes:,} bytes of text; raise --max-bytes if this is expected")
+        expanded = " once decompressed" if opener is gzip.open else ""
+        raise InputError(f"{path}: more than {max_bytes:,} bytes of text{expanded}, over the limit; "
+                         f"raise --max-bytes if this is expected")
     if not raw.strip():
         raise InputError(f"{path}: the file is empty; it needs a header line and data rows")
     codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
@@ -171,8 +174,8 @@ def check_header(path: Path, header: list[str], sep: str) -> None:
         seen.add(name)
 
 
-def read_parquet_table(path: Path, max_rows: int = DEFAULT_MAX_ROWS,
-                       max_columns: int = DEFAULT_MAX_COLUMNS) -> pd.DataFrame:
+def read_parquet_table(path: Path, max_rows: int = DEFAULT_MAX_ROWS, max_columns: int = DEFAULT_MAX_COLUMNS,
+                       max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
     check_readable(path)
     try:
         import pyarrow.parquet as pq
@@ -180,6 +183,11 @@ def read_parquet_table(path: Path, max_rows: int = DEFAULT_MAX_ROWS,
         metadata = pq.ParquetFile(path).metadata
         check_limit(path, "data rows", metadata.num_rows, max_rows, "--max-rows")
         check_limit(path, "columns", metadata.num_columns, max_columns, "--max-columns")
+        # Parquet compresses well, so a small file can expand a thousandfold in memory.
+        expanded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+        if expanded > max_bytes:
+            raise InputError(f"{path}: declares {expanded:,} bytes of uncompressed data, over the limit of "
+                             f"{max_bytes:,}; raise --max-bytes if the machine can hold it")
         frame = pd.read_parquet(path)
     except InputError:
         raise
@@ -193,11 +201,11 @@ def read_parquet_table(path: Path, max_rows: int = DEFAULT_MAX_ROWS,
     return frame.reset_index(drop=True)
 
 
-def npz_declared_bytes(path: Path) -> dict[str, int]:
-    """Each array's size as its header declares it, read without loading the array."""
+def npz_declared_shapes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Each array's shape and dtype as its header declares them, read without loading the array."""
     import zipfile
 
-    sizes = {}
+    declared = {}
     try:
         with zipfile.ZipFile(path) as archive:
             for member in archive.namelist():
@@ -206,24 +214,37 @@ def npz_declared_bytes(path: Path) -> dict[str, int]:
                     read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                                    else np.lib.format.read_array_header_2_0)
                     shape, _, dtype = read_header(stream)
-                    sizes[member.removesuffix(".npy")] = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+                    declared[member.removesuffix(".npy")] = (tuple(int(n) for n in shape), dtype)
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise InputError(f"{path}: cannot be read as .npz ({error})") from None
-    return sizes
+    return declared
 
 
-def read_npz_splits(path: Path, label: str, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, pd.DataFrame]:
+def npz_declared_bytes(path: Path) -> dict[str, int]:
+    """Each array's size as its header declares it, read without loading the array."""
+    # Python integers: a crafted shape must not wrap around to a small int64 product.
+    return {name: math.prod(shape) * dtype.itemsize for name, (shape, dtype) in npz_declared_shapes(path).items()}
+
+
+def read_npz_splits(path: Path, label: str, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = DEFAULT_MAX_ROWS,
+                    max_columns: int = DEFAULT_MAX_COLUMNS) -> dict[str, pd.DataFrame]:
     """Read ``x_train``/``y_train`` and optionally ``x_val``/``y_val`` as feature frames.
 
     Images and other arrays of more than two dimensions are flattened per row. Object
-    arrays are refused: loading them would need pickle, which can run code. Declared sizes
-    are checked from the headers first, so a crafted file cannot make us allocate terabytes.
+    arrays are refused: loading them would need pickle, which can run code. Declared sizes,
+    rows and columns are checked from the headers first, so a crafted file cannot make us
+    allocate terabytes.
     """
     check_readable(path)
-    for name, size in npz_declared_bytes(path).items():
+    for name, (shape, dtype) in npz_declared_shapes(path).items():
+        size = math.prod(shape) * dtype.itemsize
         if size > max_bytes:
             raise InputError(f"{path}: array {name} declares {size:,} bytes, over the limit of {max_bytes:,}; "
                              f"raise --max-bytes if the machine can hold it")
+        if name in NPZ_KEYS and shape:
+            check_limit(path, f"rows in array {name}", shape[0], max_rows, "--max-rows")
+            if name.startswith("x_"):
+                check_limit(path, f"columns in array {name}", math.prod(shape[1:]), max_columns, "--max-columns")
     try:
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
