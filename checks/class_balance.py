@@ -21,7 +21,7 @@ class ClassBalance(Check):
 
     Why it matters:
         A model trained on a 100:1 split learns the majority class and its validation loss
-        stops improving early; a shifted validation split measures a different problem than
+        stops improving early (with a single class in train there is nothing to learn at all); a shifted validation split measures a different problem than
         the one trained on; a label the model never saw can only be predicted wrong.
 
     How to fix:
@@ -73,18 +73,26 @@ class ClassBalance(Check):
         entropy = float(-(shares * np.log(shares)).sum() / np.log(len(counts))) if len(counts) > 1 else 0.0
         rare = counts[shares < self.min_class_fraction]
         tiny = counts[counts < self.min_class_count]
-        if ratio >= self.fail_at_ratio or len(tiny):
+        # One class in train leaves nothing to learn; in val, nothing to tell classes apart by.
+        single = len(counts) == 1
+        if ratio >= self.fail_at_ratio or len(tiny) or (single and split == "train"):
             severity = Severity.FAIL
-        elif ratio >= self.warn_at_ratio or len(rare):
+        elif ratio >= self.warn_at_ratio or len(rare) or single:
             severity = Severity.WARN
         else:
             severity = Severity.INFO
         minority = counts.index[-1]
-        message = (
-            f"{split}: {len(counts)} classes; the largest class ({counts.index[0]!s}, {largest} rows) "
-            f"is {ratio:.1f}x the smallest ({minority!s}, {smallest} rows, "
-            f"{smallest / n_rows:.2%} of rows)."
-        )
+        if single:
+            message = (
+                f"{split}: every row has the same label ({minority!s}, {n_rows} rows); a classifier needs "
+                f"at least two classes: check --label, or add rows of the other classes."
+            )
+        else:
+            message = (
+                f"{split}: {len(counts)} classes; the largest class ({counts.index[0]!s}, {largest} rows) "
+                f"is {ratio:.1f}x the smallest ({minority!s}, {smallest} rows, "
+                f"{smallest / n_rows:.2%} of rows)."
+            )
         if len(tiny):
             message += f" {len(tiny)} class(es) have fewer than {self.min_class_count} rows."
         return Finding(
