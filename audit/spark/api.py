@@ -44,6 +44,26 @@ def audit_spark_data(data: SparkAuditData, settings: Settings | None = None, *,
     return report
 
 
+BASELINE_NOT_ON_SPARK = ("not run by the spark engine: the Keras baseline needs the splits in one process; "
+                         "train it on a seeded sample with the pandas engine (audit run on a sample of the files)")
+
+
+def complete_spark(report: AuditReport, *, relabel: bool = False, keep_majority: bool = False):
+    """The fix plan from the findings (as :func:`audit.api.complete`); the baseline is left out, saying why.
+
+    The plan needs only the flagged rows, which the report's bundle holds. The baseline would
+    train on the splits themselves; this is the hook where a seeded sample collected from
+    Spark would be handed to :mod:`audit.baseline`.
+    """
+    from audit.api import plan_fixes
+    from audit.baseline_runs import skipped
+
+    plan = plan_fixes(report, relabel=relabel, keep_majority=keep_majority)
+    report.plan, report.fixes = plan, plan.summary()
+    report.baseline = skipped(BASELINE_NOT_ON_SPARK)
+    return plan
+
+
 def run_audit_spark(train: Any, val: Any | None = None, *, label: str | None = None,
                     config: Settings | dict | str | Path | None = None, spark: Any = None,
                     read_options: ReadOptions | None = None, progress: Progress = no_progress,
@@ -75,6 +95,8 @@ def run_audit_spark(train: Any, val: Any | None = None, *, label: str | None = N
                       random_state=settings.seed, spark=session)
     attach_extra_inputs(data, None, expectations, verbose)
     try:
-        return audit_spark_data(data, settings, progress=progress)
+        report = audit_spark_data(data, settings, progress=progress)
     finally:
         data.unpersist()
+    complete_spark(report)
+    return report

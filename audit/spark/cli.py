@@ -28,7 +28,7 @@ def audit_on_spark(args: argparse.Namespace, settings: Any, roles: Roles, progre
     from audit.spark import require_pyspark
 
     require_pyspark()
-    from audit.spark.api import audit_spark_data
+    from audit.spark.api import audit_spark_data, complete_spark
     from audit.spark.load import load_spark
     from audit.spark.session import spark_session
 
@@ -47,6 +47,8 @@ def audit_on_spark(args: argparse.Namespace, settings: Any, roles: Roles, progre
                       spark=spark)
     attach_extra_inputs(data, None, getattr(args, "expectations", None), getattr(args, "verbose", False))
     try:
-        return audit_spark_data(data, settings, progress=progress)
+        report = audit_spark_data(data, settings, progress=progress)
     finally:
         data.unpersist()
+    complete_spark(report, relabel=getattr(args, "relabel", False), keep_majority=getattr(args, "keep_majority", False))
+    return report

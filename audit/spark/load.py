@@ -131,6 +131,8 @@ def read_input(spark: SparkSession, given: Any, literal: set[str], options: Read
         else:
             frame = spark.read.parquet(location)
     except AnalysisException as error:
+        if "PATH_NOT_FOUND" in str(error):
+            raise InputError(f"{location}: no such file or folder; check the path") from None
         raise InputError(f"{location}: cannot be read ({_first_line(error)}); check the path") from None
     check_column_names(frame.columns, location)
     return number_file_rows(frame), location, kind == "csv"
