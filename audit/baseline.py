@@ -917,8 +917,10 @@ def _verdict(c: dict) -> tuple[str, str]:
     drop = c["reference_loss_drop_relative"]
     if drop is not None and drop >= DATA_MIN_DROP and c["reference_loss_drop_beyond_spread"]:
         text = (
-            f"The data is to blame: {change}, {drop:.0%} lower, "
-            f"beyond the seed spread (std {_fmt(c['reference_loss_drop']['std'])})."
+            f"The data is to blame: the fixes lowered the loss on the clean reference set by {drop:.0%}, "
+            f"from {_fmt(ref['raw'])} to {_fmt(ref['fixed'])}, beyond the seed spread "
+            f"(std {_fmt(c['reference_loss_drop']['std'])}); the end gap (val minus train loss) went from "
+            f"{_fmt(gap['raw'])} to {_fmt(gap['fixed'])}."
         )
         if _fixed_overfits(c):
             text += f" A gap remains on the fixed data ({_overfit_numbers(c)}): also {REMEDIES}."
