@@ -5,8 +5,9 @@ boolean and date columns centred on the train median and divided by the train IQ
 standard deviation where it is 0, then 1), missing values at 0 with a ``__missing``
 indicator, small categoricals one-hot (x 1/sqrt 2) with a ``__missing`` indicator for values
 train lacks, identifier-like and high-cardinality columns left out. The statistics are Spark
-aggregates over every train row; quartiles come from ``percentile_approx`` (relative rank
-error 1e-4) rather than numpy's interpolated ones, so scales can differ in the last digits.
+aggregates over every train row; quartiles are exact up to ``EXACT_QUANTILE_ROWS`` train rows
+and from ``percentile_approx`` (relative rank error 1e-4) above, where scales can differ from
+numpy's interpolated quartiles in the last digits.
 
 As on one machine, rows are compared once per group of identical features (the group's first
 row), and the threshold is ``max_relative_distance`` times the median distance from a
@@ -55,6 +56,9 @@ HASHES = "__audit_hashes"
 FEATURES = "__audit_features"
 VECTOR = "__audit_vector"
 QUANTILE_ACCURACY = 10_000
+# Up to this many train rows the quartiles are exact (numpy's linear interpolation; the
+# values of a column are held in one aggregation buffer); above, percentile_approx.
+EXACT_QUANTILE_ROWS = 2_000_000
 # Above this many distinct train rows the typical distance is measured (exactly) on a seeded
 # sample of them; the finding's metrics say so.
 CALIBRATION_SAMPLE = 5000
@@ -110,7 +114,8 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
         value = _number(F.col(_q(column)), kinds["train"][column])
         aggregates += [
             F.count(value).alias(f"n{i}"),
-            F.percentile_approx(value, [0.25, 0.5, 0.75], QUANTILE_ACCURACY).alias(f"q{i}"),
+            (F.percentile(value, F.array(*[F.lit(q) for q in (0.25, 0.5, 0.75)])) if n_train <= EXACT_QUANTILE_ROWS
+             else F.percentile_approx(value, [0.25, 0.5, 0.75], QUANTILE_ACCURACY)).alias(f"q{i}"),
             F.stddev_pop(value).alias(f"s{i}"),
             F.sum((value != F.round(value)).cast("long")).alias(f"w{i}"),
             F.min(value).alias(f"lo{i}"), F.max(value).alias(f"hi{i}"),
@@ -134,8 +139,11 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
         exact_counts = row.asDict()
     missing_any = _missing_anywhere(data, numeric)
 
-    encoding = SparkEncoding(expressions={split: [] for split in data.splits})
+    # One part a column, joined in the order of the columns as on one machine (models see
+    # the encoded columns in that order; tree ensembles depend on it).
+    parts: dict[str, SparkEncoding] = {}
     for i, column in enumerate(numeric):
+        encoding = parts[column] = SparkEncoding(expressions={split: [] for split in data.splits})
         if i in exact_numeric and exact_counts[f"n{i}"] == n_train and _identifier_order(data, column, stats, i, n_train):
             encoding.dropped.append({"column": column, "reason": (
                 f"identifier-like: whole numbers, unique in each of the {n_train} train rows, "
@@ -162,6 +170,7 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
     categories = _categories(data, [c for i, c in enumerate(text)
                                     if exact_counts.get(f"t{i}", stats[f"t{i}"]) <= MAX_CATEGORIES])
     for i, column in enumerate(text):
+        encoding = parts[column] = SparkEncoding(expressions={split: [] for split in data.splits})
         n_distinct = int(exact_counts.get(f"t{i}", stats[f"t{i}"]))
         if n_distinct > MAX_CATEGORIES:
             kind = "identifier-like: unique per row" if n_distinct == stats[f"tn{i}"] else "high-cardinality text"
@@ -183,7 +192,15 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
                 key = _text(F.col(_q(column)), kinds[split][column])
                 unknown = key.isNull() | ~key.isin(*known) if known else F.lit(True)
                 encoding.expressions[split].append(F.when(unknown, F.lit(float(ONE_HOT_SCALE))).otherwise(F.lit(0.0)))
-    return encoding
+    whole = SparkEncoding(expressions={split: [] for split in data.splits})
+    for column in data.feature_columns:
+        part = parts[column]
+        whole.columns += part.columns
+        whole.sources += part.sources
+        whole.dropped += part.dropped
+        for split in data.splits:
+            whole.expressions[split] += part.expressions[split]
+    return whole
 
 
 def _missing_anywhere(data: SparkAuditData, numeric: list[str]) -> dict[str, bool]:
