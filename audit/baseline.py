@@ -947,3 +947,31 @@ def _overfit_numbers(c: dict) -> str:
     if best is not None and prior is not None and best >= prior:
         text += f"; its best never beats predicting the class priors ({_fmt(prior)})"
     return text
+
+
+# ------------------------------------------------------------------- shared pieces
+# audit.diagnose trains variants of this network on the same matrices and reads their
+# curves the same way; these are the pieces it reuses, under names it can rely on.
+
+Prepared = _Prepared
+early_stopping = _early_stopping
+stall_epoch = _stall_epoch
+spread = _spread
+class_weight = _class_weight
+batch_size_for = _batch_size
+json_label = _json_label
+
+
+def prepare_splits(train: BaselineSplit, val: BaselineSplit, reference: BaselineSplit | None = None,
+                   run: str = "fixed") -> tuple[_Prepared, list]:
+    """Encode a train/val pair as the baseline does, and the classes the codes refer to.
+
+    Preprocessing is fitted on ``train`` only; labels become codes 0..K-1 of the sorted
+    union of classes. Without a ``reference`` the val matrices stand in for it. Raises
+    ValueError for unusable input, with the same messages as :func:`run_baseline`.
+    """
+    reference = reference if reference is not None else val
+    for name, split in ((f"{run}_train", train), (f"{run}_val", val), ("reference", reference)):
+        _check_split(name, split)
+    classes = _classes([train.labels, val.labels, reference.labels])
+    return _prepare(run, train, val, reference, classes), classes
