@@ -81,6 +81,10 @@ class LabelIssues(Check):
             return []
         if data.pred_probs is None and not encoded_features(data).n_features:
             return [self._not_checked(data)]
+        if data.pred_probs is None and data.labels("train").value_counts().max() < 2:
+            # Cross-validation needs a class with two rows: one to fit on while the other is held out.
+            return [self._not_checked(data, "every train class has a single row, so no row can be "
+                                            "held out and predicted by a model that saw its class")]
         oof = out_of_fold_probabilities(data, self.model, self.n_folds, self.max_fit_rows)
         return [self._split_finding(data, oof, split) for split in data.splits if split in oof.pred_probs]
 
@@ -136,13 +140,15 @@ class LabelIssues(Check):
         return Finding(code="label_issues", severity=severity, message=message, metrics=metrics, rows=rows)
 
     @staticmethod
-    def _not_checked(data: AuditData) -> Finding:
+    def _not_checked(data: AuditData, reason: str | None = None) -> Finding:
         dropped = encoded_features(data).dropped
+        if reason is None:
+            reason = ("no feature column can be encoded for a model "
+                      f"({', '.join(d['column'] + ': ' + d['reason'] for d in dropped[:3]) or 'none left'})")
         return Finding(
             code="label_issues",
             severity=Severity.INFO,
-            message=("Labels were not checked: no feature column can be encoded for a model "
-                     f"({', '.join(d['column'] + ': ' + d['reason'] for d in dropped[:3]) or 'none left'})."),
+            message=f"Labels were not checked: {reason}.",
             metrics={"split": "train", "n_rows": 0, "fraction": 0.0, "n_scored_rows": 0,
                      "dropped_columns": dropped},
         )
