@@ -96,7 +96,7 @@ def build_view(report: AuditReport) -> dict[str, Any]:
         "overview": _overview(report, checks),
         "charts": _charts(report),
         "baseline": _baseline(report.baseline),
-        "fixes": _items(report.fixes) if report.fixes else [],
+        "fixes": _items(_fixes(report.fixes)) if report.fixes else [],
         "checks": checks,
         "caps": {"rows": MAX_EVIDENCE_ROWS, "columns": MAX_EVIDENCE_COLUMNS},
     }
@@ -846,6 +846,24 @@ def _listing(items: Sequence[Any], limit: int = MAX_LISTED) -> str:
     if len(items) > limit:
         shown += f", \u2026 ({len(items) - limit} more)"
     return shown or "none"
+
+
+def _fixes(fixes: Mapping[str, Any]) -> dict[str, Any]:
+    """The fix plan's summary in words: counts, options, where the files are, what it left alone."""
+    options = fixes.get("options") or {}
+    chosen = [name.replace("_", " ") for name in ("relabel", "keep_majority") if options.get(name)]
+    files = fixes.get("files") or {}
+    view = {
+        "train rows dropped": fixes.get("train_rows_dropped", 0),
+        "val rows dropped": fixes.get("val_rows_dropped", 0),
+        "labels changed": fixes.get("labels_changed", 0),
+        "val rows kept out of the reference": fixes.get("val_rows_excluded_from_reference", 0),
+        "options": ", ".join(chosen) or "none (label problems are dropped)",
+        "fixed files": ", ".join(str(p) for p in files.values()) or "not written (audit fix or --write-fixed)",
+    }
+    for ignored in fixes.get("ignored") or []:
+        view.setdefault(f"{ignored.get('code')} not acted on", ignored.get("reason"))
+    return view
 
 
 def _items(mapping: Mapping[str, Any] | None) -> list[tuple[str, str, str]]:
