@@ -11,8 +11,11 @@ time: the first call to :func:`load_keras` pays for it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import sys
+from collections.abc import Iterator
 from types import ModuleType
 
 # Set before the first TensorFlow import: later they are ignored. A different thread
@@ -30,9 +33,40 @@ def load_keras() -> ModuleType:
     """Import keras once, with quiet logs and fixed thread counts."""
     for name, value in _ENV_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    import keras
+    with native_stderr_silenced():
+        import keras
+        import keras.backend
 
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")  # its device discovery logs once, here
     return keras
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for a moment.
+
+    TensorFlow's C++ start-up logs (absl's "All log messages before absl::InitializeLog",
+    oneDNN and CUDA notices) ignore TF_CPP_MIN_LOG_LEVEL and go straight to the process's
+    stderr, past Python's ``sys.stderr``; only redirecting the descriptor keeps them off the
+    terminal. Python exceptions are unaffected: they propagate after the descriptor is back.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real descriptor (embedded interpreters): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _tensorflow() -> ModuleType | None:
