@@ -127,6 +127,17 @@ def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path |
                                expectations=expectations, verbose=verbose, pred_probs=pred_probs, **overrides)
     if engine != "pandas":
         raise ValueError(f"The 'engine' parameter of run_audit must be 'pandas' or 'spark'. Got {engine!r} instead.")
+    settings, roles = settings_for_call(label, config, overrides)
+    data = load(train, val, roles, split_column=settings.split_column, random_state=settings.seed,
+                pred_probs=pred_probs, expectations=expectations, verbose=verbose)
+    report = audit_data(data, settings, progress=progress)
+    complete(report, settings, progress=progress)
+    return report
+
+
+def settings_for_call(label: str | None, config: Settings | dict | str | Path | None,
+                      overrides: dict[str, Any]) -> tuple[Settings, Roles]:
+    """The settings and column roles of one ``run_audit`` call, whichever engine runs it."""
     if "random_state" in overrides:
         overrides["seed"] = overrides.pop("random_state")
     for name in ("ignore", "checks"):
@@ -139,9 +150,7 @@ def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path |
     if not settings.label:
         raise InputError("no label column given: pass label=... or set label in the config")
     roles = Roles(settings.label, settings.id_column, settings.group_column, settings.time_column, settings.ignore)
-    data = load(train, val, roles, split_column=settings.split_column, random_state=settings.seed,
-                pred_probs=pred_probs, expectations=expectations, verbose=verbose)
-    return audit_data(data, settings, progress=progress)
+    return settings, roles
 
 
 def plan_fixes(report: AuditReport, *, relabel: bool = False, keep_majority: bool = False) -> FixPlan:

@@ -167,17 +167,22 @@ def build(frames: dict[str, pd.DataFrame], roles: Roles, sources: dict[str, str]
 
 def align_columns(val: pd.DataFrame, train_columns: list[str], sources: dict[str, str]) -> pd.DataFrame:
     """Put val's columns in train's order; a column in only one split is an error."""
-    missing = [c for c in train_columns if c not in val.columns]
-    extra = [c for c in val.columns if c not in train_columns]
+    check_same_columns(train_columns, list(val.columns), sources["val"])
+    return val[train_columns]
+
+
+def check_same_columns(train_columns: list[str], val_columns: list[str], val_source: str) -> None:
+    """A column in only one split is an error that names the columns (order may differ)."""
+    missing = [c for c in train_columns if c not in val_columns]
+    extra = [c for c in val_columns if c not in train_columns]
     if missing or extra:
         parts = []
         if missing:
             parts.append(f"missing {', '.join(map(repr, missing[:5]))}")
         if extra:
             parts.append(f"has extra {', '.join(map(repr, extra[:5]))}")
-        raise InputError(f"{sources['val']}: the validation columns differ from train's ({'; '.join(parts)}); "
+        raise InputError(f"{val_source}: the validation columns differ from train's ({'; '.join(parts)}); "
                          f"give both splits the same columns")
-    return val[train_columns]
 
 
 def check_labels(labels: pd.Series, column: str, source: str) -> None:
