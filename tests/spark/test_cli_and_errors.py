@@ -26,7 +26,7 @@ def small_files(tmp_path_factory):
 def run_args(folder, *extra):
     return ["run", "--train", str(folder / "train.csv"), "--val", str(folder / "val.csv"), "--label", "label",
             "--id-column", "id", "--group-column", "group", "--time-column", "time", "--no-accepted",
-            "--checks", "duplicates,exact_leakage,label_issues", "--out", str(folder / "out"), *extra]
+            "--checks", "duplicates,exact_leakage", "--out", str(folder / "out"), *extra]
 
 
 def test_run_with_engine_spark_writes_the_same_json_and_exits_like_pandas(spark, small_files, capsys):

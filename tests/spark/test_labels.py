@@ -39,12 +39,16 @@ def test_spark_flags_nearly_the_rows_pandas_flags(spark, label_files):
         assert any("executors" in note for note in s.metrics["notes"])
 
 
-def test_above_max_fit_rows_the_models_fit_a_seeded_stratified_sample_and_say_so(spark, label_files):
-    settings = {**SETTINGS, "params": {"label_issues": {"max_fit_rows": 1000}}}
-    first = run_audit(*label_files, engine="spark", spark=spark, **settings)
+def test_above_max_fit_rows_the_models_fit_a_seeded_stratified_sample_and_say_so(spark, tmp_path):
+    pair = planted_pair()
+    pair.train.to_csv(tmp_path / "train.csv", index=False)
+    pair.val.to_csv(tmp_path / "val.csv", index=False)
+    files = tmp_path / "train.csv", tmp_path / "val.csv"
+    settings = {**SETTINGS, "params": {"label_issues": {"max_fit_rows": 300}}}
+    first = run_audit(*files, engine="spark", spark=spark, **settings)
     train = next(f for _, f in first.all_findings if f.metrics["split"] == "train")
-    assert 990 <= train.metrics["n_fit_rows"] <= 1000  # each class's share, rounded down
+    assert 295 <= train.metrics["n_fit_rows"] <= 300  # each class's share, rounded down
     assert "seeded stratified sample" in train.metrics["notes"][0]
     assert f"on a sample of {train.metrics['n_fit_rows']} rows" in train.message
-    again = run_audit(*label_files, engine="spark", spark=spark, **settings)
+    again = run_audit(*files, engine="spark", spark=spark, **settings)
     assert [f.to_dict() for _, f in again.all_findings] == [f.to_dict() for _, f in first.all_findings]
