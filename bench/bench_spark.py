@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CHECKS = ["class_balance", "duplicates", "exact_leakage", "group_leakage", "temporal_leakage",
-          "near_duplicates", "near_leakage"]
+          "near_duplicates", "near_leakage", "label_issues"]
 ROLES = dict(label="label", id_column="id", group_column="group", time_column="time")
 
 
