@@ -8,10 +8,19 @@ where the work happens:
 
 - exact checks (class balance, duplicates, conflicting labels, exact, group and temporal
   leakage) are Spark jobs over every row, comparing rows by a hash of the same type-aligned
-  feature values :mod:`checks.hashing` uses;
+  feature values :mod:`checks.hashing` uses (:mod:`audit.spark.exact`);
+- near duplicates and near leakage encode the features as :mod:`checks.features` does and
+  find close pairs with MLlib's random-projection LSH, the threshold calibrated as on one
+  machine (:mod:`audit.spark.near`);
+- label issues fit the fold models on a seeded sample on the driver, score every row on the
+  executors and run cleanlab on the collected probabilities (:mod:`audit.spark.labels`);
 - every flagged row is named by its 0-based data row in its input, numbered without
-  collecting the data (see :mod:`audit.spark.rows`);
-- only the flagged rows come back to the driver (they are the evidence the report lists).
+  collecting the data (:mod:`audit.spark.rows`); only the flagged rows come back to the
+  driver (they are the evidence the report lists).
+
+Checks without a Spark implementation yet (``data_quality``, ``target_leakage``) are
+reported as skipped with that reason, and the Keras baseline is not trained (the report's
+``baseline`` says why); ``--write-fixed`` and given probabilities need the pandas engine.
 
 pyspark is imported by the modules of this package only, never by the rest of ``audit``;
 install it with ``pip install "dataset-audit[spark]"``.
