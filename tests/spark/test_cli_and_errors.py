@@ -86,3 +86,41 @@ def test_one_and_one_point_zero_are_the_same_row_across_splits(spark, tmp_path):
     report = audit_spark_data(data, Settings(label="label", checks=("exact_leakage",)))
     (leak,) = [f for _, f in report.all_findings if f.code == "exact_leakage"]
     assert [(r["row"], r["train_row"]) for r in leak.rows] == [(0, 0), (2, 2)]
+
+
+EXACT = ["duplicates", "exact_leakage", "group_leakage", "temporal_leakage"]
+
+
+def exact_findings(report):
+    return [f.to_dict() for _, f in report.all_findings]
+
+
+def test_one_file_with_a_split_column_and_spark_dataframes_give_the_pandas_findings(spark, tmp_path):
+    from audit import run_audit
+
+    pair = planted_pair()
+    both = tmp_path / "both.csv"
+    combined = __import__("pandas").concat([pair.train.assign(part="train"), pair.val.assign(part="Validation")],
+                                           ignore_index=True)
+    combined.to_csv(both, index=False)
+    roles = dict(label="label", id_column="id", group_column="group", time_column="time", checks=EXACT,
+                 baseline={"enabled": False})
+    on_pandas = run_audit(both, split_column="part", **roles)
+    on_spark = run_audit(both, split_column="part", engine="spark", spark=spark, **roles)
+    assert exact_findings(on_spark) == exact_findings(on_pandas)
+    # Val rows keep their line in the one file: they come after every train row.
+    assert min(r["row"] for _, f in on_spark.all_findings for r in f.rows if r["split"] == "val") >= len(pair.train)
+
+    frames = [spark.read.parquet(str(p)) for p in _parquet(pair, tmp_path)]
+    from_frames = run_audit(frames[0], frames[1], **roles)
+    files = run_audit(*_parquet(pair, tmp_path), engine="spark", spark=spark, **roles)
+    assert from_frames.settings["engine"] == "spark"
+    assert exact_findings(from_frames) == exact_findings(files)
+
+
+def _parquet(pair, folder):
+    paths = folder / "train.parquet", folder / "val.parquet"
+    if not paths[0].exists():
+        pair.train.to_parquet(paths[0], index=False)
+        pair.val.to_parquet(paths[1], index=False)
+    return paths
