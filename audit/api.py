@@ -83,8 +83,10 @@ def audit_data(data: AuditData, settings: Settings | None = None, *, checks: Ite
 
 
 def complete(report: AuditReport, settings: Settings, *, relabel: bool = False, keep_majority: bool = False,
-             progress: Progress = no_progress) -> FixPlan:
-    """Add the fix plan and, unless disabled, the baseline's raw-vs-fixed comparison to a report.
+             progress: Progress = no_progress, diagnose: bool = False,
+             diagnose_budget_s: float | None = None) -> FixPlan:
+    """Add the fix plan and, unless disabled, the baseline's raw-vs-fixed comparison to a report;
+    with ``diagnose``, then the diagnosis of every cause (see :func:`add_diagnosis`).
 
     Returns the plan, so a caller can write the fixed splits without building it again.
     """
@@ -96,7 +98,33 @@ def complete(report: AuditReport, settings: Settings, *, relabel: bool = False, 
         report.baseline = run_baseline_for(report.data, plan, settings.baseline, settings.seed, progress)
     else:
         report.baseline = skipped("disabled (--no-baseline or baseline.enabled = false)")
+    if diagnose:
+        add_diagnosis(report, budget_s=diagnose_budget_s, seed=settings.seed, progress=progress)
     return plan
+
+
+def add_diagnosis(report: AuditReport, *, budget_s: float | None = None, seed: int | None = None,
+                  progress: Progress = no_progress) -> dict[str, Any]:
+    """Run the small controlled experiments behind every cause of a stalling val loss.
+
+    Trains variants of the baseline network on the report's fixed data (its fix plan, made
+    by :func:`complete`, applied), reads the findings and the baseline's comparison, and
+    stores the table in ``report.diagnosis``, which it also returns. ``budget_s`` (default
+    60) bounds the training time: the number of seeds and the sample size are chosen to fit
+    it, and the result lists what was cut.
+
+    >>> complete(report, settings)                          # doctest: +SKIP
+    >>> add_diagnosis(report, budget_s=120)["causes"]       # doctest: +SKIP
+    """
+    from audit.diagnose import DEFAULT_BUDGET_S, DiagnoseSettings, diagnose
+
+    budget = DEFAULT_BUDGET_S if budget_s is None else float(budget_s)
+    if not budget > 0:
+        raise ValueError(f"The 'budget_s' parameter of add_diagnosis must be a positive number of seconds. "
+                         f"Got {budget_s!r} instead.")
+    random_state = seed if seed is not None else int((report.settings or {}).get("seed") or 0)
+    report.diagnosis = diagnose(report, DiagnoseSettings(budget_s=budget, random_state=random_state), progress)
+    return report.diagnosis
 
 
 def run_audit(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path | None = None, *,

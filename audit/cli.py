@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "or table:<name>)")
     run.add_argument("--spark-master", default="local[*]", metavar="URL",
                      help="Spark master URL for --engine spark (default: local[*])")
+    add_diagnose_arguments(run)
 
     fix = commands.add_parser(
         "fix", help="audit, then write the fixed splits and a manifest of every changed row (trains nothing)",
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--no-baseline", action="store_true", help="skip the baseline network")
+    demo.add_argument("--no-diagnose", action="store_true", help="skip the diagnosis of every cause")
+    demo.add_argument("--diagnose-budget", type=float, metavar="SECONDS",
+                      help="time budget of the diagnosis (default: 60)")
     demo.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -153,6 +157,16 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
+def add_diagnose_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("diagnosis (every cause of a stalling validation loss)")
+    group.add_argument("--diagnose", action="store_true",
+                       help="after the baseline, test each cause (data size, capacity, regularisation, learning "
+                            "rate, early stopping, data problems) with small seeded experiments on the fixed data")
+    group.add_argument("--diagnose-budget", type=float, metavar="SECONDS",
+                       help="time budget of the diagnosis; seeds and sample size are chosen to fit it "
+                            "(default: 60; implies --diagnose)")
+
+
 def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("fixes")
     group.add_argument("--relabel", action="store_true",
@@ -222,20 +236,33 @@ def audit_from_args(args: argparse.Namespace):
     roles = Roles(settings.label or "label", settings.id_column, settings.group_column, settings.time_column,
                   settings.ignore)
     progress = terminal_progress()
+    diagnose = getattr(args, "diagnose", False) or getattr(args, "diagnose_budget", None) is not None
+    check_budget(getattr(args, "diagnose_budget", None))
     if getattr(args, "engine", "pandas") == "spark":
         from audit.spark.cli import audit_on_spark
 
-        return audit_on_spark(args, settings, roles, progress), settings
+        report = audit_on_spark(args, settings, roles, progress)
+        if diagnose:
+            from audit.diagnose import skipped
+
+            report.diagnosis = skipped("the diagnosis trains on pandas data: rerun without --engine spark")
+        return report, settings
     progress(f"loading {args.train.name}")
     data = load(args.train, args.val, roles, split_column=settings.split_column,
                 read_options=input_files(args, settings).options, random_state=settings.seed,
                 pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
     report = audit_data(data, settings, progress=progress)
     complete(report, settings, relabel=getattr(args, "relabel", False),
-             keep_majority=getattr(args, "keep_majority", False), progress=progress)
+             keep_majority=getattr(args, "keep_majority", False), progress=progress, diagnose=diagnose,
+             diagnose_budget_s=getattr(args, "diagnose_budget", None))
     if args.write_expectations:
         write_expectations(data, settings, args.write_expectations)
     return report, settings
+
+
+def check_budget(budget: float | None) -> None:
+    if budget is not None and not budget > 0:
+        raise InputError(f"--diagnose-budget must be a positive number of seconds, got {budget:g}")
 
 
 def write_expectations(data, settings, path: Path) -> None:
@@ -291,8 +318,14 @@ def command_demo(args: argparse.Namespace) -> int:
 
     from audit.progress import terminal_progress
 
+    check_budget(args.diagnose_budget)
     baseline = {"enabled": False} if args.no_baseline else {}
-    report, pair = run_demo(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress())
+    progress = terminal_progress()
+    report, pair = run_demo(args.out, seed=args.seed, baseline=baseline, progress=progress)
+    if not args.no_diagnose:
+        from audit.api import add_diagnosis
+
+        add_diagnosis(report, budget_s=args.diagnose_budget, seed=args.seed, progress=progress)
     print(pair.describe())
     args.format, args.quiet = "text", False
     finish(report, args.out, "demo", args)

@@ -1,4 +1,4 @@
-"""The audit's result: check results, fix plan, baseline, and the gate's verdict.
+"""The audit's result: check results, fix plan, baseline, diagnosis, and the gate's verdict.
 
 Renderers (HTML, JSON, JUnit, text) read this object and nothing else, so everything a
 report shows must be reachable from here.
@@ -41,6 +41,9 @@ class AuditReport:
     baseline: dict[str, Any] | None = None
     plan: FixPlan | None = None
     """The fix plan behind ``fixes``, once made; ``fixed_train()`` applies it."""
+    diagnosis: dict[str, Any] | None = None
+    """Every cause of a stalling val loss with its experiment, effect, verdict and remedy
+    (:mod:`audit.diagnose`); None when not asked for."""
     judgements: dict[int, Judgement] | None = None
     """Against an accepted baseline: by ``id(finding)``, whether it is accepted, new or worsened."""
 
@@ -145,6 +148,7 @@ class AuditReport:
             "checks": [self._check_dict(r) for r in self.results],
             "fixes": self.fixes,
             "baseline": self.baseline,
+            "diagnosis": self.diagnosis,
         })
 
     def _check_dict(self, result: CheckResult) -> dict[str, Any]:
