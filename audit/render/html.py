@@ -96,6 +96,7 @@ def build_view(report: AuditReport) -> dict[str, Any]:
         "overview": _overview(report, checks),
         "charts": _charts(report),
         "baseline": _baseline(report.baseline),
+        "diagnosis": _diagnosis(getattr(report, "diagnosis", None)),
         "fixes": _items(_fixes(report.fixes)) if report.fixes else [],
         "checks": checks,
         "caps": {"rows": MAX_EVIDENCE_ROWS, "columns": MAX_EVIDENCE_COLUMNS},
@@ -154,6 +155,7 @@ def _verdict(report: AuditReport) -> dict[str, Any]:
         "baseline_sentence": text(baseline.get("verdict") or "", 2000),
         "baseline_code": code if code in VERDICT_NAMES else ("other" if code else ""),
         "baseline_code_text": VERDICT_NAMES.get(code, text(code, 40)),
+        "diagnosis_sentence": _diagnosis_sentence(getattr(report, "diagnosis", None)),
     }
 
 
@@ -798,6 +800,96 @@ def _baseline_notes(baseline: Mapping[str, Any]) -> str:
     if _is_number(baseline.get("duration_s")):
         parts.append(f"{baseline['duration_s']:.0f} s")
     return ", ".join(parts)
+
+
+# -------------------------------------------------------------------------- diagnosis
+
+DIAGNOSIS_VERDICTS = ("likely", "unlikely", "inconclusive")
+
+
+def _diagnosis_sentence(diagnosis: Mapping[str, Any] | None) -> str:
+    """The likely causes in one line for the header, or nothing."""
+    if not isinstance(diagnosis, Mapping) or diagnosis.get("status") != "ran":
+        return ""
+    likely = [text(row.get("title"), 60) for row in diagnosis.get("causes") or []
+              if isinstance(row, Mapping) and row.get("verdict") == "likely"]
+    if not likely:
+        return "Diagnosis: no cause came out likely; see the table below."
+    return f"Diagnosis, likely causes: {', '.join(likely)} (remedies below)."
+
+
+def _diagnosis(diagnosis: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The causes table, the learning-curve chart and what the budget allowed."""
+    if not isinstance(diagnosis, Mapping):
+        return None
+    if diagnosis.get("status") != "ran":
+        return {"reason": text(diagnosis.get("reason") or "no reason given", 500), "rows": [], "chart": None,
+                "intro": "", "cuts": "", "notes": []}
+    rows = []
+    for row in diagnosis.get("causes") or []:
+        if not isinstance(row, Mapping):
+            continue
+        verdict = str(row.get("verdict") or "")
+        snippet = row.get("snippet") if verdict == "likely" and isinstance(row.get("snippet"), str) else ""
+        rows.append({
+            "cause": slug(row.get("cause") or "cause"),
+            "title": text(row.get("title") or row.get("cause") or "", 80),
+            "experiment": text(row.get("experiment") or "", 600),
+            "effect": text(row.get("effect") or "", 2000),
+            "verdict": verdict if verdict in DIAGNOSIS_VERDICTS else "other",
+            "verdict_text": text(verdict or "n/a", 20),
+            "reason": text(row.get("reason") or "", 1200),
+            "remedy": text(row.get("remedy") or "", 600),
+            "snippet": text(snippet, 4000),
+        })
+    budget = diagnosis.get("budget") if isinstance(diagnosis.get("budget"), Mapping) else {}
+    network = diagnosis.get("network") if isinstance(diagnosis.get("network"), Mapping) else {}
+    parts = []
+    if network.get("model"):
+        parts.append(f"the {text(network['model'], 20)} network")
+    for key, label in (("seeds", "seed"), ("epochs", "epoch"), ("train_rows", "train row"),
+                       ("val_rows", "val row"), ("variants", "variant")):
+        if _is_number(budget.get(key)):
+            parts.append(plural(int(budget[key]), label))
+    if _is_number(budget.get("training_s")):
+        parts.append(f"{budget['training_s']:.0f} s of training")
+    intro = ("Each cause tested the way an engineer would: small seeded experiments with the baseline network "
+             "on the fixed data, side by side in one model (" + ", ".join(parts) + "). Effects are mean ± std "
+             "over seeds; a cause is likely only when its effect is large enough and beyond the seed spread. "
+             "The JSON report holds every experiment's numbers and curves.")
+    cuts = "; ".join(text(c, 200) for c in budget.get("cuts") or [])
+    notes = [text(n, 300) for n in diagnosis.get("notes") or []]
+    if budget.get("stopped_by_deadline"):
+        notes.append("The time budget stopped training early: the curves end before the planned epochs.")
+    chart, caption = _learning_curve_chart(diagnosis.get("learning_curve"))
+    return {"reason": "", "rows": rows, "chart": chart, "caption": caption, "intro": intro, "cuts": cuts,
+            "notes": notes}
+
+
+def _learning_curve_chart(curve: Any) -> tuple[svg.Chart | None, str]:
+    if not isinstance(curve, Mapping):
+        return None, ""
+    rows = curve.get("train_rows") or []
+    losses = curve.get("best_val_loss") or []
+    points = []
+    for n, loss in zip(rows, losses):
+        if _is_number(n) and isinstance(loss, Mapping):
+            points.append((float(n), _finite(loss.get("mean")), _finite(loss.get("std"))))
+    fit = curve.get("fit") if isinstance(curve.get("fit"), Mapping) else {}
+    slope = (fit.get("slope") or {}).get("mean") if isinstance(fit.get("slope"), Mapping) else None
+    intercept = (fit.get("intercept") or {}).get("mean") if isinstance(fit.get("intercept"), Mapping) else None
+    line = (float(slope), float(intercept)) if _finite(slope) is not None and _finite(intercept) is not None else None
+    chart = svg.learning_curve(points, "Learning curve: best val loss against train rows", fit=line)
+    gain = curve.get("doubling_gain") if isinstance(curve.get("doubling_gain"), Mapping) else {}
+    caption = ("The base network trained on 25, 50, 75 and 100% of the fixed train rows, scored on the same "
+               "validation rows; dots are the mean best val loss, whiskers one std over seeds; dashed, the "
+               "least-squares fit in ln(rows), extended to twice the rows")
+    if _finite(gain.get("mean")) is not None:
+        caption += f" (predicted gain of doubling {gain['mean']:.3f}"
+        caption += f" ± {gain['std']:.3f})." if _finite(gain.get("std")) else ")."
+    else:
+        caption += "."
+    return chart, caption
 
 
 # --------------------------------------------------------------------------- helpers

@@ -5,6 +5,7 @@ from __future__ import annotations
 from audit.report import AuditReport
 
 MAX_MESSAGE = 160
+DIAGNOSIS_LINE = 240
 
 
 def render_text(report: AuditReport, written: dict[str, str] | None = None) -> str:
@@ -26,6 +27,7 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
         lines.append(f"baseline: {one_line(report.baseline['verdict'], limit=None)}")
     elif report.baseline and report.baseline.get("reason"):
         lines.append(f"baseline: not trained: {one_line(report.baseline['reason'], limit=None)}")
+    lines += diagnosis_lines(report.diagnosis)
     counts = report.severity_counts()
     verdict = "PASSED" if report.passed else "FAILED"
     summary = (f"{verdict} (fail on {report.fail_on}): {counts['fail']} fail, {counts['warn']} warn, "
@@ -38,6 +40,25 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
     for kind, path in (written or {}).items():
         lines.append(f"{kind}: {path}")
     return "\n".join(lines) + "\n"
+
+
+def diagnosis_lines(diagnosis: dict | None) -> list[str]:
+    """One line a cause: its verdict, why, and the remedy when it is likely."""
+    if not diagnosis:
+        return []
+    if diagnosis.get("status") != "ran":
+        return [f"diagnosis: not run: {one_line(diagnosis.get('reason') or 'no reason given', limit=None)}"]
+    lines = []
+    for row in diagnosis.get("causes") or []:
+        verdict = str(row.get("verdict") or "")
+        text = f"{row.get('title')}: {verdict} - {row.get('reason')}"
+        if verdict == "likely":
+            text += f"; remedy: {row.get('remedy')}"
+        lines.append(f"{'DIAG':<5} {one_line(text, limit=DIAGNOSIS_LINE)}")
+    cuts = (diagnosis.get("budget") or {}).get("cuts") or []
+    if cuts:
+        lines.append(f"{'DIAG':<5} {one_line('the time budget cut: ' + '; '.join(map(str, cuts)))}")
+    return lines
 
 
 def one_line(text: str, limit: int | None = MAX_MESSAGE) -> str:
