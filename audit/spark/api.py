@@ -44,8 +44,8 @@ def audit_spark_data(data: SparkAuditData, settings: Settings | None = None, *,
     return report
 
 
-BASELINE_NOT_ON_SPARK = ("not run by the spark engine: the Keras baseline needs the splits in one process; "
-                         "train it on a seeded sample with the pandas engine (audit run on a sample of the files)")
+BASELINE_NOT_ON_SPARK = ("the spark engine does not train it (the Keras baseline needs the splits in one "
+                         "process); run the pandas engine on a seeded sample of the files to compare raw and fixed")
 
 
 def complete_spark(report: AuditReport, *, relabel: bool = False, keep_majority: bool = False):

@@ -32,6 +32,7 @@ from audit.spark.exact import label_counts
 from audit.spark.load import H1, H2, SparkAuditData, _q
 from audit.spark.near import FEATURES, spark_encoding
 from audit.spark.rows import ROW
+from audit.spark.session import pandas_version_quiet
 from checks.base import Finding, Severity
 from checks.label_noise import LabelIssues
 from checks.oof import OutOfFold, encode_labels, expand, fit_model, label_classes
@@ -136,7 +137,8 @@ def score_on_executors(data: SparkAuditData, split: str, models: list, n_classes
     frame = encoded(data, split).select(ROW, FEATURES)
     schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField("probs", T.ArrayType(T.DoubleType()))])
     original = data.spark_frames[split].select(ROW, F.col(_q(data.label)).alias("__original"))
-    scored = frame.mapInPandas(predict, schema).join(original, on=ROW).orderBy(ROW).collect()
+    with pandas_version_quiet():
+        scored = frame.mapInPandas(predict, schema).join(original, on=ROW).orderBy(ROW).collect()
     shared.unpersist()
     rows = np.array([r[ROW] for r in scored], dtype=np.int64)
     labels = np.empty(len(scored), dtype=object)

@@ -113,7 +113,10 @@ def read_input(spark: SparkSession, given: Any, literal: set[str], options: Read
     if isinstance(given, DataFrame):
         return number_partition_rows(given).persist(), "DataFrame", False
     if isinstance(given, pd.DataFrame):
-        frame = spark.createDataFrame(given.reset_index(drop=True))
+        from audit.spark.session import pandas_version_quiet
+
+        with pandas_version_quiet():
+            frame = spark.createDataFrame(given.reset_index(drop=True))
         return number_partition_rows(frame).persist(), "DataFrame", False
     location = str(given)
     if location.startswith(TABLE_PREFIX):

@@ -44,6 +44,7 @@ from pyspark.sql import types as T
 
 from audit.spark.load import DATETIME, H1, H2, NUMBER_PATTERN, NUMERIC_KINDS, SparkAuditData, _q, _try_cast
 from audit.spark.rows import ROW
+from audit.spark.session import pandas_version_quiet
 from checks.base import Finding, Severity
 from checks.features import MAX_CATEGORIES, MIN_ROWS_FOR_ID, ONE_HOT_SCALE
 from checks.near_duplicates import NearDuplicates, NearLeakage, Threshold, describe, leak_severity, not_compared
@@ -306,7 +307,9 @@ def _typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
         yield pd.DataFrame({"i": np.arange(len(sample_rows)), "d2": best})
 
     schema = T.StructType([T.StructField("i", T.LongType()), T.StructField("d2", T.DoubleType())])
-    mins = distinct.select(ROW, FEATURES).mapInPandas(nearest, schema).groupBy("i").agg(F.min("d2").alias("d2")).collect()
+    with pandas_version_quiet():
+        mins = (distinct.select(ROW, FEATURES).mapInPandas(nearest, schema)
+                .groupBy("i").agg(F.min("d2").alias("d2")).collect())
     shared.unpersist()
     nearest_distances = np.sqrt(np.array([r["d2"] for r in mins], dtype=np.float64))
     positive = nearest_distances[np.isfinite(nearest_distances) & (nearest_distances > 0)]

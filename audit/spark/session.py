@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import warnings
+from collections.abc import Iterator
 
 from audit.spark import require_pyspark
 
@@ -11,6 +14,18 @@ DEFAULT_MASTER = "local[*]"
 # A local run shuffles little data: Spark's default of 200 partitions costs more in task
 # overhead than it gains on a laptop or a CI runner.
 LOCAL_SHUFFLE_PARTITIONS = 8
+
+
+@contextlib.contextmanager
+def pandas_version_quiet() -> Iterator[None]:
+    """Silence pyspark's warning that it does not yet fully support pandas 3.
+
+    The engine converts only plain numbers, strings and arrays between pandas and Spark,
+    which the tests cover on pandas 3; the warning would repeat on every pandas UDF.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        yield
 
 
 def spark_session(master: str | None = DEFAULT_MASTER, app_name: str = "dataset-audit",
@@ -44,7 +59,8 @@ def spark_session(master: str | None = DEFAULT_MASTER, app_name: str = "dataset-
     settings.update(config or {})
     for key, value in settings.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    with pandas_version_quiet():
+        session = builder.getOrCreate()
     # Task failures surface as exceptions the audit reports; the executors' own log of them
     # would only repeat the stack trace on stderr.
     session.sparkContext.setLogLevel("FATAL")
