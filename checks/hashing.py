@@ -20,12 +20,14 @@ def feature_hashes(data: AuditData) -> dict[str, pd.Series]:
 
 
 def _compute_feature_hashes(data: AuditData) -> dict[str, pd.Series]:
-    columns = data.feature_columns
-    canonical = {split: pd.DataFrame(index=data.frames[split].index) for split in data.splits}
-    for column in columns:
+    # Columns are collected first and framed once: inserting them one at a time fragments
+    # the frame, which turns thousands of columns into minutes and a warning per column.
+    keys: dict[str, dict[str, pd.Series]] = {split: {} for split in data.splits}
+    for column in data.feature_columns:
         values = {split: data.frames[split][column] for split in data.splits}
         for split, series in canonical_column(values).items():
-            canonical[split][column] = series
+            keys[split][column] = series
+    canonical = {split: pd.DataFrame(keys[split], index=data.frames[split].index) for split in data.splits}
     return {
         split: pd.util.hash_pandas_object(frame, index=False, categorize=True)
         for split, frame in canonical.items()
