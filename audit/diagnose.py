@@ -1,121 +1,136 @@
 """Diagnose a stalling validation loss: one controlled experiment a cause, each with a remedy.
 
 Training loss keeps falling while validation loss converges early. The checks say what is
-wrong with the data and the baseline whether fixing it helps; this stage tests every other
-hypothesis an engineer would test, on the FIXED data (the fix plan applied), with the same
-network the baseline trains, and reports one row a cause: the experiment, the measured
-effect with its seed spread, a verdict (likely / unlikely / inconclusive) and the remedy,
-with a Keras snippet built from the settings that won.
+wrong with the data and the baseline whether fixing it helps; this stage tests the other
+hypotheses an engineer would test, on the FIXED data (the fix plan applied) with the
+baseline's network, and reports one row a cause: the experiment, the measured effect with
+its seed spread, a verdict (likely / unlikely / inconclusive) and the remedy, with a Keras
+snippet built from the settings that won.
 
 Experiments
 -----------
-Every variant below is trained for the baseline's epoch budget with ``seeds`` independent
-initialisations, all of them side by side in ONE packed model (see Speed):
+Every variant is trained for the baseline's epoch budget from ``seeds`` initialisations,
+all of them side by side in ONE packed model (see Speed):
 
 * ``base``: the baseline network (``default``: Dense(128, relu), Dropout(0.5); ``wide``:
-  two Dense(512, relu), no dropout), Adam at 1e-3, as the baseline trains it. A model file
-  cannot be varied, so its diagnosis uses the ``default`` network and says so.
-* too little data: ``base`` on 25 %, 50 % and 75 % of the train rows (nested, stratified
-  by class, drawn anew for every seed), scored on the same validation rows. The gain of
-  doubling the data is read off a least-squares line of best val loss against ln(rows)
-  through the 50/75/100 % points (the top of the curve, where it is flattest, so the
-  estimate errs low).
+  two Dense(512, relu), no dropout) with Adam at 1e-3 and balanced class weights when the
+  classes are 3x apart, as the baseline trains it. A model file cannot be varied: its
+  diagnosis varies the ``default`` network and says so.
+* too little data: ``base`` on 25, 50 and 75 % of the train rows (nested, stratified by
+  class, drawn anew for every seed), scored on the same validation rows.
 * capacity: every hidden layer at half and at double width.
-* regularisation: the other dropout (0 when the base has dropout, 0.5 when not) and an
-  L2 penalty of 1e-4 and of 1e-3 on every kernel, on top of the base.
-* learning rate: a warm start (2 epochs rising linearly to the base rate) followed by
-  exponential decay to a tenth of it by the last epoch; reduce-on-plateau (x0.2 after
-  ``max(2, patience // 2)`` epochs without a new best val loss, as Keras'
-  ReduceLROnPlateau does); constant rates at 1/3 and 3 times the base rate.
-* early stopping: no training; the ``base`` curves replayed through Keras'
-  EarlyStopping rule with the configured patience.
-* overfitting: no extra training; whether the ``base`` run on the fixed data still shows
-  the symptom (the baseline's own test: val loss climbing after its stall, or an open
-  gap at the end).
-* data causes (label noise, duplicates, leakage, imbalance): no training here; read off
-  the findings and the baseline's raw-vs-fixed comparison.
+* regularisation: the other dropout (0 when the base has dropout, 0.5 when not), and L2
+  penalties of 1e-4 and 1e-3 on every kernel on top of the base.
+* learning rate: a warm start (2 epochs rising to the base rate) then exponential decay to
+  a tenth of it by the last epoch; reduce-on-plateau (x0.2 after ``max(2, patience // 2)``
+  epochs without a new best val loss, as Keras' ReduceLROnPlateau); constant rates of 1/3
+  and 3 times the base rate.
+* early stopping and overfitting: no training; the ``base`` curves read the way Keras'
+  EarlyStopping with the configured patience reads them.
+* data causes (noisy labels, duplicates, leakage, imbalance): no training; the findings
+  and the baseline's raw-vs-fixed comparison.
 
 Reading the numbers
 -------------------
-Losses are cross-entropy in nats, computed here at every epoch end from the model's
-predictions in inference mode (dropout off, no class weights): the train loss is over the
-rows that variant trains on, so the gap (val minus train) means the same for every
-variant, dropout or not. Per seed: best val loss (the minimum over the budget, what
-EarlyStopping with restore_best_weights and unlimited patience keeps), val loss at the
-last epoch (what training without early stopping keeps), the gap at the end, the stall
-epoch (as the baseline defines it). A variant's effect is the per-seed difference base
-minus variant (positive: the variant is better), with its mean and sample std over seeds.
+Losses are cross-entropy in nats, computed at every epoch end from each member's
+predictions in inference mode (dropout off, no class weights); a member's train loss is
+over the rows it trains on, so the gap (val minus train) means the same for every variant,
+dropout or not. Per seed: the best val loss (what EarlyStopping with restore_best_weights
+and unlimited patience keeps), the val loss at the last epoch (what training without early
+stopping keeps), the gap, the stall epoch (as the baseline defines it). A variant's effect
+is the per-seed difference base minus variant (positive: the variant is better), with its
+mean and sample std over seeds.
 
 Verdicts
 --------
-A change *helps* when its mean effect on a loss is at least ``MIN_EFFECT_RELATIVE`` (5 %)
-of the base's value and ``MIN_EFFECT_ABSOLUTE`` (0.01 nats), and more than
-``SPREAD_FACTOR`` (2) seed standard deviations; it *hurts* by the same rule mirrored; it
-is *small* below that size; otherwise it is *unclear* (large, but within the spread).
+A change *helps* when its mean effect is at least ``MIN_EFFECT_RELATIVE`` (10 %) of the
+base's loss and ``MIN_EFFECT_ABSOLUTE`` (0.01 nats), and more than ``SPREAD_FACTOR`` (2)
+seed standard deviations; *hurts* mirrors it; below that size it is *small*; a favourable
+effect of that size within the spread is *unclear*, an unfavourable one *noise*.
 
-* capacity, regularisation, learning rate: likely when some variant of that knob helps
-  on the best val loss, or helps on the end val loss without hurting the best; unlikely
-  when every variant's effect on both is small or hurts; inconclusive otherwise. The
-  remedy is the variant that helped most on the best val loss.
-* too little data: likely when the predicted gain of doubling is at least
-  ``DATA_LIKELY_GAIN`` (10 %) of the best val loss at 100 % and beyond the seed spread;
-  unlikely under ``DATA_UNLIKELY_GAIN`` (3 %); inconclusive between.
+* capacity, regularisation, learning rate: likely when a variant of that knob helps on
+  the best val loss, or on the end val loss without hurting the best; for capacity also
+  when half against double width (a 4x range) helps monotonely, base in between. Capped at
+  inconclusive while the base was still improving at the last epoch in most seeds (early
+  stopping never fired): a variant that learns faster then wins by speed alone. Unlikely
+  when every effect is small, hurts or noise; inconclusive otherwise. The remedy is the
+  variant that helped most.
+* too little data: the slope of best val loss against ln(rows) over all four points (per
+  doubling: -slope ln 2) and the measured gain of the last doubling (50 to 100 %). Likely
+  when both are at least ``DATA_LIKELY_GAIN`` (10 %) of the loss at 100 % and the slope
+  is beyond the seed spread; unlikely when either is under ``DATA_UNLIKELY_GAIN`` (3 %).
+  The gain of doubling again is predicted from the measured doublings (the last gain
+  times its ratio to the one before, capped at 1: a power law's gains shrink by a
+  constant factor), not from the straight line, which overshoots where the curve bends.
+* overfitting: likely when val loss stalls in most seeds and climbs after its best by at
+  least max(``OVERFIT_MIN_CLIMB`` 0.05, ``OVERFIT_RELATIVE`` 25 % of the best); unlikely
+  under half of that. A gap alone is not judged: with the val loss flat at its best, the
+  gap is what the data does not teach, which the learning curve measures.
 * early stopping: likely when the configured patience stops before the best epoch in at
-  least half the seeds and the restored val loss is worse than the best by at least
-  ``MIN_EFFECT_RELATIVE`` of it (and ``EARLY_STOP_MIN_LOSS``); unlikely when it never
-  stops before the best or costs less than half of that; inconclusive otherwise.
-* overfitting: the baseline's thresholds (climb after the stall at least
-  max(0.05, 25 % of the best val loss), or end gap at least max(0.25, 25 %)), on the mean
-  over seeds; likely above them, unlikely under half of them.
-* label noise and duplicates: likely when a check flagged them at warn or fail and the
-  baseline's fixes lowered the reference loss beyond the spread (verdict ``data``), or,
-  without a baseline, when flagged at fail; inconclusive when flagged but the fixed data
-  trains no better, or only warned without a baseline; unlikely when the checks that
-  look for them ran and found nothing.
-* leakage: likely when flagged at fail or when the baseline measured the raw val loss
-  inflated (verdict ``leakage``); imbalance: likely when class_imbalance warned or
-  failed on train.
+  least half the seeds and that costs at least 10 % of the best val loss (and
+  ``EARLY_STOP_MIN_LOSS``); the remedy names the patience that reaches the best in every
+  seed. Unlikely when it never stops early or costs under half of that.
+* noisy labels, duplicates: likely when flagged at fail and the baseline's fixes trained
+  clearly better (verdict ``data``) or no baseline ran; also when flagged at warn and the
+  only data fix in the plan. Inconclusive when the fixed data trains no better, or when a
+  warned finding shares the measured gain with other fixes; unlikely when the checks
+  that look for it ran and found nothing (inconclusive when none ran).
+* leakage: likely when flagged at fail or the baseline measured the raw val loss inflated
+  (verdict ``leakage``). Imbalance: likely when a class_imbalance (train), label_shift or
+  unseen_labels finding fails, inconclusive when one warns (the class weights' effect is
+  not measured alone).
 
-Measured on 2 cores (tests/test_diagnose.py builds these cases):
+Measured with 3 seeds on 2 cores (tests/test_diagnose.py builds these cases):
 
-* easy clean data, 120 train rows (a): too little data likely, the rest not.
-* clean data where the wide network without dropout overfits (b): capacity and
-  regularisation likely.
-* digits with 20 % of train labels flipped, fixed = flipped rows dropped (c): label noise
-  likely (the baseline's reference loss drops beyond the spread); on the fixed data no
-  model knob helps beyond the spread.
+* (a) 120 train rows of four well separated classes, 150 epochs: too little data likely
+  (0.096 +- 0.041 per doubling along the curve, 0.057 over the last doubling, best val loss
+  0.50 at 30 rows to 0.33 at 120); capacity, regularisation and learning rate unlikely
+  (no effect reaches 0.033), overfitting unlikely (climb 0.005).
+* (b) 100 clean rows, 8 informative of 20 features, the wide network without dropout,
+  25 epochs: best val loss 0.90 at epoch 3, then a climb of 0.54 while train loss reaches
+  0.002. Capacity likely (end val loss 1.25 at half width, 1.44 base, 1.69 double; the
+  stall moves from epoch 6 to 2), regularisation likely (dropout 0.5 or L2 1e-3 lower the
+  end val loss by 0.14-0.15, beyond the spread).
+* (c) digits, 20 % of train labels flipped, fixed = flipped rows dropped: the baseline's
+  reference loss falls 0.41 to 0.12 (verdict data), so noisy labels are likely; on the
+  fixed data no model knob is likely (with 30 epochs the base is still improving, and a 3x
+  learning rate wins by speed: inconclusive, said so).
+* the demo (1.2k fixed train rows, thinned class): too little data likely (best val loss
+  0.39 at 300 rows to 0.14 at 1.2k), no model knob likely.
 
 Speed
 -----
-The baseline network is tiny, so Keras' per-step overhead, not arithmetic, sets its
-speed, and stacking copies as separate Keras sub-models costs that overhead once per copy
-(36 copies of the default network took 12x the time of 3). Here every variant and seed of
-one hidden-layer shape is one *packed* layer whose kernels carry a leading member axis:
-the first layer is a single matrix product for all members, the rest batched products.
-Each member has its own initialisation (Glorot uniform, as Dense), dropout rate and mask,
-L2 coefficient (a penalty on its own slice) and learning-rate factor (the optimizer scales
-each member's slice of the update; Adam is elementwise, so members stay independent).
-A member trained on a fraction of the rows sees the others' rows with weight 0 and its
-own with weight n/n_subset, so its loss and gradient scale match a run on its rows alone;
-it takes the same number of steps as the full run. One loss sums the members' losses, so
-Keras runs one optimizer step for all of them. The cost then grows with the weights
-trained, not with the number of members: ~40 members on 1.2k rows x 64 features, 40
-epochs, about 15 s of CPU.
+The network is tiny, so Keras' per-step overhead sets its speed, and separate Keras
+sub-models pay it once a copy (36 copies of the default network took 12x the time of 3).
+Here every variant and seed of one hidden shape is one *packed* layer whose kernels carry a
+member axis: the first layer is a single matrix product for all members, the rest batched
+products. Each member has its own initialisation (Glorot uniform, as Dense), dropout rate
+and mask, L2 coefficient (members with a penalty get their own packed layer, so it covers
+their kernels only) and learning-rate factor (the optimizer scales each member's slice of
+the step; Adam is elementwise, so members stay independent). A member trained on a
+fraction of the rows gives the others' rows weight 0 and its own n/n_subset, so its loss
+and gradient scale match a run on its rows alone; it takes the full run's steps. One loss
+sums the members', so Keras runs one step for all. The cost grows with the weights, not
+the members: 39 members of the default network on 1.2k rows x 64 features for 40 epochs
+take about 16 s of CPU; at small batches Adam's elementwise passes over the weights
+dominate, so the wide network costs about 30x more.
 
-The time budget picks the plan before training: optional variants (the second L2
-strength, the constant 1/3 and 3x rates) go first, then seeds (3 to 2), then a sample of
-the train rows, then epochs; whatever was cut is listed in ``budget.cuts``. A deadline
+The time budget picks the plan before training, from a cost model fitted on this machine,
+within ``PLAN_SHARE`` (70 %) of the budget: optional variants (L2 1e-4, the constant 1/3
+and 3x rates) go first, then seeds (3 to 2), then a stratified sample of the train rows
+(down to 500), then epochs (down to 15); ``budget.cuts`` lists what went. A deadline
 stops training at the budget regardless, and the result says so.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -125,6 +140,7 @@ from audit.baseline import (
     PROBABILITY_EPSILON,
     SPREAD_FACTOR,
     STEPS_PER_EXECUTION,
+    BaselineSettings,
     BaselineSplit,
     Prepared,
     batch_size_for,
@@ -134,7 +150,6 @@ from audit.baseline import (
     prepare_splits,
     spread,
     stall_epoch,
-    BaselineSettings,
 )
 
 log = logging.getLogger(__name__)
@@ -294,7 +309,12 @@ def diagnose(report: Any, settings: DiagnoseSettings | None = None, progress: An
     def split(frame: Any) -> BaselineSplit:
         return BaselineSplit(frame[data.feature_columns], frame[data.label].to_numpy())
 
-    baseline = report.baseline if isinstance(report.baseline, Mapping) else None
+    baseline = dict(report.baseline) if isinstance(report.baseline, Mapping) else None
+    options = (report.settings or {}).get("baseline")
+    if isinstance(options, Mapping) and not isinstance((baseline or {}).get("settings"), Mapping):
+        # the baseline did not train (disabled or skipped): its configured settings still apply
+        baseline = {**(baseline or {}), "settings": {k: options[k] for k in ("model", "model_file", "epochs",
+                                                                             "patience") if k in options}}
     return run_diagnosis(split(fixed.train), split(fixed.val), findings=[f for _, f in report.all_findings],
                          checked_codes=ran, baseline=baseline, settings=settings, progress=progress)
 
@@ -323,6 +343,9 @@ def run_diagnosis(
     """
     started = time.perf_counter()
     settings = settings or DiagnoseSettings()
+    if settings.seeds < 1 or not settings.budget_s > 0:
+        raise ValueError(f"The diagnosis needs at least 1 seed and a positive budget. Got seeds={settings.seeds}, "
+                         f"budget_s={settings.budget_s} instead.")
     say = progress or (lambda step: None)
     findings = list(findings)
     checked = None if checked_codes is None else set(checked_codes)
@@ -343,7 +366,13 @@ def run_diagnosis(
             f"even the smallest plan ({MIN_SEEDS} seeds, {MIN_SAMPLE_ROWS} rows, {MIN_EPOCHS} epochs) would take "
             f"longer than the {settings.budget_s:.0f} s budget; raise --diagnose-budget"
         )
+    if base_settings["model_file"]:
+        inputs.notes.append(f"the baseline trains a model file, which cannot be varied: these experiments vary the "
+                            f"built-in {model} network instead")
     data = _sampled(inputs, plan, settings.random_state)
+    log.info("diagnosis: %d variants x %d seeds x %d epochs on %d rows (estimate %.0f s; cut: %s)",
+             len(plan.variants), plan.seeds, plan.epochs, len(data.y_train), plan.estimated_s,
+             "; ".join(plan.cuts) or "nothing")
     say(f"diagnose: {len(plan.variants)} variants x {plan.seeds} seeds x {plan.epochs} epochs on "
         f"{len(data.y_train)} rows")
     deadline = started + settings.budget_s
@@ -373,6 +402,7 @@ def run_diagnosis(
     causes = _judge(experiments, learning, findings, checked, baseline, context)
     if stopped:
         inputs.notes.append(f"the time budget stopped training after {len(curves['val_loss'])} of {plan.epochs} epochs")
+        log.warning("diagnosis stopped by the time budget after %d epochs", len(curves["val_loss"]))
     return {
         "status": "ran",
         "causes": causes,
@@ -385,9 +415,9 @@ def run_diagnosis(
             "seeds": plan.seeds,
             "epochs": plan.epochs,
             "epochs_run": len(curves["val_loss"]),
-            "train_rows": int(len(data.y_train)),
+            "train_rows": len(data.y_train),
             "train_rows_available": inputs.n_train_full,
-            "val_rows": int(len(data.y_val)),
+            "val_rows": len(data.y_val),
             "val_rows_available": inputs.n_val_full,
             "variants": len(plan.variants),
             "cuts": list(plan.cuts),
@@ -549,7 +579,7 @@ def _sampled(inputs: _Inputs, plan: Plan, random_state: int) -> Prepared:
 
 def _weights(widths: Sequence[int], n_features: int, n_classes: int) -> int:
     sizes = [n_features, *widths, n_classes]
-    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return sum(a * b for a, b in itertools.pairwise(sizes))
 
 
 def _widths_text(widths: Sequence[int]) -> str:
@@ -622,7 +652,6 @@ def _packed_model(keras: Any, members: Sequence[tuple[Variant, int]], n_features
 
     Returns the model, ``order`` (output slot -> member index) and its optimizer.
     """
-    ops = keras.ops
     # One packed layer per hidden shape; members with an L2 penalty get their own, so the
     # penalty (a pass over the kernels, forward and backward) covers only their slices.
     groups: dict[tuple, list[int]] = {}
@@ -672,7 +701,7 @@ def _packed_layer_class(keras: Any) -> type:
             l2 = np.array([v.l2 for v in variants], dtype="float32")
             sizes = [n_features, *self.widths, n_classes]
             self.kernels, self.biases = [], []
-            for j, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            for j, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
                 limit = math.sqrt(6 / (fan_in + fan_out))  # Glorot uniform, as Dense
                 value = rng.uniform(-limit, limit, size=(self.n_members, fan_in, fan_out)).astype("float32")
                 if j == 0:
@@ -950,49 +979,68 @@ def _paired(base: list[dict], other: list[dict], metric: str) -> dict:
 
 
 def _learning_curve(plan: Plan, experiments: dict, data: Prepared, random_state: int) -> dict | None:
-    """Best val loss against train rows, the log-linear fit, and the predicted gain of doubling, per seed."""
+    """Best val loss against train rows, per seed: the log-linear slope, the measured gain of the
+    last doubling (50 to 100 %) and the predicted gain of the next.
+
+    The slope (least squares of loss on ln(rows) over all points, a gain per doubling of
+    -slope ln 2) says whether the loss falls with more rows, using every point. Its straight
+    line overshoots where the curve flattens, so the next doubling is predicted from the
+    measured doublings instead: the last gain times the ratio of the last gain to the one
+    before (25 to 50 %), capped at 1, as a power law's gains shrink by a constant factor.
+    """
     names = [v.name for v in plan.variants if v.experiment in ("too_little_data", "base")]
     if len(names) < 3:
         return None
     names.sort(key=lambda name: experiments[name]["config"]["train_fraction"])
     fractions = [experiments[name]["config"]["train_fraction"] for name in names]
     masks = {f: _fraction_masks(data.y_train, f, plan.seeds, random_state) for f in fractions if f < 1.0}
-    rows = [int(len(data.y_train) * f) if f == 1.0 else int(round(np.mean([m.sum() for m in masks[f]])))
-            for f in fractions]
-    best = np.array([[s.get("best_val_loss", np.nan) if s.get("best_val_loss") is not None else np.nan
+    rows = [len(data.y_train) if f == 1.0 else round(np.mean([m.sum() for m in masks[f]])) for f in fractions]
+    best = np.array([[np.nan if s.get("best_val_loss") is None else s["best_val_loss"]
                       for s in experiments[name]["per_seed"]] for name in names])  # points x seeds
-    top = list(range(len(fractions)))
     x = np.log(np.array(rows, dtype="float64"))
-    slopes, intercepts, gains, relative = [], [], [], []
+    slopes, intercepts, fitted = [], [], []
     for seed in range(best.shape[1]):
-        y = best[top, seed]
-        if np.isnan(y).any() or len(top) < 2:
+        y = best[:, seed]
+        if np.isnan(y).any():
             slopes.append(None)
             intercepts.append(None)
-            gains.append(None)
-            relative.append(None)
+            fitted.append(None)
             continue
-        slope, intercept = np.polyfit(x[top], y, 1)
-        gain = -slope * math.log(2)
+        slope, intercept = np.polyfit(x, y, 1)
         slopes.append(float(slope))
         intercepts.append(float(intercept))
-        gains.append(float(gain))
-        relative.append(float(gain / y[-1]) if y[-1] > 0 else None)
-    half = fractions.index(0.5) if 0.5 in fractions else None
-    last = [None if half is None or np.isnan(best[half, k]) or np.isnan(best[-1, k]) else float(best[half, k] - best[-1, k])
-            for k in range(best.shape[1])]
+        fitted.append(float(-slope * math.log(2)))
+
+    def gain(low: float, high: float) -> list[float | None]:
+        if low not in fractions or high not in fractions:
+            return [None] * best.shape[1]
+        i, j = fractions.index(low), fractions.index(high)
+        return [None if np.isnan(best[i, k]) or np.isnan(best[j, k]) else float(best[i, k] - best[j, k])
+                for k in range(best.shape[1])]
+
+    first, last = gain(0.25, 0.5), gain(0.5, 1.0)
+    predicted = []
+    for g1, g2 in zip(first, last):
+        if g2 is None:
+            predicted.append(None)
+        elif g1 is None or g1 <= 0 or g2 <= 0:
+            predicted.append(max(g2, 0.0))
+        else:
+            predicted.append(g2 * min(g2 / g1, 1.0))
+    next_gain = spread(predicted)
+    top = _finite(np.nanmean(best[-1])) if not np.isnan(best[-1]).all() else None
     return {
         "fractions": fractions,
         "train_rows": rows,
-        "last_doubling_gain": spread(last),
         "variants": names,
         "best_val_loss": [spread([_finite(v) for v in point]) for point in best],
-        "fit": {"x": "ln(train rows)", "points": [fractions[i] for i in top],
-                "slope": spread(slopes), "intercept": spread(intercepts)},
-        "doubling_gain": spread(gains),
-        "doubling_gain_relative": spread(relative),
-        "predicted_loss_doubled": _finite(np.nanmean(best[top[-1]]) - (spread(gains)["mean"] or 0.0))
-        if spread(gains)["mean"] is not None else None,
+        "fit": {"x": "ln(train rows)", "slope": spread(slopes), "intercept": spread(intercepts)},
+        "fitted_doubling_gain": spread(fitted),
+        "first_doubling_gain": spread(first),
+        "last_doubling_gain": spread(last),
+        "doubling_gain": next_gain,
+        "predicted_rows": 2 * rows[-1],
+        "predicted_loss": None if top is None or next_gain["mean"] is None else _finite(top - next_gain["mean"]),
     }
 
 
@@ -1105,46 +1153,46 @@ def _overfitting(base: dict, context: dict) -> dict:
 
 
 def _too_little_data(learning: dict | None, base: dict, context: dict) -> dict:
-    """Would more rows of the same kind help? Read off the learning curve's slope and its top."""
+    """Would more rows of the same kind help? The slope says whether, the top of the curve how much."""
     experiment = "learning curve: the base on 25, 50, 75 and 100% of the train rows, same validation rows"
     if learning is None:
         return _row("too_little_data", experiment, "not measured (cut by the time budget)", INCONCLUSIVE,
                     "the learning curve was not trained", "raise --diagnose-budget to measure it")
     points = ", ".join(f"{rows} rows {_pm(loss)}" for rows, loss in zip(learning["train_rows"], learning["best_val_loss"]))
-    gain, last = learning["doubling_gain"], learning["last_doubling_gain"]
+    fitted, last, predicted = learning["fitted_doubling_gain"], learning["last_doubling_gain"], learning["doubling_gain"]
     top = learning["best_val_loss"][-1]["mean"]
-    mean, std = gain.get("mean"), gain.get("std") or 0.0
-    effect = (f"best val loss {points}; the last doubling (50 to 100%) gained {_pm(last)}; the fit predicts "
-              f"{_pm(gain)} for the next ({_percent(None if mean is None or not top else mean / top)} of {_fmt(top)})")
+    effect = (f"best val loss {points}; the log-linear slope gives {_pm(fitted)} per doubling, the last doubling "
+              f"(50 to 100%) gained {_pm(last)}; doubling again predicts {_pm(predicted)} "
+              f"(to about {_fmt(learning.get('predicted_loss'))} at {learning.get('predicted_rows')} rows)")
     threshold = max(DATA_LIKELY_GAIN * (top or 0), MIN_EFFECT_ABSOLUTE)
     low = DATA_UNLIKELY_GAIN * (top or 0)
+    slope_mean, slope_std = fitted.get("mean"), fitted.get("std") or 0.0
     last_mean = last.get("mean")
-    flattening = last_mean is None or mean is None or last_mean < mean / 2
-    numbers = {"threshold": threshold, "unlikely_below": low, "flattening": flattening}
-    if mean is not None and mean >= threshold and (gain.get("n", 0) < 2 or mean > SPREAD_FACTOR * std) \
-            and not flattening:
+    numbers = {"threshold": threshold, "unlikely_below": low}
+    slope_clear = slope_mean is not None and slope_mean >= threshold and (
+        fitted.get("n", 0) < 2 or slope_mean > SPREAD_FACTOR * slope_std)
+    if slope_clear and last_mean is not None and last_mean >= threshold:
         verdict = LIKELY
-        reason = (f"val loss still falls at 100%: the fit predicts {_fmt(mean)} per doubling (at least "
-                  f"{_fmt(threshold)}, {_percent(DATA_LIKELY_GAIN)} of the loss) beyond the seed spread "
-                  f"(std {_fmt(std)}), and the last doubling gained {_fmt(last_mean)}")
-    elif mean is None or mean < low or (last_mean is not None and last_mean < low):
+        reason = (f"val loss still falls clearly at 100%: {_fmt(slope_mean)} per doubling along the curve, beyond "
+                  f"{SPREAD_FACTOR:g} seed std ({_fmt(slope_std)}), and {_fmt(last_mean)} over the last doubling, "
+                  f"both at least {_fmt(threshold)} ({_percent(DATA_LIKELY_GAIN)} of the loss)")
+    elif slope_mean is None or last_mean is None or slope_mean < low or last_mean < low:
         verdict = UNLIKELY
-        reason = (f"the curve is flat at the top: "
-                  + (f"the last doubling gained {_fmt(last_mean)}" if last_mean is not None and last_mean < low
-                     else f"the fit predicts {_fmt(mean)} per doubling")
-                  + f", under {_percent(DATA_UNLIKELY_GAIN)} of the loss ({_fmt(low)})")
-    elif flattening:
-        verdict = INCONCLUSIVE
-        reason = (f"the fit over all four points predicts {_fmt(mean)} per doubling, but the last doubling gained "
-                  f"only {_fmt(last_mean)}: the curve flattens, so the gain of more rows is smaller than the fit says")
+        reason = (f"the curve is flat at the top: the last doubling gained {_fmt(last_mean)} and the slope gives "
+                  f"{_fmt(slope_mean)} per doubling; one of them is under {_fmt(low)} "
+                  f"({_percent(DATA_UNLIKELY_GAIN)} of the loss)")
     else:
         verdict = INCONCLUSIVE
-        reason = (f"the fit predicts {_pm(gain)} per doubling: not both at least {_fmt(threshold)} and beyond "
-                  f"{SPREAD_FACTOR:g} seed std")
-    remedy = (f"collect more labelled rows: about {_fmt(learning.get('predicted_loss_doubled'))} val loss predicted "
-              f"at {2 * learning['train_rows'][-1]} rows; until then lean on regularisation and early stopping"
-              if verdict == LIKELY else "more rows of the same kind are not where the gain is" if verdict == UNLIKELY
-              else "not settled: a larger budget (more seeds) would narrow the spread")
+        reason = (f"the slope gives {_pm(fitted)} per doubling and the last doubling gained {_pm(last)}: not both "
+                  f"at least {_fmt(threshold)} with the slope beyond {SPREAD_FACTOR:g} seed std")
+    if verdict == LIKELY:
+        remedy = (f"collect more labelled rows: doubling to {learning.get('predicted_rows')} rows predicts a val "
+                  f"loss of about {_fmt(learning.get('predicted_loss'))}; until then lean on regularisation, "
+                  "augmentation and early stopping")
+    elif verdict == UNLIKELY:
+        remedy = "more rows of the same kind are not where the gain is"
+    else:
+        remedy = "not settled: a larger budget (more seeds) would narrow the spread"
     return _row("too_little_data", experiment, effect, verdict, reason, remedy, numbers=numbers)
 
 
@@ -1155,8 +1203,8 @@ def _percent(value: float | None) -> str:
 KNOB_TEXT = {
     "capacity": ("the same network at half and at double width", "width"),
     "regularisation": ("dropout {other} instead of {base}; L2 on every kernel", "regularisation"),
-    "learning_rate": ("constant 1e-3 against warm start + exponential decay, reduce on plateau, "
-                      "and constant rates at 1/3 and 3x", "learning rate"),
+    "learning_rate": (("constant 1e-3 against warm start + exponential decay, reduce on plateau, "
+                       "and constant rates at 1/3 and 3x"), "learning rate"),
 }
 
 
@@ -1393,9 +1441,11 @@ def _data_cause(cause: str, findings: list, checked: set | None, baseline: Mappi
     snippet = None
     if cause == "imbalance":
         ratio = next((f.metrics.get("imbalance_ratio") for f in flagged if f.code == "class_imbalance"), None)
-        verdict = LIKELY if any(f.code in ("class_imbalance", "unseen_labels") for f in flagged) else INCONCLUSIVE
+        verdict = LIKELY if worst >= 2 else INCONCLUSIVE
         reason = (f"the train classes are {ratio:.1f}x apart" if ratio else "the label distributions differ") + \
-                 ("; the baseline already weighted the classes" if context["class_weight"] else "")
+                 f", flagged at {'fail' if worst >= 2 else 'warn'}" + \
+                 ("; the baseline and these experiments already weight the classes, so their effect is not "
+                  "measured separately" if context["class_weight"] else "")
         if context["class_weight"]:
             snippet = _snippet(context, class_weight=context["class_weight"])
             remedy = "pass class_weight to fit (balanced weights of the fixed train split below)"
@@ -1415,10 +1465,18 @@ def _data_cause(cause: str, findings: list, checked: set | None, baseline: Mappi
                     "measure an inflated val loss", remedy, numbers=numbers)
     if measured:
         effect += f"; {measured}"
-    if code == "data":
+    others = [c for c in ("label_noise", "duplicates") if c != cause
+              and any(f.code in CAUSE_CODES[c] and int(f.severity) >= 1 for f in findings)]
+    if code == "data" and (worst >= 2 or not others):
         return _row(cause, experiment, effect, LIKELY,
-                    "flagged, and the fixed data trains clearly better (baseline verdict: data; the gain is for all "
-                    "fixes together)", remedy, numbers=numbers)
+                    f"flagged at {'fail' if worst >= 2 else 'warn'}, and the fixed data trains clearly better "
+                    "(baseline verdict: data)" + (f"; the gain is shared with the {', '.join(others)} fixes"
+                                                  if others else ""), remedy, numbers=numbers)
+    if code == "data":
+        return _row(cause, experiment, effect, INCONCLUSIVE,
+                    f"flagged at warn; the fixes together train clearly better (baseline verdict: data), but with "
+                    f"the {', '.join(others)} fixes in the same plan this part alone was not measured",
+                    remedy, numbers=numbers)
     if comparison is None:
         verdict = LIKELY if worst >= 2 else INCONCLUSIVE
         reason = ("flagged at fail; no baseline measured what fixing it gains" if worst >= 2
@@ -1521,5 +1579,6 @@ def _snippet(context: dict, *, widths: tuple[int, ...] | None = None, dropout: f
 
 def _label_text(label: Any) -> str:
     """A class label safe inside a Python comment: quoted, escaped, short."""
-    text = repr(str(json_label(label)))
+    label = json_label(label)
+    text = repr(label if isinstance(label, (int, float)) else str(label))
     return text if len(text) <= 24 else text[:21] + "...'"

@@ -875,18 +875,17 @@ def _learning_curve_chart(curve: Any) -> tuple[svg.Chart | None, str]:
     for n, loss in zip(rows, losses):
         if _is_number(n) and isinstance(loss, Mapping):
             points.append((float(n), _finite(loss.get("mean")), _finite(loss.get("std"))))
-    fit = curve.get("fit") if isinstance(curve.get("fit"), Mapping) else {}
-    slope = (fit.get("slope") or {}).get("mean") if isinstance(fit.get("slope"), Mapping) else None
-    intercept = (fit.get("intercept") or {}).get("mean") if isinstance(fit.get("intercept"), Mapping) else None
-    line = (float(slope), float(intercept)) if _finite(slope) is not None and _finite(intercept) is not None else None
-    chart = svg.learning_curve(points, "Learning curve: best val loss against train rows", fit=line)
+    predicted = None
+    if _is_number(curve.get("predicted_rows")) and _finite(curve.get("predicted_loss")) is not None:
+        predicted = (float(curve["predicted_rows"]), float(curve["predicted_loss"]))
+    chart = svg.learning_curve(points, "Learning curve: best val loss against train rows", predicted=predicted)
     gain = curve.get("doubling_gain") if isinstance(curve.get("doubling_gain"), Mapping) else {}
     caption = ("The base network trained on 25, 50, 75 and 100% of the fixed train rows, scored on the same "
-               "validation rows; dots are the mean best val loss, whiskers one std over seeds; dashed, the "
-               "least-squares fit in ln(rows), extended to twice the rows")
+               "validation rows; dots are the mean best val loss, whiskers one std over seeds; the hollow dot is "
+               "the loss predicted at twice the rows from the gains of the measured doublings")
     if _finite(gain.get("mean")) is not None:
-        caption += f" (predicted gain of doubling {gain['mean']:.3f}"
-        caption += f" ± {gain['std']:.3f})." if _finite(gain.get("std")) else ")."
+        caption += f" (a gain of {gain['mean']:.3f}"
+        caption += f" \u00b1 {gain['std']:.3f})." if _finite(gain.get("std")) else ")."
     else:
         caption += "."
     return chart, caption

@@ -355,26 +355,26 @@ def _dot(cx: float, cy: float, radius: float = 4.0) -> str:
 
 
 def learning_curve(points: Sequence[tuple[float, float | None, float | None]], title: str,
-                   fit: tuple[float, float] | None = None, width: int = 520, height: int = 270) -> Chart | None:
+                   predicted: tuple[float, float] | None = None, width: int = 520,
+                   height: int = 270) -> Chart | None:
     """Loss against training rows on a log scale: (rows, mean, spread) points with whiskers.
 
-    ``fit`` is (slope, intercept) of loss = intercept + slope * ln(rows); it is drawn dashed
-    from the first point to twice the last, where a hollow dot marks the predicted loss.
+    ``predicted`` (rows, loss) is drawn as a hollow dot joined to the last point by a dashed
+    line: the expected loss with more rows.
     """
     shown = [(float(n), float(m), float(s or 0.0)) for n, m, s in points
              if n and n > 0 and m is not None and math.isfinite(m)]
     if len(shown) < 2:
         return None
+    if predicted is not None and not (predicted[0] > 0 and all(math.isfinite(v) for v in predicted)):
+        predicted = None
     first, last = shown[0][0], shown[-1][0]
-    predicted = None
-    if fit is not None and all(math.isfinite(v) for v in fit):
-        predicted = (2 * last, fit[1] + fit[0] * math.log(2 * last))
-    x_hi = 2 * last if predicted else last
+    x_hi = max(last, predicted[0]) if predicted else last
     highs = [m + s for _, m, s in shown] + ([predicted[1]] if predicted else [])
     left, right, top, bottom = 48, width - 16, 30, height - 40
     ticks = nice_ticks(0.0, max(highs), 4)
     y = Scale(0.0, ticks[-1], bottom, top)
-    x = Scale(math.log(first / 1.15), math.log(x_hi * 1.1), left, right)
+    x = Scale(math.log(first / 1.15), math.log(x_hi * 1.15), left, right)
     marks: list = []
     _y_axis(marks, y, ticks, left, right)
     marks.append(Line(left, bottom, right, bottom, "axis-line"))
@@ -382,13 +382,11 @@ def learning_curve(points: Sequence[tuple[float, float | None, float | None]], t
         marks.append(Text(x(math.log(n)), bottom + 14, tick_text(round(n)), "tick", "middle"))
     marks.append(Text(r((left + right) / 2), height - 4, "train rows (log scale)", "axis", "middle"))
     if predicted:
-        line = [(x(math.log(n)), y(max(fit[1] + fit[0] * math.log(n), 0.0))) for n in (first, predicted[0])]
-        marks.append(Path(_polyline(line), "fit", f"fit: loss = {fit[1]:.3f} {fit[0]:+.3f} ln(rows)"))
         px, py = x(math.log(predicted[0])), y(max(predicted[1], 0.0))
+        marks.append(Path(_polyline([(x(math.log(last)), y(shown[-1][1])), (px, py)]), "fit"))
         marks.append(Text(px, bottom + 14, tick_text(round(predicted[0])), "tick", "middle"))
-        marks.append(Path(_dot(px, py), "predicted-dot",
-                          f"{round(predicted[0])} rows: predicted {predicted[1]:.3f}"))
-        marks.append(Text(r(px - 6), r(py - 8), f"2x rows: {predicted[1]:.3f}", "note", "end"))
+        marks.append(Path(_dot(px, py), "predicted-dot", f"{round(predicted[0])} rows: predicted {predicted[1]:.3f}"))
+        marks.append(Text(r(px - 8), r(py - 9), f"predicted {predicted[1]:.3f}", "note", "end"))
     marks.append(Path(_polyline([(x(math.log(n)), y(m)) for n, m, _ in shown]), "curve s-val", "best val loss"))
     for n, m, s in shown:
         px = x(math.log(n))
@@ -397,6 +395,6 @@ def learning_curve(points: Sequence[tuple[float, float | None, float | None]], t
         marks.append(Path(_dot(px, y(m)), "best-dot", f"{round(n)} rows: {m:.3f}" + (f" \u00b1 {s:.3f}" if s else "")))
     legend = [("swatch s-val", "best val loss (mean \u00b1 std)")]
     if predicted:
-        legend.append(("swatch s-ref", "log-linear fit"))
+        legend.append(("swatch s-ref", "predicted at twice the rows"))
     _legend(marks, legend, left, 16)
     return Chart(width, height, title, marks)
