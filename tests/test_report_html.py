@@ -349,7 +349,10 @@ def test_charts_degrade_when_their_data_is_absent():
     charts = tree.root.find(id="charts").content()
     assert "No class counts in this audit" in charts
     assert "No label quality scores" in charts
-    assert "No baseline was trained" in tree.root.find(id="baseline").content()
+    # run_audit records why the baseline did not run; the section says so instead of a chart.
+    assert "disabled (--no-baseline or baseline.enabled = false)" in tree.root.find(id="baseline").content()
+    report.baseline = None
+    assert "No baseline was trained" in parse(render_html(report)).root.find(id="baseline").content()
 
     report.baseline = {"verdict": "Neither is clearly to blame.", "verdict_code": "inconclusive",
                        "raw": {"curves": {}}, "fixed": {"curves": {"val_loss": {"mean": [None, None]}}}}
