@@ -87,10 +87,11 @@ Measured with 3 seeds on 2 cores (tests/test_diagnose.py builds these cases):
   0.50 at 30 rows to 0.33 at 120); capacity, regularisation and learning rate unlikely
   (no effect reaches 0.033), overfitting unlikely (climb 0.005).
 * (b) 100 clean rows, 8 informative of 20 features, the wide network without dropout,
-  25 epochs: best val loss 0.90 at epoch 3, then a climb of 0.54 while train loss reaches
-  0.002. Capacity likely (end val loss 1.25 at half width, 1.44 base, 1.69 double; the
-  stall moves from epoch 6 to 2), regularisation likely (dropout 0.5 or L2 1e-3 lower the
-  end val loss by 0.14-0.15, beyond the spread).
+  25 epochs: best val loss 0.90, stalling around epoch 7, then climbing 0.34 while train
+  loss heads to 0. Capacity likely (end val loss 1.01 at half width, 1.24 base, 1.45
+  double; the stall moves from epoch 11 to 7 to 3), regularisation likely (dropout 0.5
+  lowers the end val loss by 0.28 +- 0.01), learning rate likely too (a lower or decaying
+  rate slows the climb, as early stopping would).
 * (c) digits, 20 % of train labels flipped, fixed = flipped rows dropped: the baseline's
   reference loss falls 0.41 to 0.12 (verdict data), so noisy labels are likely; on the
   fixed data no model knob is likely (with 30 epochs the base is still improving, and a 3x
