@@ -439,3 +439,11 @@ def test_a_budget_that_is_not_positive_is_a_usage_error(tmp_path, capsys) -> Non
     pd.DataFrame({"x": [1, 2, 3, 4], "y": ["a", "b", "a", "b"]}).to_csv(path, index=False)
     assert main(["run", "--train", str(path), "--label", "y", "--out", str(tmp_path), "--diagnose-budget", "0"]) == 2
     assert "--diagnose-budget must be a positive number of seconds" in capsys.readouterr().err
+
+
+def test_importing_the_module_does_not_import_tensorflow() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, audit.diagnose; sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
