@@ -830,7 +830,9 @@ def _diagnosis(diagnosis: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if not isinstance(row, Mapping):
             continue
         verdict = str(row.get("verdict") or "")
-        snippet = row.get("snippet") if verdict == "likely" and isinstance(row.get("snippet"), str) else ""
+        # A remedy's code is shown where the remedy may apply; the JSON keeps every snippet.
+        shown = verdict in ("likely", "inconclusive") and isinstance(row.get("snippet"), str)
+        snippet = row["snippet"] if shown else ""
         rows.append({
             "cause": slug(row.get("cause") or "cause"),
             "title": text(row.get("title") or row.get("cause") or "", 80),
