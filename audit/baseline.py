@@ -90,11 +90,14 @@ the only module that knows the backend.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -240,10 +243,11 @@ def run_baseline(
     prepared = {"raw": _prepare("raw", raw_train, raw_val, reference, classes)}
     prepared["fixed"] = prepared["raw"] if reuse else _prepare("fixed", fixed_train, fixed_val, reference, classes)
 
-    keras = _keras_runtime.load_keras()
-    build = _model_builder(keras, settings, len(classes))
-    batch_size = _batch_size(len(raw_train.labels), settings)
-    runs = _train_both(keras, prepared, build, settings, batch_size, reuse, started, classes)
+    with _deferred_interrupt() as interrupted:
+        keras = _keras_runtime.load_keras()
+        build = _model_builder(keras, settings, len(classes))
+        batch_size = _batch_size(len(raw_train.labels), settings)
+        runs = _train_both(keras, prepared, build, settings, batch_size, reuse, started, classes, interrupted)
     comparison = _compare(runs["raw"], runs["fixed"])
     code, verdict = _verdict(comparison)
     log.info("baseline verdict %s: %s", code, verdict)
@@ -556,6 +560,10 @@ def _optimizer_and_loss(keras: Any, model: Any) -> tuple[Any, Any]:
 # -------------------------------------------------------------------------- training
 
 
+def _never() -> bool:
+    return False
+
+
 def _train_both(
     keras: Any,
     prepared: dict[str, _Prepared],
@@ -565,6 +573,7 @@ def _train_both(
     reuse: bool,
     started: float,
     classes: list,
+    interrupted: Callable[[], bool] = _never,
 ) -> dict[str, dict]:
     """Train raw, then fixed, and summarise each run.
 
@@ -578,9 +587,12 @@ def _train_both(
         if name == "fixed" and reuse:
             runs["fixed"] = {**runs["raw"], "reused_raw": True}
             break
+        if interrupted():
+            break  # _deferred_interrupt raises KeyboardInterrupt
         fit_started = time.perf_counter()
         deadline = None if budget is None else started + share * budget
-        curves, out_of_time = _train_run(keras, prepared[name], build, settings, epochs, batch_size, deadline)
+        curves, out_of_time = _train_run(keras, prepared[name], build, settings, epochs, batch_size, deadline,
+                                         interrupted)
         if out_of_time:
             epochs = len(curves[0]["train_loss"])
             log.warning("baseline %s run stopped by the time budget after %d epochs", name, epochs)
@@ -600,6 +612,7 @@ def _train_run(
     epochs: int,
     batch_size: int,
     deadline: float | None,
+    interrupted: Callable[[], bool] = _never,
 ) -> tuple[list[dict], bool]:
     """Fit all seeds of one run at once; return per-seed curves and whether time ran out."""
     keras.backend.clear_session()  # clears global state, the seed included: seed after it
@@ -610,7 +623,7 @@ def _train_run(
     def per_seed(y: np.ndarray) -> dict:
         return dict.fromkeys(names, y)
 
-    epoch_end = _epoch_end_callback(keras, data.x_ref, per_seed(data.y_ref), deadline)
+    epoch_end = _epoch_end_callback(keras, data.x_ref, per_seed(data.y_ref), deadline, interrupted)
     weights = None if data.class_weight is None else per_seed(_row_weights(data.y_train, data.class_weight))
     history = model.fit(
         data.x_train,
@@ -625,7 +638,7 @@ def _train_run(
         verbose=0,
     )
     curves = [_seed_curves(history.history, epoch_end.scores, name, len(names)) for name in names]
-    if len(history.history.get("loss", [])) < epochs and not epoch_end.out_of_time:
+    if len(history.history.get("loss", [])) < epochs and not epoch_end.out_of_time and not interrupted():
         log.warning("baseline training stopped at epoch %d on a non-finite loss", len(history.history["loss"]))
     return curves, epoch_end.out_of_time
 
@@ -654,8 +667,9 @@ def _seed_curves(history: dict, reference: list[dict], output: str, n_outputs: i
     return curves
 
 
-def _epoch_end_callback(keras: Any, x_ref: np.ndarray, y_ref: dict, deadline: float | None) -> Any:
-    """A callback scoring the reference set at every epoch end and enforcing the deadline.
+def _epoch_end_callback(keras: Any, x_ref: np.ndarray, y_ref: dict, deadline: float | None,
+                        interrupted: Callable[[], bool] = _never) -> Any:
+    """A callback scoring the reference set at every epoch end, enforcing the deadline and Ctrl-C.
 
     Scoring goes through the model's compiled test function (the one validation uses),
     so the reference loss is the same function as the val loss, at a few milliseconds an
@@ -679,8 +693,33 @@ def _epoch_end_callback(keras: Any, x_ref: np.ndarray, y_ref: dict, deadline: fl
             self.scores.append(result)
             if deadline is not None and time.perf_counter() > deadline:
                 self.out_of_time = self.model.stop_training = True
+            if interrupted():
+                self.model.stop_training = True
 
     return EpochEnd()
+
+
+@contextlib.contextmanager
+def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
+    """Hold a Ctrl-C back until training can stop cleanly, then raise KeyboardInterrupt.
+
+    Raised inside TensorFlow's import or tracing, a KeyboardInterrupt surfaces as an
+    unrelated error (SystemError, AttributeError) and the run looks like a crash. Held back,
+    it stops training at the next epoch end (the callback asks the yielded function) and
+    is raised as itself. Only the main thread can take signals; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield lambda: False
+        return
+    pending: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield lambda: bool(pending)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pending:
+        raise KeyboardInterrupt
 
 
 # --------------------------------------------------------------------------- summary

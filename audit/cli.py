@@ -185,6 +185,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"audit: error: {error}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    except KeyboardInterrupt:
+        if getattr(args, "debug", False):
+            raise
+        # Every write is a rename of a finished temporary file, so nothing is left half-written.
+        print("audit: interrupted; files already written are complete, the others were not written",
+              file=sys.stderr)
+        return ExitCode.INTERRUPTED
 
 
 def command_checks(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ class ExitCode:
     GATE_FAILED = 1
     USAGE_ERROR = 2
     CHECK_CRASHED = 3
+    INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 @dataclass
