@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from audit.accepted import judge, read_accepted
-from audit.config import Settings, check_codes_known, find_config, settings_from_table
+from audit.config import Settings, check_codes_known, find_config, refuse_found_code, settings_from_table
 from audit.data import InputFiles, ReadOptions, Roles, attach_extra_inputs, from_frames, load_files
 from audit.errors import InputError
 from audit.fixes import FixOptions, FixPlan, build_plan
@@ -50,6 +50,8 @@ def resolve_settings(config: Settings | dict | str | Path | None, overrides: dic
         base, source = settings_from_table(config, "config"), "config"
     else:
         table, source = find_config(Path(config) if config is not None else None)
+        if config is None and source:
+            refuse_found_code(table, source)
         base = settings_from_table(table, source) if source else Settings()
     settings = base.merged(overrides)
     check_codes_known(settings, {code for check in REGISTRY.values() for code in check.codes}, source)

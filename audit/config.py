@@ -70,6 +70,22 @@ def find_config(explicit: Path | None, folder: Path = Path(".")) -> tuple[dict[s
     return {}, None
 
 
+def refuse_found_code(table: dict[str, Any], source: str) -> None:
+    """A config found in the working folder may not name code to run.
+
+    ``baseline.model_file`` is executed. The working folder may hold a downloaded dataset
+    with its own audit.toml, so only a file the user names (``--model-file``, or
+    ``--config`` for a file that sets it) may make the audit run code.
+    """
+    baseline = table.get("baseline")
+    if isinstance(baseline, dict) and baseline.get("model_file"):
+        raise InputError(
+            f"{source}: baseline.model_file names Python code to run ({baseline['model_file']!r}), and this "
+            f"file was found in the working folder, not named; pass --config {source} (or --model-file) "
+            f"if you trust it"
+        )
+
+
 def read_table(path: Path) -> dict[str, Any]:
     """An ``audit.toml`` is the table itself; a ``pyproject.toml`` holds it under [tool.audit]."""
     try:
