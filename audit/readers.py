@@ -126,7 +126,7 @@ def check_csv_shape(path: Path, text: str, sep: str, max_rows: int = DEFAULT_MAX
     """Validate the header, the size and every row's width; return the header's column names."""
     records = csv_records(text, sep)
     try:
-        _, header = next(records)
+        previous_line, header = next(records)
     except StopIteration:
         raise InputError(f"{path}: the file is empty; it needs a header line and data rows") from None
     except InputError as error:
@@ -138,10 +138,19 @@ def check_csv_shape(path: Path, text: str, sep: str, max_rows: int = DEFAULT_MAX
             if n_rows > max_rows:
                 check_limit(path, "data rows", n_rows, max_rows, "--max-rows", at_least=True)
             if len(record) != len(header):
+                if any("\n" in field for field in record):  # a quoted value ran over line ends
+                    start = max(previous_line + 1, line - sum(field.count("\n") for field in record))
+                    quotes = sum(part.count('"') for part in text.splitlines()[start - 1:line])
+                    cause = (f"a quote opened on line {start} is never closed: close it, or double a quote "
+                             f"meant as text (\"\")" if quotes % 2 else
+                             f"check the quotes and the {sep!r} delimiters in those lines")
+                    raise InputError(f"{path}: the record on lines {start}-{line} has {len(record)} fields but "
+                                     f"the header has {len(header)}; {cause}")
                 raise InputError(
                     f"{path}: line {line} has {len(record)} fields but the header has {len(header)}; "
                     f"fix that row (an unquoted {sep!r} inside a value is the usual cause)"
                 )
+            previous_line = line
     except InputError as error:
         if str(error).startswith(str(path)):
             raise
