@@ -12,12 +12,12 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
     lines = []
     for result in report.results:
         if result.status == "skipped":
-            lines.append(f"skip  {result.check}: {result.detail}")
+            lines.append(f"skip  {result.check}: {one_line(result.detail or '', limit=None)}")
         elif result.status == "ran" and not result.findings:
             lines.append(f"ok    {result.check}: nothing found")
         elif result.status == "error":
             last = (result.detail or "").strip().splitlines()[-1:] or ["unknown error"]
-            lines.append(f"ERROR {result.check}: crashed ({last[0]}); rerun with --debug for the traceback")
+            lines.append(f"ERROR {result.check}: crashed ({one_line(last[0])}); rerun with --debug for the traceback")
         for finding in sorted(result.findings, key=lambda f: -f.severity):
             message = one_line(finding.message)
             status = report.status_of(finding)
