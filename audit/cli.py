@@ -183,7 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, ValueError) as error:  # ValueError: a bad parameter, named in the message
         if getattr(args, "debug", False):
             raise
-        print(f"audit: error: {error}", file=sys.stderr)
+        from audit.render.text import one_line
+
+        # One line, whatever a file name or a parser's message holds (line breaks, escape codes).
+        print(f"audit: error: {one_line(str(error), limit=None)}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
         if getattr(args, "debug", False):
