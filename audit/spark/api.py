@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from audit.api import resolve_settings
+from audit.api import settings_for_call
 from audit.config import Settings
-from audit.data import ReadOptions, Roles, attach_extra_inputs
+from audit.data import ReadOptions, attach_extra_inputs
 from audit.errors import InputError
 from audit.progress import Progress, no_progress
 from audit.report import AuditReport
@@ -78,18 +78,7 @@ def run_audit_spark(train: Any, val: Any | None = None, *, label: str | None = N
     if pred_probs is not None:
         raise InputError("given probabilities (pred_probs) are not supported by the spark engine; "
                          "leave them out (the engine computes its own) or use the pandas engine")
-    if "random_state" in overrides:
-        overrides["seed"] = overrides.pop("random_state")
-    for name in ("ignore", "checks"):
-        if overrides.get(name) is not None:
-            overrides[name] = tuple(overrides[name])
-    unknown = sorted(set(overrides) - set(Settings.__dataclass_fields__))
-    if unknown:
-        raise TypeError(f"run_audit() got an unknown setting {unknown[0]!r}")
-    settings = resolve_settings(config, {"label": label, **overrides})
-    if not settings.label:
-        raise InputError("no label column given: pass label=... or set label in the config")
-    roles = Roles(settings.label, settings.id_column, settings.group_column, settings.time_column, settings.ignore)
+    settings, roles = settings_for_call(label, config, overrides)
     session = spark_session(spark or DEFAULT_MASTER) if spark is None or isinstance(spark, str) else spark
     data = load_spark(train, val, roles, split_column=settings.split_column, read_options=read_options,
                       random_state=settings.seed, spark=session)

@@ -27,7 +27,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.utils import AnalysisException
 
-from audit.data import SPLIT_NAMES, ReadOptions, Roles
+from audit.data import SPLIT_NAMES, ReadOptions, Roles, check_same_columns
 from audit.errors import InputError
 from audit.readers import MISSING_TOKENS, closest_names
 from audit.spark.rows import ROW, number_file_rows, number_partition_rows
@@ -219,17 +219,7 @@ def build(spark: SparkSession, raw: dict[str, tuple[DataFrame, str, bool]], role
         if column not in train_columns:
             raise InputError(f"{sources['train']}: {flag} {column!r} is not a column; {closest_names(column, train_columns)}")
     if "val" in raw:
-        val_columns = [c for c in raw["val"][0].columns if c != ROW]
-        missing = [c for c in train_columns if c not in val_columns]
-        extra = [c for c in val_columns if c not in train_columns]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"missing {', '.join(map(repr, missing[:5]))}")
-            if extra:
-                parts.append(f"has extra {', '.join(map(repr, extra[:5]))}")
-            raise InputError(f"{sources['val']}: the validation columns differ from train's ({'; '.join(parts)}); "
-                             f"give both splits the same columns")
+        check_same_columns(train_columns, [c for c in raw["val"][0].columns if c != ROW], sources["val"])
     literal = roles.literal_columns()
     typed: dict[str, SparkInput] = {}
     for split, (frame, source, is_text) in raw.items():
