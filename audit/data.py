@@ -156,6 +156,7 @@ def build(frames: dict[str, pd.DataFrame], roles: Roles, sources: dict[str, str]
     if roles.time_column:
         for split, frame in frames.items():
             frame[roles.time_column] = parse_times(frame[roles.time_column], roles.time_column, sources[split])
+        check_times_comparable(frames, roles.time_column, sources)
     data = AuditData(frames=frames, label=roles.label, id_column=roles.id_column,
                      group_column=roles.group_column, time_column=roles.time_column,
                      ignored=tuple(roles.ignored), sources=sources, random_state=random_state)
@@ -232,13 +233,47 @@ def parse_times(values: pd.Series, column: str, source: str) -> pd.Series:
     """Numbers stay numbers; anything else must parse as a date or time."""
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values
-    parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    except ValueError:  # pandas refuses rows with different time zones
+        parsed = mixed_zone_times(values, column, source)
     bad = parsed.isna() & values.notna()
     if bad.any():
         row = values.index[bad.to_numpy()][0]
         raise InputError(f"{source}: row {row} of the time column {column!r} holds {values[row]!r}, "
                          f"which is not a date or time; fix it or pass the column with --ignore")
     return parsed
+
+
+ZONE_SUFFIX = r"(?:Z|UTC|GMT|[+-]\d\d:?\d\d)$"
+
+
+def mixed_zone_times(values: pd.Series, column: str, source: str) -> pd.Series:
+    """Times whose rows carry different UTC offsets, in UTC; rows with and without one are refused."""
+    text = values.astype("string").str.strip()
+    zoned = text.str.contains(ZONE_SUFFIX, regex=True, na=False)
+    plain = ~zoned & text.notna() & (text != "")
+    if zoned.any() and plain.any():
+        with_zone, without = values.index[zoned.to_numpy()][0], values.index[plain.to_numpy()][0]
+        raise InputError(
+            f"{source}: the time column {column!r} has a time zone in some rows (row {with_zone}: "
+            f"{values[with_zone]!r}) and none in others (row {without}: {values[without]!r}); write every "
+            f"time with its offset, or none"
+        )
+    return pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
+
+
+def check_times_comparable(frames: dict[str, pd.DataFrame], column: str, sources: dict[str, str]) -> None:
+    """Train and val times must compare: numbers with numbers, dates with dates, time zones alike."""
+    def kind(values: pd.Series) -> str:
+        if not pd.api.types.is_datetime64_any_dtype(values):
+            return "numbers"
+        return "dates with a time zone" if getattr(values.dt, "tz", None) is not None else "dates without a time zone"
+
+    kinds = {split: kind(frame[column]) for split, frame in frames.items()}
+    if "val" in kinds and kinds["val"] != kinds["train"]:
+        raise InputError(f"{sources['val']}: the time column {column!r} holds {kinds['val']} but train "
+                         f"({sources['train']}) holds {kinds['train']}; write it the same way in both splits")
 
 
 PROBABILITY_TOLERANCE = 1e-3
