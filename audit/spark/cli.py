@@ -39,6 +39,10 @@ def audit_on_spark(args: argparse.Namespace, settings: Any, roles: Roles, progre
         raise InputError("--pred-probs is not supported with --engine spark; leave it out or use --engine pandas")
     if getattr(args, "write_expectations", None):
         raise InputError("--write-expectations is not supported with --engine spark yet; use --engine pandas")
+    limits = [flag for flag in ("max_rows", "max_columns", "max_bytes") if getattr(args, flag, None) is not None]
+    if limits:
+        raise InputError(f"--{limits[0].replace('_', '-')} bounds what the pandas engine loads into memory; Spark "
+                         f"reads in partitions and does not apply it: leave it out or use --engine pandas")
     progress(f"starting Spark ({args.spark_master})")
     spark = spark_session(args.spark_master)
     progress(f"loading {location(args.train)}")
