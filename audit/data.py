@@ -19,6 +19,7 @@ from audit.readers import (
     DEFAULT_MAX_ROWS,
     closest_names,
     file_format,
+    npy_declared_shape,
     read_csv_table,
     read_npz_splits,
     read_parquet_table,
@@ -302,6 +303,7 @@ def read_pred_probs(path: Path):
 
     if not path.is_file():
         raise InputError(f"{path}: no such file; --pred-probs takes a .npy file saved with numpy.save")
+    check_npy_declared_size(path)
     try:
         array = np.load(path, allow_pickle=False)
     except ValueError as error:
@@ -312,6 +314,24 @@ def read_pred_probs(path: Path):
         array.close()
         raise InputError(f"{path}: is an .npz archive; --pred-probs takes one array saved with numpy.save as .npy")
     return array
+
+
+def check_npy_declared_size(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Refuse an ``.npy`` whose header declares more than ``max_bytes``, before numpy allocates it."""
+    import math
+
+    with path.open("rb") as stream:
+        if stream.read(6) != b"\x93NUMPY":
+            return  # not an .npy: np.load says what it is
+        stream.seek(0)
+        try:
+            shape, dtype = npy_declared_shape(stream)
+        except ValueError as error:
+            raise InputError(f"{path}: has a damaged .npy header ({error}); save the array with numpy.save") from None
+    size = math.prod(shape) * dtype.itemsize
+    if size > max_bytes:
+        raise InputError(f"{path}: declares an array of shape {shape} ({size:,} bytes), over the limit of "
+                         f"{max_bytes:,}; --pred-probs takes one row per train row and one column per class")
 
 
 def check_pred_probs(array, data: AuditData, source: str):

@@ -210,6 +210,14 @@ def read_parquet_table(path: Path, max_rows: int = DEFAULT_MAX_ROWS, max_columns
     return frame.reset_index(drop=True)
 
 
+def npy_declared_shape(stream) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an ``.npy`` stream's header declares; the stream is left after the header."""
+    version = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream)
+    return tuple(int(n) for n in shape), dtype
+
+
 def npz_declared_shapes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """Each array's shape and dtype as its header declares them, read without loading the array."""
     import zipfile
@@ -219,11 +227,7 @@ def npz_declared_shapes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype
         with zipfile.ZipFile(path) as archive:
             for member in archive.namelist():
                 with archive.open(member) as stream:
-                    version = np.lib.format.read_magic(stream)
-                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                                   else np.lib.format.read_array_header_2_0)
-                    shape, _, dtype = read_header(stream)
-                    declared[member.removesuffix(".npy")] = (tuple(int(n) for n in shape), dtype)
+                    declared[member.removesuffix(".npy")] = npy_declared_shape(stream)
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise InputError(f"{path}: cannot be read as .npz ({error})") from None
     return declared
