@@ -101,6 +101,27 @@ def npz_declaring(shape: tuple[int, ...]) -> Callable[[Path], Path]:
     return make
 
 
+def with_pred_probs(array_maker: Callable[[Path], None]) -> Callable[[Path], Path]:
+    """A valid train file, and beside it the .npy that ``{folder}/probs.npy`` in the flags names."""
+    def make(folder: Path) -> Path:
+        path = folder / "train.csv"
+        path.write_bytes(two_classes())
+        array_maker(folder / "probs.npy")
+        return path
+    return make
+
+
+def npy_declaring_16_tb(path: Path) -> None:
+    with path.open("wb") as stream:
+        np.lib.format.write_array_header_1_0(stream, {"descr": "<f8", "fortran_order": False, "shape": (10**12, 2)})
+
+
+def npy_with_objects(path: Path) -> None:
+    x = np.empty((20, 2), dtype=object)
+    x[0, 0] = Unpickled(path.parent / "pwned")
+    np.save(path, x)
+
+
 def parquet(folder: Path) -> Path:
     path = folder / "train.parquet"
     pd.DataFrame({"a": range(20), "b": [i % 3 for i in range(20)], "y": ["xz"[i % 2] for i in range(20)]}).to_parquet(path)
@@ -296,6 +317,14 @@ CASES = [
          message="train.npz: array x_train declares 147,573,952,589,676,412,928 bytes, over the limit"),
     Case(".npz declaring more rows than --max-rows", npz_declaring((1000, 2)), args=("--max-rows", "100"),
          message="train.npz: has 1,000 rows in array x_train, over the limit of 100; raise --max-rows"),
+    Case("--pred-probs .npy declaring 16 TB", with_pred_probs(npy_declaring_16_tb),
+         args=("--pred-probs", "{folder}/probs.npy"),
+         message="probs.npy: declares an array of shape (1000000000000, 2) (16,000,000,000,000 bytes), over the "
+                 "limit of 2,147,483,648; --pred-probs takes one row per train row and one column per class"),
+    Case("--pred-probs .npy with an object array", with_pred_probs(npy_with_objects),
+         args=("--pred-probs", "{folder}/probs.npy"),
+         message="probs.npy: cannot be read without pickle (Object arrays cannot be loaded when "
+                 "allow_pickle=False); save a float array with numpy.save"),
     Case("Parquet file", parquet, code=0, finding=("class_imbalance", "info"), message="train: 2 classes"),
     Case("Parquet over --max-rows", parquet, args=("--max-rows", "10"),
          message="train.parquet: has 20 data rows, over the limit of 10; raise --max-rows if the machine can hold it"),
@@ -369,7 +398,7 @@ def test_bad_input_is_answered_clearly(tmp_path, case):
     before = digest(tmp_path)
     out = tmp_path / "out"
     argv = ["run", "--train", str(train), "--label", "y", "--out", str(out), "--no-accepted", "--checks", case.checks,
-            *case.args]
+            *(arg.format(folder=tmp_path) for arg in case.args)]
     if val is not None:
         argv += ["--val", str(val)]
     argv += ["--epochs", "3", "--seeds", "1"] if case.baseline else ["--no-baseline"]
