@@ -77,11 +77,16 @@ def audit_data(data: AuditData, settings: Settings | None = None, *, checks: Ite
     effective = {**settings.to_dict(), "checks": [c.name for c in selected], **(extra_settings or {})}
     report = AuditReport(results=results, data=data, fail_on=threshold, allow_errors=settings.allow_errors,
                          settings=effective)
+    judge_against_accepted(report, settings)
+    return report
+
+
+def judge_against_accepted(report: AuditReport, settings: Settings) -> None:
+    """Mark each finding accepted, new or worsened when an accepted-findings file is set."""
     if settings.accepted:
         accepted = read_accepted(Path(settings.accepted))
-        report.judgements = {id(f): judge(f, data, accepted, settings.accept_tolerance)
+        report.judgements = {id(f): judge(f, report.data, accepted, settings.accept_tolerance)
                              for _, f in report.all_findings}
-    return report
 
 
 def complete(report: AuditReport, settings: Settings, *, relabel: bool = False, keep_majority: bool = False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from audit.api import settings_for_call
+from audit.api import judge_against_accepted, settings_for_call
 from audit.config import Settings
 from audit.data import ReadOptions, attach_extra_inputs
 from audit.errors import InputError
@@ -25,8 +25,6 @@ from checks import Severity
 def audit_spark_data(data: SparkAuditData, settings: Settings | None = None, *,
                      progress: Progress = no_progress) -> AuditReport:
     """Run the selected checks on Spark and wrap the results in a report, as :func:`audit.api.audit_data`."""
-    from audit.accepted import judge, read_accepted
-
     settings = settings or Settings()
     threshold = Severity.parse(settings.fail_on)
     selected = default_checks(settings.checks, settings.params)
@@ -37,10 +35,7 @@ def audit_spark_data(data: SparkAuditData, settings: Settings | None = None, *,
     effective = {**settings.to_dict(), "checks": [c.name for c in selected], **engine_settings(data)}
     report = SparkAuditReport(results=results, data=data, fail_on=threshold, allow_errors=settings.allow_errors,
                               settings=effective)
-    if settings.accepted:
-        accepted = read_accepted(Path(settings.accepted))
-        report.judgements = {id(f): judge(f, data, accepted, settings.accept_tolerance)
-                             for _, f in report.all_findings}
+    judge_against_accepted(report, settings)
     return report
 
 
