@@ -11,7 +11,11 @@ precision of near_duplicates and near_leakage against the planted truth.
 Work shared between checks (row hashes, the encoded matrix, the neighbour graph) is
 counted in the first check that asks for it.
 
-    python bench/run_bench.py --sizes 10000 100000 1000000 --out bench/results/audit.md
+    python bench/run_bench.py --sizes 10000 100000 1000000 --repeat 3 --out bench/results/audit.md
+
+With ``--repeat`` each size runs that many times in fresh processes; the per-check table is the
+run with the median total, and the growth table gives the median and range of the totals,
+because wall times on a shared 2-core machine vary from run to run.
 """
 
 from __future__ import annotations
@@ -127,6 +131,10 @@ def run_size(n_train: int, seed: int) -> dict:
     }
 
 
+def total_wall(result: dict) -> float:
+    return result["load_s"] + result["checks_total_s"]
+
+
 def render(result: dict) -> str:
     lines = [f"### {result['n_train']:,} train + {result['n_val']:,} val rows",
              "", "| check | status | wall s | CPU s | peak RSS MB | findings (code:severity:rows) |", "|---|---|---|---|---|---|"]
@@ -150,6 +158,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size; the median is reported")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -157,26 +166,36 @@ def main() -> None:
         return
     results, text = [], []
     for n in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
-                             capture_output=True, text=True, cwd=ROOT)
-        if out.returncode != 0:
-            text.append(f"### {n:,} train rows: failed\n\n```\n{out.stderr[-2000:]}\n```")
-            print(text[-1], flush=True)
+        runs = []
+        for _ in range(args.repeat):
+            out = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
+                                 capture_output=True, text=True, cwd=ROOT)
+            if out.returncode != 0:
+                text.append(f"### {n:,} train rows: failed\n\n```\n{out.stderr[-2000:]}\n```")
+                print(text[-1], flush=True)
+                break
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        if not runs:
             continue
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        text.append(render(results[-1]))
+        runs.sort(key=total_wall)
+        median_run = runs[len(runs) // 2]
+        median_run["walls"] = [total_wall(r) for r in runs]
+        results.append(median_run)
+        text.append(render(median_run))
         print(text[-1] + "\n", flush=True)
     if len(results) > 1:
-        lines = ["### growth", "", "| train rows | load + checks wall s | CPU s | CPU ratio to previous | rows ratio | "
-                 "peak RSS MB |", "|---|---|---|---|---|---|"]
+        lines = ["### growth", "", "| train rows | runs | load + checks wall s, median (range) | CPU s | "
+                 "CPU ratio to previous | wall ratio to previous | rows ratio | peak RSS MB |",
+                 "|---|---|---|---|---|---|---|---|"]
         previous = None
         for r in results:
-            wall = r["load_s"] + r["checks_total_s"]
-            cpu = sum(row["cpu_s"] for row in r["rows"])
-            ratio = "" if previous is None else f"{cpu / previous[0]:.1f}x"
-            rows_ratio = "" if previous is None else f"{r['n_train'] / previous[1]:.0f}x"
-            lines.append(f"| {r['n_train']:,} | {wall:.1f} | {cpu:.1f} | {ratio} | {rows_ratio} | {r['peak_rss_mb']:.0f} |")
-            previous = (cpu, r["n_train"])
+            wall, cpu = total_wall(r), sum(row["cpu_s"] for row in r["rows"])
+            ratios = ("", "", "") if previous is None else (
+                f"{cpu / previous[0]:.1f}x", f"{wall / previous[1]:.1f}x", f"{r['n_train'] / previous[2]:.0f}x")
+            lines.append(f"| {r['n_train']:,} | {len(r['walls'])} | {wall:.1f} ({min(r['walls']):.1f}–"
+                         f"{max(r['walls']):.1f}) | {cpu:.1f} | {ratios[0]} | {ratios[1]} | {ratios[2]} | "
+                         f"{r['peak_rss_mb']:.0f} |")
+            previous = (cpu, wall, r["n_train"])
         text.append("\n".join(lines))
         print(text[-1], flush=True)
     if args.out:
