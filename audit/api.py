@@ -92,7 +92,8 @@ def judge_against_accepted(report: AuditReport, settings: Settings) -> None:
 def complete(report: AuditReport, settings: Settings, *, relabel: bool = False, keep_majority: bool = False,
              progress: Progress = no_progress, diagnose: bool = False,
              diagnose_budget_s: float | None = None) -> FixPlan:
-    """Add the fix plan and, unless disabled, the baseline's raw-vs-fixed comparison to a report;
+    """Add the fix plan and, unless disabled, the baseline's raw-vs-fixed comparison to a report
+    (with ``baseline.attribute``, also one run per fix family: see :mod:`audit.attribution`);
     with ``diagnose``, then the diagnosis of every cause (see :func:`add_diagnosis`).
 
     Returns the plan, so a caller can write the fixed splits without building it again.
@@ -103,6 +104,10 @@ def complete(report: AuditReport, settings: Settings, *, relabel: bool = False, 
     report.plan, report.fixes = plan, plan.summary()
     if settings.baseline.get("enabled", True):
         report.baseline = run_baseline_for(report.data, plan, settings.baseline, settings.seed, progress)
+        if settings.baseline.get("attribute") and report.baseline["status"] == "ran":
+            from audit.attribution import attribute_fixes
+
+            report.baseline["attribution"] = attribute_fixes(report, plan, settings.baseline, settings.seed, progress)
     else:
         report.baseline = skipped("disabled (--no-baseline or baseline.enabled = false)")
     if diagnose:

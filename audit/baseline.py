@@ -267,6 +267,38 @@ def run_baseline(
     }
 
 
+def run_variant(raw: dict, raw_train: BaselineSplit, raw_val: BaselineSplit, train: BaselineSplit,
+                val: BaselineSplit, reference: BaselineSplit, settings: BaselineSettings = BaselineSettings()) -> dict:
+    """Train one more run the way :func:`run_baseline` trains its fixed run, and compare it with raw.
+
+    ``raw`` is ``run_baseline(...)["raw"]``, trained on ``raw_train``/``raw_val`` with the same
+    ``settings`` and scored on the same ``reference``. The variant gets the raw run's classes,
+    batch size, seeds and number of epochs, so its numbers compare with raw's exactly as the
+    fixed run's do. Returns the run without its curves, ``comparison`` (the numbers
+    :func:`run_baseline` builds its verdict from, "fixed" meaning this variant) and
+    ``raw_val_inflation`` recomputed for the variant itself. Raises ValueError for unusable input.
+    """
+    started = time.perf_counter()
+    _check_settings(settings)
+    for name, split in (("variant_train", train), ("variant_val", val), ("reference", reference)):
+        _check_split(name, split)
+    classes = _classes([raw_train.labels, raw_val.labels, train.labels, val.labels, reference.labels])
+    prepared = _prepare("variant", train, val, reference, classes)
+    ran = raw["summary"]["epochs_run"]["max"]
+    epochs = int(ran) if raw.get("stopped_by_time_budget") and ran else settings.epochs
+    with _deferred_interrupt() as interrupted:
+        keras = _keras_runtime.load_keras()
+        build = _model_builder(keras, settings, len(classes))
+        curves, _ = _train_run(keras, prepared, build, settings, epochs,
+                               _batch_size(len(raw_train.labels), settings), None, interrupted)
+    run = {**_run_result(prepared, curves, time.perf_counter() - started, settings, classes), "reused_raw": False}
+    comparison = _compare(raw, run)
+    run.pop("curves")
+    inflation = _spread([_difference(s["reference_loss_at_best"], s["best_val_loss"]) for s in run["per_seed"]])
+    return {**run, "comparison": comparison,
+            "val_inflation_relative": _relative(inflation["mean"], comparison["reference_loss"]["fixed"])}
+
+
 # Measured on 2 cores (tensorflow 2.21, keras 3.15, CPU time of 1.5k-100k rows x 64 features):
 # the import; building and tracing one run's stacked model (most of it the first epoch); the
 # fixed cost of an epoch (data pipelines, executions, callbacks); the cost per training row;
@@ -280,10 +312,10 @@ _WEIGHT_S = 9e-11
 _TYPICAL_CLASSES = 10
 
 
-def estimate_seconds(n_train_rows: int, n_features: int, settings: BaselineSettings) -> float:
+def estimate_seconds(n_train_rows: int, n_features: int, settings: BaselineSettings, runs: int = 2) -> float:
     """Rough wall time of :func:`run_baseline` on 2 cores, so a caller can skip it when over budget.
 
-    Counts the TensorFlow import and both runs, assumes val and reference are smaller than
+    Counts the TensorFlow import and ``runs`` runs (raw and fixed), assumes val and reference are smaller than
     train and about ten classes; a model file is costed like the wide network. Within a
     factor of two on the measured sizes; a reused fixed run makes it pessimistic.
     """
@@ -293,7 +325,7 @@ def estimate_seconds(n_train_rows: int, n_features: int, settings: BaselineSetti
     compute = n_train_rows * settings.seeds * weights * _WEIGHT_S * math.sqrt(512 / batch_size)
     epoch_s = _EPOCH_S + n_train_rows * _ROW_S + compute
     run_s = _RUN_S + _RUN_PER_SEED_S * settings.seeds + settings.epochs * epoch_s
-    return _IMPORT_S + 2 * run_s
+    return _IMPORT_S + runs * run_s
 
 
 # ------------------------------------------------------------------------ validation

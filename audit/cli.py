@@ -146,6 +146,9 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     baseline.add_argument("--epochs", type=int, help="epoch budget per run (default: 40)")
     baseline.add_argument("--baseline-budget", type=float, metavar="SECONDS",
                           help="skip the baseline when its estimated time is over this (default: 120)")
+    baseline.add_argument("--attribute", action="store_true", default=None,
+                          help="train once more per fix family (duplicates, leakage, labels) to show which fix "
+                               "moved the numbers most")
     group.add_argument("--format", choices=["text", "json", "github"], default="text",
                        help="what to print on stdout (github: workflow annotations and a job summary)")
     group.add_argument("--junit", type=Path, metavar="PATH",
@@ -226,7 +229,8 @@ def settings_from_args(args: argparse.Namespace):
     baseline_flags = {"enabled": False if getattr(args, "no_baseline", False) else None,
                       "model": getattr(args, "model", None), "model_file": getattr(args, "model_file", None),
                       "seeds": getattr(args, "seeds", None), "epochs": getattr(args, "epochs", None),
-                      "time_budget_s": getattr(args, "baseline_budget", None)}
+                      "time_budget_s": getattr(args, "baseline_budget", None),
+                      "attribute": getattr(args, "attribute", None)}
     given = {k: v for k, v in baseline_flags.items() if v is not None}
     if given:
         settings = settings.merged({"baseline": {**settings.baseline, **given}})

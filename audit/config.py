@@ -16,7 +16,7 @@ from audit.errors import InputError
 from audit.readers import closest_names
 
 SEVERITY_NAMES = ("info", "warn", "fail")
-BASELINE_KEYS = ("enabled", "model", "model_file", "seeds", "epochs", "patience", "time_budget_s")
+BASELINE_KEYS = ("enabled", "model", "model_file", "seeds", "epochs", "patience", "time_budget_s", "attribute")
 
 
 @dataclass(frozen=True)

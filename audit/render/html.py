@@ -657,7 +657,39 @@ def _baseline(baseline: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "gap": gap,
         "table": _baseline_table(runs),
         "notes": _baseline_notes(baseline),
+        "attribution": _attribution(baseline.get("attribution")),
     }
+
+
+def _attribution(attribution: Any) -> dict[str, Any] | None:
+    """One row per fix family: rows it changed, and what its run did to the raw run's numbers."""
+    if not isinstance(attribution, Mapping):
+        return None
+    rows = []
+    for entry in attribution.get("families") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        changed = ", ".join(f"{entry[k]} {label}" for k, label in (
+            ("train_rows_dropped", "train dropped"), ("val_rows_dropped", "val dropped"),
+            ("labels_changed", "relabelled")) if _is_number(entry.get(k)) and entry[k])
+        ran = entry.get("status") == "ran"
+        rows.append({
+            "family": text(entry.get("family") or "", 40),
+            "moved_most": ran and entry.get("family") == attribution.get("moved_most"),
+            "changed": changed or "nothing",
+            "reference": _change(entry, "reference_loss", "{:.3f}") if ran else text(entry.get("reason") or "", 200),
+            "gap": _change(entry, "end_gap", "{:.3f}") if ran else "",
+            "inflation": _change(entry, "val_inflation_relative", "{:.0%}") if ran else "",
+            "ran": ran,
+        })
+    return {"summary": text(attribution.get("summary") or "", 2000),
+            "reason": text(attribution.get("reason") or "", 500), "rows": rows}
+
+
+def _change(entry: Mapping[str, Any], key: str, form: str) -> str:
+    """'raw -> family' for one number of an attribution row, a dash for what is missing."""
+    before, after = _finite(entry.get(f"{key}_raw")), _finite(entry.get(key))
+    return " \u2192 ".join("\u2014" if v is None else form.format(v) for v in (before, after))
 
 
 def _curve(run: Mapping[str, Any], *names: str) -> Mapping[str, Any] | None:

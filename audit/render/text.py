@@ -27,6 +27,10 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
         lines.append(f"baseline: {one_line(report.baseline['verdict'], limit=None)}")
     elif report.baseline and report.baseline.get("reason"):
         lines.append(f"baseline: not trained: {one_line(report.baseline['reason'], limit=None)}")
+    attribution = (report.baseline or {}).get("attribution") or {}
+    if attribution.get("summary") or attribution.get("reason"):
+        said = attribution.get("summary") or f"not trained: {attribution['reason']}"
+        lines.append(f"attribution: {one_line(said, limit=None)}")
     lines += diagnosis_lines(report.diagnosis)
     counts = report.severity_counts()
     verdict = "PASSED" if report.passed else "FAILED"
