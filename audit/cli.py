@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--no-baseline", action="store_true", help="skip the baseline network")
+    demo.add_argument("--no-attribute", action="store_true",
+                      help="skip the extra baseline runs that show which fix family moved the numbers")
     demo.add_argument("--no-diagnose", action="store_true", help="skip the diagnosis of every cause")
     demo.add_argument("--diagnose-budget", type=float, metavar="SECONDS",
                       help="time budget of the diagnosis (default: 60)")
@@ -333,7 +335,7 @@ def command_demo(args: argparse.Namespace) -> int:
     from audit.progress import terminal_progress
 
     check_budget(args.diagnose_budget)
-    baseline = {"enabled": False} if args.no_baseline else {}
+    baseline = {"enabled": False} if args.no_baseline else {"attribute": not args.no_attribute}
     progress = terminal_progress()
     report, pair = run_demo(args.out, seed=args.seed, baseline=baseline, progress=progress)
     if not args.no_diagnose:

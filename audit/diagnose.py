@@ -1466,6 +1466,9 @@ def _data_cause(cause: str, findings: list, checked: set | None, baseline: Mappi
                     "measure an inflated val loss", remedy, numbers=numbers)
     if measured:
         effect += f"; {measured}"
+    attributed = _attribution_of(cause, baseline)
+    if attributed is not None:
+        return _attributed_row(cause, experiment, effect, remedy, numbers, attributed)
     others = [c for c in ("label_noise", "duplicates") if c != cause
               and any(f.code in CAUSE_CODES[c] and int(f.severity) >= 1 for f in findings)]
     if code == "data" and (worst >= 2 or not others):
@@ -1486,6 +1489,39 @@ def _data_cause(cause: str, findings: list, checked: set | None, baseline: Mappi
     return _row(cause, experiment, effect, INCONCLUSIVE,
                 "flagged, but the fixed data does not train clearly better on the clean reference "
                 f"(baseline verdict: {code})", remedy, numbers=numbers)
+
+
+ATTRIBUTION_FAMILY = {"label_noise": "labels", "duplicates": "duplicates"}
+
+
+def _attribution_of(cause: str, baseline: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The ``--attribute`` run of this cause's fixes alone, when it trained (see audit.attribution)."""
+    attribution = (baseline or {}).get("attribution")
+    family = ATTRIBUTION_FAMILY.get(cause)
+    if not isinstance(attribution, Mapping) or family is None:
+        return None
+    return next((entry for entry in attribution.get("families") or []
+                 if entry.get("family") == family and entry.get("status") == "ran"), None)
+
+
+def _attributed_row(cause: str, experiment: str, effect: str, remedy: str, numbers: dict,
+                    run: Mapping[str, Any]) -> dict:
+    """Judge a data cause by the run that applied its fixes alone: no other fix shares the gain."""
+    drop = run.get("reference_loss_drop_relative")
+    beyond = bool(run.get("reference_loss_drop_beyond_spread"))
+    numbers = {**numbers, "attribution": {k: run.get(k) for k in (
+        "reference_loss", "reference_loss_raw", "reference_loss_drop", "reference_loss_drop_relative")}}
+    said = (f"its fixes alone took the clean reference loss from {_fmt(run.get('reference_loss_raw'))} to "
+            f"{_fmt(run.get('reference_loss'))}")
+    if drop is not None and drop >= DATA_LIKELY_GAIN and beyond:
+        verdict, reason = LIKELY, f"{said} ({_percent(drop)} lower, beyond the seed spread)"
+    elif drop is None or drop < DATA_UNLIKELY_GAIN:
+        verdict, reason = UNLIKELY, f"flagged, but {said}: under {_percent(DATA_UNLIKELY_GAIN)} lower"
+        remedy = "fixing them is cheap and harmless, but it is not why the val loss stalls"
+    else:
+        verdict, reason = INCONCLUSIVE, f"{said}: lower, but not clearly beyond the seed spread"
+    return _row(cause, experiment + "; the --attribute run of these fixes alone", effect, verdict, reason,
+                remedy, numbers=numbers)
 
 
 def _finding_counts(findings: list) -> dict[str, str]:

@@ -38,10 +38,15 @@ def test_demo_report_finds_the_thinned_class_and_most_flipped_labels(demo):
 
 
 @pytest.mark.slow
-def test_demo_baseline_blames_the_data(tmp_path):
-    report, _ = run_demo(tmp_path)
+def test_demo_baseline_blames_the_data_and_the_label_fixes_most(tmp_path):
+    report, _ = run_demo(tmp_path, baseline={"attribute": True})  # as `audit demo` runs it
     assert report.baseline["status"] == "ran"
     assert report.baseline["verdict_code"] == "data"
     comparison = report.baseline["comparison"]["reference_loss"]
     assert comparison["fixed"] < comparison["raw"]
     assert (tmp_path / "demo" / "train.csv").exists()
+    attribution = report.baseline["attribution"]
+    assert attribution["moved_most"] == "labels"
+    families = {entry["family"]: entry for entry in attribution["families"]}
+    assert families["labels"]["reference_loss_drop_beyond_spread"]
+    assert families["leakage"]["val_inflation_relative"] < families["leakage"]["val_inflation_relative_raw"]

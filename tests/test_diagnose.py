@@ -295,6 +295,32 @@ def test_data_causes_follow_the_findings_and_the_baseline() -> None:
     assert row["verdict"] == LIKELY and "class_weight = {0: 0.5, 1: 0.5, 2: 6}" in row["snippet"]
 
 
+
+def test_data_causes_follow_the_attribution_runs_when_there_are_any() -> None:
+    noise = Finding("label_issues", Severity.FAIL, "m", {"split": "train", "fraction": 0.2},
+                    rows=[{"split": "train", "row": i} for i in range(30)])
+    dupes = Finding("exact_duplicates", Severity.WARN, "m", {"split": "train", "fraction": 0.02},
+                    rows=[{"split": "train", "row": i} for i in range(3)])
+
+    def family(name: str, fixed: float, std: float) -> dict:
+        return {"family": name, "status": "ran", "reference_loss_raw": 0.4, "reference_loss": fixed,
+                "reference_loss_drop": {"mean": 0.4 - fixed, "std": std, "n": 3},
+                "reference_loss_drop_relative": (0.4 - fixed) / 0.4,
+                "reference_loss_drop_beyond_spread": 0.4 - fixed > 2 * std}
+
+    baseline = {"verdict_code": "data", "comparison": {
+        "reference_loss": {"raw": 0.4, "fixed": 0.12}, "reference_loss_drop": {"mean": 0.28, "std": 0.01, "n": 3},
+        "reference_loss_drop_relative": 0.7, "raw_val_inflation_relative": 0.01},
+        "attribution": {"status": "ran", "families": [family("labels", 0.12, 0.01), family("duplicates", 0.401, 0.01)]}}
+    labels = _data_cause("label_noise", [noise, dupes], None, baseline, CONTEXT)
+    assert labels["verdict"] == LIKELY and "alone took the clean reference loss from 0.400 to 0.120" in labels["reason"]
+    # Without the attribution the duplicates shared the gain (inconclusive); alone they did nothing.
+    duplicates = _data_cause("duplicates", [noise, dupes], None, baseline, CONTEXT)
+    assert duplicates["verdict"] == UNLIKELY and duplicates["numbers"]["attribution"]["reference_loss"] == 0.401
+    baseline["attribution"]["families"][1] = family("duplicates", 0.37, 0.02)
+    assert _data_cause("duplicates", [noise, dupes], None, baseline, CONTEXT)["verdict"] == "inconclusive"
+
+
 # ---------------------------------------------------------------- fast: snippets
 
 
