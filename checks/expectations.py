@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from checks.base import AuditData, Check, Finding, Severity, fraction, positive_int, register
-from checks.expectations_suite import (
-    EXAMPLES_SHOWN,
-    Outcome,
-    SuiteSettings,
-    describe_value,
-    inferred_suite,
-    is_number_column,
-    validate,
-)
+from checks.expectations_suite import Outcome, SuiteSettings, inferred_suite, validate
+from checks.quality_facts import Cells, Mixed, SplitFacts, split_facts, stray_is_text
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 TABLE_EXPECTATIONS = ("expect_table_columns_to_match_ordered_list", "expect_table_row_count_to_be_between",
                       "expect_table_column_count_to_equal", "expect_table_columns_to_match_set")
 
@@ -95,31 +85,38 @@ class DataQuality(Check):
     def run(self, data: AuditData) -> list[Finding]:
         suite, source = self.suite(data)
         outcomes, invalid = validate(suite, {split: data.frames[split] for split in data.splits}, data.verbose)
-        n_rows = {split: len(data.frames[split]) for split in data.splits}
-        infinite = {split: infinite_counts(data.frames[split]) for split in data.splits}
+        return self.findings(suite, source, outcomes, invalid,
+                             {split: split_facts(data.frames[split]) for split in data.splits})
 
-        findings = [self._summary(suite, source, outcomes, invalid)]
+    def findings(self, suite: dict[str, Any], source: str, outcomes: dict[str, list[Outcome]],
+                 invalid: list[Outcome], facts: Mapping[str, SplitFacts],
+                 engine_metrics: Mapping[str, Any] | None = None) -> list[Finding]:
+        """The findings from the validated suite and each split's facts, however measured.
+
+        Every engine ends here, so a failed expectation or an infinite value reads the same
+        whichever engine found it; ``engine_metrics`` adds to the summary how the engine
+        inferred and validated the suite.
+        """
+        findings = [self._summary(suite, source, outcomes, invalid, engine_metrics)]
         findings += [self._invalid(o) for o in invalid]
-        for split in data.splits:
-            retyped = {o.column for o in outcomes[split]
-                       if o.kind == "expect_column_values_to_be_in_type_list" and not o.success}
-            for outcome in outcomes[split]:
-                if outcome.success or covered_by_infinite(outcome, infinite[split]):
+        for split, found in outcomes.items():
+            infinite = {cells.column: cells.count for cells in facts[split].infinite}
+            retyped = {o.column for o in found if o.kind == "expect_column_values_to_be_in_type_list" and not o.success}
+            for outcome in found:
+                if outcome.success or covered_by_infinite(outcome, infinite):
                     continue
                 if outcome.error is not None and outcome.column in retyped:
                     continue  # a range or set cannot be computed on a column of another type
-                findings.append(self._failed(split, outcome, n_rows[split]))
-        for split in data.splits:
-            frame = data.frames[split]
-            findings += self._infinite(split, frame, infinite[split])
-            findings += self._empty_and_constant(split, frame)
-            cells = text_cells(frame)
-            findings += self._mixed(split, cells)
-            findings += self._formula_like(split, cells)
+                findings.append(self._failed(split, outcome, facts[split].n_rows))
+        for split, measured in facts.items():
+            findings += self._infinite(split, measured)
+            findings += self._empty_and_constant(split, measured)
+            findings += self._mixed(split, measured.mixed)
+            findings += self._formula_like(split, measured.formula_like)
         return findings
 
     def _summary(self, suite: dict[str, Any], source: str, outcomes: dict[str, list[Outcome]],
-                 invalid: list[Outcome]) -> Finding:
+                 invalid: list[Outcome], engine_metrics: Mapping[str, Any] | None) -> Finding:
         n_expectations = len(suite.get("expectations", []))
         passed = {split: sum(o.success for o in found) for split, found in outcomes.items()}
         parts = ", ".join(f"{split} meets {passed[split]}" for split in outcomes)
@@ -129,7 +126,8 @@ class DataQuality(Check):
             message=f"{n_expectations} expectations ({source}): {parts}.",
             metrics={"kind": "summary", "suite_source": source, "suite_name": suite.get("name"),
                      "n_expectations": n_expectations, "n_invalid": len(invalid), "passed": passed,
-                     "failed": {split: len(found) - passed[split] for split, found in outcomes.items()}},
+                     "failed": {split: len(found) - passed[split] for split, found in outcomes.items()},
+                     **(engine_metrics or {})},
         )
 
     @staticmethod
@@ -176,96 +174,69 @@ class DataQuality(Check):
         )
 
     @staticmethod
-    def _infinite(split: str, frame: pd.DataFrame, counts: dict[str, int]) -> list[Finding]:
-        if not counts:
+    def _infinite(split: str, facts: SplitFacts) -> list[Finding]:
+        if not facts.infinite:
             return []
-        columns = []
-        for column, count in counts.items():
-            values = frame[column]
-            rows = frame.index[np.isinf(values.to_numpy(dtype="float64", na_value=np.nan))]
-            columns.append({"split": split, "column": column, "n_rows": count, "fraction": count / len(frame),
-                            "examples": sorted({describe_value(float(v)) for v in values.loc[rows]}),
-                            "example_rows": [int(r) for r in rows[:EXAMPLES_SHOWN]]})
-        total = sum(counts.values())
+        columns = [{"split": split, "column": c.column, "n_rows": c.count, "fraction": c.count / facts.n_rows,
+                    "examples": c.examples, "example_rows": c.example_rows} for c in facts.infinite]
+        total = sum(c.count for c in facts.infinite)
         return [Finding(
             code="data_quality",
             severity=Severity.FAIL,
-            message=(f"{split}: {total} infinite values in {len(counts)} column(s) "
-                     f"({', '.join(map(repr, list(counts)[:5]))}); a network's loss becomes NaN on them."),
+            message=(f"{split}: {total} infinite values in {len(columns)} column(s) "
+                     f"({', '.join(repr(c.column) for c in facts.infinite[:5])}); a network's loss becomes NaN on them."),
             metrics={"kind": "infinite_values", "split": split, "n_values": total,
-                     "columns": {c: n for c, n in counts.items()}},
+                     "columns": {c.column: c.count for c in facts.infinite}},
             columns=columns,
         )]
 
     @staticmethod
-    def _empty_and_constant(split: str, frame: pd.DataFrame) -> list[Finding]:
-        empty, constant = [], []
-        for column in frame.columns:
-            values = frame[column]
-            present = values.dropna()
-            if present.empty:
-                empty.append({"split": split, "column": column, "n_rows": len(values)})
-            elif len(values) > 1 and present.nunique() == 1 and len(present) == len(values):
-                constant.append({"split": split, "column": column, "value": describe_value(present.iloc[0])})
+    def _empty_and_constant(split: str, facts: SplitFacts) -> list[Finding]:
         findings = []
-        if empty:
+        if facts.empty:
             findings.append(Finding(
                 code="data_quality",
                 severity=Severity.WARN,
-                message=f"{split}: {len(empty)} column(s) are entirely missing: "
-                        f"{', '.join(repr(c['column']) for c in empty[:5])}; drop them or fix the export.",
-                metrics={"kind": "all_missing", "split": split, "n_columns": len(empty)},
-                columns=empty,
+                message=f"{split}: {len(facts.empty)} column(s) are entirely missing: "
+                        f"{', '.join(repr(c) for c in facts.empty[:5])}; drop them or fix the export.",
+                metrics={"kind": "all_missing", "split": split, "n_columns": len(facts.empty)},
+                columns=[{"split": split, "column": c, "n_rows": facts.n_rows} for c in facts.empty],
             ))
-        if constant:
+        if facts.constant:
             findings.append(Finding(
                 code="data_quality",
                 severity=Severity.INFO,
-                message=f"{split}: {len(constant)} column(s) hold one value in every row: "
-                        f"{', '.join(repr(c['column']) for c in constant[:5])}; they carry no information.",
-                metrics={"kind": "constant", "split": split, "n_columns": len(constant)},
-                columns=constant,
+                message=f"{split}: {len(facts.constant)} column(s) hold one value in every row: "
+                        f"{', '.join(repr(c) for c, _ in facts.constant[:5])}; they carry no information.",
+                metrics={"kind": "constant", "split": split, "n_columns": len(facts.constant)},
+                columns=[{"split": split, "column": c, "value": value} for c, value in facts.constant],
             ))
         return findings
 
     @staticmethod
-    def _mixed(split: str, cells: dict[str, tuple[pd.Series, pd.Series]]) -> list[Finding]:
-        columns = []
-        for column, (text, numeric) in cells.items():
-            n_numbers, n_text = int(numeric.sum()), int((~numeric).sum())
-            if not n_numbers or not n_text:
-                continue
-            # The rarer kind is the stray one: words in a number column or numbers among words.
-            stray = ~numeric if n_text <= n_numbers else numeric
-            columns.append({"split": split, "column": column, "n_numbers": n_numbers, "n_text": n_text,
-                            "stray_kind": "text" if n_text <= n_numbers else "numbers",
-                            "examples": list(pd.unique(text[stray]))[:EXAMPLES_SHOWN],
-                            "example_rows": [int(r) for r in text.index[stray.to_numpy()][:EXAMPLES_SHOWN]]})
-        if not columns:
+    def _mixed(split: str, mixed: list[Mixed]) -> list[Finding]:
+        if not mixed:
             return []
+        columns = [{"split": split, "column": m.column, "n_numbers": m.n_numbers, "n_text": m.n_text,
+                    "stray_kind": "text" if stray_is_text(m.n_numbers, m.n_text) else "numbers",
+                    "examples": m.examples, "example_rows": m.example_rows} for m in mixed]
         return [Finding(
             code="data_quality",
             severity=Severity.WARN,
             message=(f"{split}: {len(columns)} column(s) mix numbers and text: "
-                     + "; ".join(f"{c['column']!r} has {c['n_numbers']} numbers and {c['n_text']} text values"
-                                 for c in columns[:3]) + "."),
+                     + "; ".join(f"{m.column!r} has {m.n_numbers} numbers and {m.n_text} text values"
+                                 for m in mixed[:3]) + "."),
             metrics={"kind": "mixed_types", "split": split, "n_columns": len(columns)},
             columns=columns,
         )]
 
     @staticmethod
-    def _formula_like(split: str, cells: dict[str, tuple[pd.Series, pd.Series]]) -> list[Finding]:
-        columns = []
-        for column, (text, numeric) in cells.items():
-            starts = text.str.startswith(FORMULA_PREFIXES) & ~numeric
-            if starts.any():
-                rows = text.index[starts.to_numpy()]
-                columns.append({"split": split, "column": column, "n_cells": len(rows),
-                                "examples": list(pd.unique(text[starts]))[:EXAMPLES_SHOWN],
-                                "example_rows": [int(r) for r in rows[:EXAMPLES_SHOWN]]})
-        if not columns:
+    def _formula_like(split: str, formula_like: list[Cells]) -> list[Finding]:
+        if not formula_like:
             return []
-        total = sum(c["n_cells"] for c in columns)
+        columns = [{"split": split, "column": c.column, "n_cells": c.count, "examples": c.examples,
+                    "example_rows": c.example_rows} for c in formula_like]
+        total = sum(c.count for c in formula_like)
         return [Finding(
             code="data_quality",
             severity=Severity.INFO,
@@ -276,37 +247,12 @@ class DataQuality(Check):
         )]
 
 
-def infinite_counts(frame: pd.DataFrame) -> dict[str, int]:
-    counts = {}
-    for column in frame.columns:
-        values = frame[column]
-        if is_number_column(values):
-            n = int(np.isinf(values.to_numpy(dtype="float64", na_value=np.nan)).sum())
-            if n:
-                counts[column] = n
-    return counts
-
-
 def covered_by_infinite(outcome: Outcome, infinite: dict[str, int]) -> bool:
     """A range failure made only of infinite values is reported once, as infinite values."""
     return (outcome.kind == "expect_column_values_to_be_between" and outcome.error is None
             and outcome.unexpected_count is not None
             and outcome.unexpected_count <= infinite.get(outcome.column, 0)
             and all(isinstance(v, str) and v in ("inf", "-inf") for v in outcome.examples))
-
-
-def text_cells(frame: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
-    """For each text or object column: its non-missing cells as strings, and which read as numbers."""
-    cells = {}
-    for column in frame.columns:
-        values = frame[column]
-        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
-            continue
-        present = values.dropna()
-        if len(present):
-            text = present.map(str)
-            cells[column] = (text, pd.to_numeric(text, errors="coerce").notna())
-    return cells
 
 
 def expected_text(outcome: Outcome) -> str:

@@ -14,12 +14,15 @@ where the work happens:
   machine (:mod:`audit.spark.near`);
 - label issues fit the fold models on a seeded sample on the driver, score every row on the
   executors and run cleanlab on the collected probabilities (:mod:`audit.spark.labels`);
+- data quality infers the pandas engine's suite from Spark aggregates over every train row
+  and validates it with great-expectations' Spark data source on every row
+  (:mod:`audit.spark.quality`);
 - every flagged row is named by its 0-based data row in its input, numbered without
   collecting the data (:mod:`audit.spark.rows`); only the flagged rows come back to the
   driver (they are the evidence the report lists).
 
-Checks without a Spark implementation yet (``data_quality``, ``target_leakage``) are
-reported as skipped with that reason, and the Keras baseline is not trained (the report's
+Checks without a Spark implementation yet (``target_leakage``) are reported as skipped
+with that reason, and the Keras baseline is not trained (the report's
 ``baseline`` says why); ``--write-fixed`` and given probabilities need the pandas engine.
 
 pyspark is imported by the modules of this package only, never by the rest of ``audit``;
