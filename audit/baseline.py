@@ -51,10 +51,17 @@ Checked in this order; the first that holds decides ``verdict_code``:
 2. ``data``: the fixes lowered the mean reference loss at the best epoch by at least
    ``DATA_MIN_DROP`` (10 %) and by more than ``SPREAD_FACTOR`` standard deviations of the
    per-seed drop.
-3. ``model``: fixing changed little, yet the fixed run still overfits: its val loss
-   climbs after the stall by at least max(``MODEL_MIN_CLIMB`` 0.05 nats, 25 % of its best
-   val loss), or its end gap is at least max(``MODEL_MIN_GAP`` 0.25 nats, 25 % of it).
+3. ``model``: fixing changed little, yet the fixed run still overfits on clean rows: its
+   loss on the reference set climbs above its lowest by at least max(``MODEL_MIN_CLIMB``
+   0.05 nats, 25 % of its reference loss), or ends at least max(``MODEL_MIN_GAP`` 0.25
+   nats, 25 % of it) above the train loss. Without val label issues the reference is the
+   fixed val split, so this is the val loss's climb and gap.
 4. ``inconclusive`` otherwise.
+
+Whatever the verdict, when the fixed val keeps rows flagged as label issues and its val
+loss climbs clearly while the reference loss does not, the verdict adds a caution: the
+model trained without rows like them predicts them ever more confidently against their
+labels, a loss of calibration if those rows are hard rather than mislabelled.
 
 Measured with 3 seeds and 40 epochs (the cases tests/test_baseline.py builds), which put
 the thresholds between the cases that must fire them and those that must not:
@@ -145,6 +152,8 @@ SEED_NUMBERS = (
     "reference_loss_at_best",
     "reference_accuracy_at_best",
     "reference_loss_end",
+    "reference_climb",
+    "reference_end_gap",
     "early_stop_epoch",
     "early_stop_restored_epoch",
 )
@@ -847,9 +856,17 @@ def _seed_summary(curves: dict, patience: int) -> dict:
         "reference_loss_at_best": curves["reference_loss"][best],
         "reference_accuracy_at_best": curves["reference_accuracy"][best],
         "reference_loss_end": curves["reference_loss"][n - 1],
+        "reference_climb": _reference_climb(curves["reference_loss"][:n]),
+        "reference_end_gap": _difference(curves["reference_loss"][n - 1], train[-1]),
         "early_stop_epoch": stopped,
         "early_stop_restored_epoch": restored,
     }
+
+
+def _reference_climb(reference: list[float | None]) -> float | None:
+    """How far the reference loss ends above its lowest epoch."""
+    present = [value for value in reference if value is not None]
+    return None if reference[-1] is None else reference[-1] - min(present)
 
 
 def _dummy_losses(data: _Prepared, n_classes: int) -> dict:
@@ -917,7 +934,8 @@ def _relative(part: float | None, whole: float | None) -> float | None:
 def _compare(raw: dict, fixed: dict) -> dict:
     """The numbers the verdict is made of, each with its seed spread."""
     mean = {name: {run: r["summary"][name]["mean"] for run, r in (("raw", raw), ("fixed", fixed))}
-            for name in ("reference_loss_at_best", "end_gap", "best_val_loss", "climb_after_stall", "stall_epoch")}
+            for name in ("reference_loss_at_best", "end_gap", "best_val_loss", "climb_after_stall", "stall_epoch",
+                         "reference_climb", "reference_end_gap", "reference_loss_end")}
     drop = _paired(raw, fixed, "reference_loss_at_best", "reference_loss_at_best")
     inflation = _spread([
         _difference(s["reference_loss_at_best"], s["best_val_loss"]) for s in raw["per_seed"]
@@ -928,6 +946,11 @@ def _compare(raw: dict, fixed: dict) -> dict:
         "best_val_loss": mean["best_val_loss"],
         "climb_after_stall": mean["climb_after_stall"],
         "stall_epoch": mean["stall_epoch"],
+        "reference_climb": mean["reference_climb"],
+        "reference_end_gap": mean["reference_end_gap"],
+        "reference_loss_end": mean["reference_loss_end"],
+        "val_rows_kept_out_of_reference": fixed["val_rows"] - fixed["reference_rows"],
+        "kept_out_rows_loss": _kept_out_rows_loss(fixed),
         "prior_val_loss": {"raw": raw["dummy"]["val_loss"], "fixed": fixed["dummy"]["val_loss"]},
         "fixes_changed_rows": not fixed["reused_raw"],
         "reference_loss_drop": drop,
@@ -953,15 +976,19 @@ def _fmt(value: float | None) -> str:
 
 
 def _fixed_overfits(c: dict) -> bool:
-    """Whether the fixed run's val loss climbs, or its gap stays open, by a clear margin.
+    """Whether the fixed run's loss on the clean reference climbs, or its gap stays open, by a clear margin.
 
-    Each margin is absolute and relative to the best val loss, so that neither a tiny
-    loss (where 25 % is noise) nor a large one (where 0.05 nats is noise) misleads.
+    Judged on the reference, not the fixed val: val keeps the rows flagged as label issues,
+    and a model trained without their like predicts them ever more confidently against
+    their labels, which is not overfitting (see :func:`_flagged_val_rows_diverge`). Without
+    val label issues the two are the same rows. Each margin is absolute and relative to the
+    reference loss, so that neither a tiny loss (where 25 % is noise) nor a large one
+    (where 0.05 nats is noise) misleads.
     """
-    best = c["best_val_loss"]["fixed"]
+    best = c["reference_loss"]["fixed"]
     if best is None:
         return False
-    climb, gap = c["climb_after_stall"]["fixed"], c["end_gap"]["fixed"]
+    climb, gap = c["reference_climb"]["fixed"], c["reference_end_gap"]["fixed"]
     relative = MODEL_MIN_RELATIVE * best
     return (climb is not None and climb >= max(MODEL_MIN_CLIMB, relative)) or (
         gap is not None and gap >= max(MODEL_MIN_GAP, relative)
@@ -995,20 +1022,75 @@ def _verdict(c: dict) -> tuple[str, str]:
         )
         if _fixed_overfits(c):
             text += f" A gap remains on the fixed data ({_overfit_numbers(c)}): also {REMEDIES}."
-        return "data", text
+        return "data", text + _divergence_note(c)
     if _fixed_overfits(c):
         return "model", (
             f"The model is to blame: {change}, yet on clean data it still overfits ({_overfit_numbers(c)}); "
             f"{REMEDIES}."
-        )
+        ) + _divergence_note(c)
     return "inconclusive", (
         f"Neither is clearly to blame: {change}, not a clear improvement, and the fixed run does not "
         f"clearly overfit ({_overfit_numbers(c)})."
+    ) + _divergence_note(c)
+
+
+def _kept_out_rows_loss(run: dict) -> dict:
+    """A run's mean loss on the val rows left out of the reference (val label issues), at its
+    best epoch and at the end, derived from its val and reference losses (val is the
+    reference plus those rows; the loss is a mean over rows). None without such rows."""
+    n_val, n_ref = run["val_rows"], run["reference_rows"]
+    s = run["summary"]
+    if n_val <= n_ref:
+        return {"at_best": None, "end": None}
+
+    def rest(val: float | None, ref: float | None) -> float | None:
+        return None if val is None or ref is None else _finite((val * n_val - ref * n_ref) / (n_val - n_ref))
+
+    return {"at_best": rest(s["best_val_loss"]["mean"], s["reference_loss_at_best"]["mean"]),
+            "end": rest(s["val_loss_end"]["mean"], s["reference_loss_end"]["mean"])}
+
+
+def _flagged_val_rows_diverge(c: dict) -> bool:
+    """Whether the fixed run's loss on the val rows flagged as label issues climbs clearly
+    after its best epoch while its loss on the clean reference does not.
+
+    That is the model, trained without rows like them, predicting them ever more
+    confidently against their labels: right if those labels are wrong, a loss of
+    calibration if the rows are merely hard, which is what label-issue detection flags in
+    numbers when classes overlap.
+    """
+    kept_out, climb = c["kept_out_rows_loss"], c["reference_climb"]["fixed"]
+    if kept_out["at_best"] is None or kept_out["end"] is None or climb is None:
+        return False
+    rise = kept_out["end"] - kept_out["at_best"]
+    return rise >= max(MODEL_MIN_CLIMB, MODEL_MIN_RELATIVE * kept_out["at_best"]) and climb < MODEL_MIN_CLIMB
+
+
+def _divergence_note(c: dict) -> str:
+    if not _flagged_val_rows_diverge(c):
+        return ""
+    kept_out = c["kept_out_rows_loss"]
+    return (
+        f" The fixed val split keeps the {c['val_rows_kept_out_of_reference']} val rows flagged as label issues; "
+        f"the fixed model's loss on them rises from about {_fmt(kept_out['at_best'])} at its best epoch to "
+        f"{_fmt(kept_out['end'])} at the end while its loss on the clean reference does not: trained without rows "
+        f"like them, it predicts them ever more confidently against their labels. If those labels are right "
+        f"(hard, ambiguous rows rather than errors), dropping their like from train costs calibration; review a "
+        f"sample of the flagged rows before trusting the label fixes."
     )
 
 
 def _overfit_numbers(c: dict) -> str:
-    """How the fixed run's val loss behaves, in words: where it stalls, how far it climbs."""
+    """How the fixed run's loss on clean rows behaves, in words: where it stalls, how far it climbs."""
+    if c["val_rows_kept_out_of_reference"]:
+        end, prior = c["reference_loss_end"]["fixed"], c["prior_val_loss"]["fixed"]
+        text = (
+            f"on the clean reference set its loss ends at {_fmt(end)}, {_fmt(c['reference_climb']['fixed'])} above "
+            f"its lowest, {_fmt(c['reference_end_gap']['fixed'])} above the train loss"
+        )
+        if end is not None and prior is not None and end >= prior:
+            text += f"; it never beats predicting the class priors ({_fmt(prior)})"
+        return text
     stall, best, prior = c["stall_epoch"]["fixed"], c["best_val_loss"]["fixed"], c["prior_val_loss"]["fixed"]
     where = f"val loss stalls at epoch {stall:.0f}" if stall is not None else "val loss still improving"
     text = (

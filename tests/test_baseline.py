@@ -292,3 +292,43 @@ def test_estimate_grows_with_data_and_work() -> None:
 def test_importing_the_module_does_not_import_tensorflow() -> None:
     code = "import sys, audit.baseline; sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def _fake_run(val_rows: int, reference_rows: int, **numbers: float | None) -> dict:
+    """A run summary as _run_result makes it, three identical seeds of the given numbers."""
+    from audit.baseline import SEED_NUMBERS, spread
+
+    seed = {name: numbers.get(name) for name in SEED_NUMBERS}
+    per_seed = [{"seed": k, **seed} for k in range(3)]
+    return {"per_seed": per_seed, "summary": {name: spread([s[name] for s in per_seed]) for name in SEED_NUMBERS},
+            "dummy": {"val_loss": 1.6, "reference_loss": 1.6}, "reused_raw": False,
+            "val_rows": val_rows, "reference_rows": reference_rows}
+
+
+# The numbers of an audit of ggplot2's diamonds (label: cut): label_issues flags a fifth of the
+# rows of both splits, where the grades overlap. The fixed model early-stops on a val split that
+# keeps those rows, and its loss on them climbs while the clean reference keeps improving.
+RAW_DIAMONDS = dict(best_val_loss=0.730, reference_loss_at_best=0.554, val_loss_end=0.731, reference_loss_end=0.554,
+                    end_gap=-0.004, climb_after_stall=0.001, reference_climb=0.0, reference_end_gap=-0.18)
+FIXED_DIAMONDS = dict(best_val_loss=0.857, reference_loss_at_best=0.552, val_loss_end=0.903, reference_loss_end=0.441,
+                      end_gap=0.417, climb_after_stall=0.046, reference_climb=0.0, reference_end_gap=-0.045,
+                      stall_epoch=5)
+
+
+def test_rows_kept_out_of_the_reference_that_diverge_get_a_caution_not_a_model_verdict() -> None:
+    from audit.baseline import _compare, _verdict
+
+    c = _compare(_fake_run(10788, 8571, **RAW_DIAMONDS), _fake_run(10742, 8571, **FIXED_DIAMONDS))
+    assert c["kept_out_rows_loss"]["at_best"] == pytest.approx((0.857 * 10742 - 0.552 * 8571) / 2171)
+    assert c["kept_out_rows_loss"]["end"] == pytest.approx((0.903 * 10742 - 0.441 * 8571) / 2171)
+    code, verdict = _verdict(c)
+    assert code == "inconclusive"  # the val gap of 0.417 comes from the flagged rows, not from overfitting
+    assert "keeps the 2171 val rows flagged as label issues" in verdict and "from about 2.061" in verdict
+
+
+def test_without_rows_kept_out_a_climbing_val_loss_is_still_the_model() -> None:
+    from audit.baseline import _compare, _verdict
+
+    overfits = {**FIXED_DIAMONDS, "reference_climb": 0.3, "reference_end_gap": 0.6, "reference_loss_end": 0.85}
+    code, verdict = _verdict(_compare(_fake_run(8571, 8571, **RAW_DIAMONDS), _fake_run(8571, 8571, **overfits)))
+    assert code == "model" and "flagged as label issues" not in verdict
