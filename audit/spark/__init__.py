@@ -17,12 +17,14 @@ where the work happens:
 - data quality infers the pandas engine's suite from Spark aggregates over every train row
   and validates it with great-expectations' Spark data source on every row
   (:mod:`audit.spark.quality`);
+- target leakage runs the pandas check on the driver, over train collected from Spark (a
+  seeded sample above 200,000 rows, which the finding states) (:mod:`audit.spark.target`);
 - every flagged row is named by its 0-based data row in its input, numbered without
-  collecting the data (:mod:`audit.spark.rows`); only the flagged rows come back to the
-  driver (they are the evidence the report lists).
+  collecting the data (:mod:`audit.spark.rows`); only the flagged rows (the evidence the
+  report lists) and bounded seeded samples come back to the driver (:mod:`audit.spark.collect`).
 
-Checks without a Spark implementation yet (``target_leakage``) are reported as skipped
-with that reason, and the Keras baseline is not trained (the report's
+A registered check without a Spark implementation would be reported as skipped with that
+reason, and the Keras baseline is not trained (the report's
 ``baseline`` says why); ``--write-fixed`` and given probabilities need the pandas engine.
 
 pyspark is imported by the modules of this package only, never by the rest of ``audit``;

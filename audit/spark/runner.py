@@ -17,14 +17,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from pyspark.sql import types as T
 
 from audit.progress import Progress, no_progress
 from audit.report import AuditReport
 from audit.runner import CheckResult, run_one
-from audit.spark.load import BOOLEAN, DATETIME, FLOAT, H1, H2, INTEGER, SparkAuditData
+from audit.spark.collect import collected
+from audit.spark.load import SparkAuditData
 from audit.spark.rows import ROW
 from checks.base import Check, Finding
 
@@ -33,17 +32,11 @@ Implementation = Callable[[Check, SparkAuditData], list[Finding]]
 
 def implementations() -> dict[str, Implementation]:
     """Check name -> Spark implementation, for every check the Spark engine runs."""
-    from audit.spark import exact
+    from audit.spark import exact, labels, near, quality, target
 
-    table: dict[str, Implementation] = dict(exact.IMPLEMENTATIONS)
-    for module in ("audit.spark.near", "audit.spark.labels", "audit.spark.quality"):
-        try:
-            imported = __import__(module, fromlist=["IMPLEMENTATIONS"])
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise
-            continue
-        table.update(imported.IMPLEMENTATIONS)
+    table: dict[str, Implementation] = {}
+    for module in (exact, near, labels, quality, target):
+        table.update(module.IMPLEMENTATIONS)
     return table
 
 
@@ -110,26 +103,8 @@ def collect_evidence(data: SparkAuditData, results: Iterable[CheckResult]) -> No
         if split not in data.spark_frames or not rows:
             continue
         keys = data.spark.createDataFrame([(r,) for r in sorted(rows)], T.StructType([T.StructField(ROW, T.LongType())]))
-        columns = list(data.frames[split].columns)
-        records = data.spark_frames[split].join(keys, on=ROW).drop(H1, H2).orderBy(ROW).collect()
-        frame = pd.DataFrame.from_records([tuple(r) for r in records], columns=[ROW, *columns])
-        frame = frame.set_index(ROW)
-        frame.index.name = None
-        data.frames[split] = typed_like_pandas(frame, data.kinds[split])
-
-
-def typed_like_pandas(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
-    for column, kind in kinds.items():
-        values = frame[column]
-        if kind == INTEGER and values.notna().all():
-            frame[column] = values.astype("int64")
-        elif kind in (INTEGER, FLOAT):
-            frame[column] = pd.to_numeric(values.astype(object).where(values.notna(), np.nan), errors="coerce").astype("float64")
-        elif kind == BOOLEAN and values.notna().all():
-            frame[column] = values.astype(bool)
-        elif kind == DATETIME:
-            frame[column] = pd.to_datetime(values)
-    return frame
+        data.frames[split] = collected(data, split, data.spark_frames[split].join(keys, on=ROW),
+                                       data.frames[split].columns)
 
 
 class SparkAuditReport(AuditReport):
