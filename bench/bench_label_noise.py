@@ -139,7 +139,7 @@ def main() -> None:
 
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start (times grow with it)")
     header = f"{'model':<24} {'rows':>7} {'F1':>6} {'prec':>6} {'recall':>6} {'clean FP':>8} {'noisy s':>8} {'clean s':>8}"
-    print(f"model comparison: 8% of train labels flipped; clean pair from the same generator (seed 1)")
+    print("model comparison: 8% of train labels flipped; clean pair from the same generator (seed 1)")
     print(header)
     for model in args.models.split(","):
         r = measure(args.compare_rows, model)

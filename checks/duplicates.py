@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from checks.base import AuditData, Check, Finding, Severity, fraction, register
-from checks.hashing import feature_hashes
+from checks.hashing import LeftOut, feature_hashes, left_out
 
 
 @register
@@ -48,22 +47,23 @@ class Duplicates(Check):
 
     def run(self, data: AuditData) -> list[Finding]:
         hashes = feature_hashes(data)
+        said = left_out(data)
         findings = []
         for split in data.splits:
             labels = data.labels(split)
             findings += [
                 f for f in (
-                    self._duplicates(split, hashes[split]),
-                    self._conflicts_within(split, hashes[split], labels),
+                    self._duplicates(split, hashes[split], said),
+                    self._conflicts_within(split, hashes[split], labels, said),
                 ) if f is not None
             ]
         if "val" in data.frames:
-            across = self._conflicts_across(hashes, data.labels("train"), data.labels("val"))
+            across = self._conflicts_across(hashes, data.labels("train"), data.labels("val"), said)
             if across is not None:
                 findings.append(across)
         return findings
 
-    def _duplicates(self, split: str, hashes: pd.Series) -> Finding | None:
+    def _duplicates(self, split: str, hashes: pd.Series, said: LeftOut) -> Finding | None:
         first = first_row_of_group(hashes)
         repeated = first.index.to_numpy() != first.to_numpy()
         n_flagged = int(repeated.sum())
@@ -76,16 +76,17 @@ class Duplicates(Check):
             severity=Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN,
             message=(
                 f"{split}: {n_flagged} rows ({share:.2%}) repeat the features of an earlier row "
-                f"({n_groups} distinct rows repeated)."
+                f"({n_groups} distinct rows repeated).{said.note}"
             ),
-            metrics={"split": split, "n_rows": n_flagged, "fraction": share, "n_groups": n_groups},
+            metrics={"split": split, "n_rows": n_flagged, "fraction": share, "n_groups": n_groups,
+                     "columns_left_out": said.columns},
             rows=[
                 {"split": split, "row": int(r), "duplicate_of": int(d)}
                 for r, d in zip(first.index[repeated], first.to_numpy()[repeated])
             ],
         )
 
-    def _conflicts_within(self, split: str, hashes: pd.Series, labels: pd.Series) -> Finding | None:
+    def _conflicts_within(self, split: str, hashes: pd.Series, labels: pd.Series, said: LeftOut) -> Finding | None:
         n_labels = labels.groupby(hashes.to_numpy(), sort=False).transform("nunique")
         in_conflict = n_labels.to_numpy() > 1
         if not in_conflict.any():
@@ -98,10 +99,10 @@ class Duplicates(Check):
             severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
             message=(
                 f"{split}: {len(rows)} rows ({share:.2%}) share identical features with a row of "
-                f"another label ({int(pd.unique(first[in_conflict]).size)} groups)."
+                f"another label ({int(pd.unique(first[in_conflict]).size)} groups).{said.note}"
             ),
             metrics={"split": split, "n_rows": len(rows), "fraction": share,
-                     "n_groups": int(pd.unique(first[in_conflict]).size)},
+                     "n_groups": int(pd.unique(first[in_conflict]).size), "columns_left_out": said.columns},
             rows=[
                 {"split": split, "row": int(r), "duplicate_of": int(d), "label": label, "near": False}
                 for r, d, label in zip(rows, first.to_numpy()[in_conflict], labels.to_numpy()[in_conflict])
@@ -109,7 +110,7 @@ class Duplicates(Check):
         )
 
     def _conflicts_across(self, hashes: dict[str, pd.Series], train_labels: pd.Series,
-                          val_labels: pd.Series) -> Finding | None:
+                          val_labels: pd.Series, said: LeftOut) -> Finding | None:
         train = pd.DataFrame({"hash": hashes["train"].to_numpy(), "train_label": train_labels.to_numpy(),
                               "train_row": hashes["train"].index.to_numpy()})
         train = train.drop_duplicates(["hash", "train_label"], keep="first")
@@ -126,9 +127,10 @@ class Duplicates(Check):
             severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
             message=(
                 f"val: {len(pairs)} rows ({share:.2%}) have the exact features of a train row "
-                f"labelled differently."
+                f"labelled differently.{said.note}"
             ),
-            metrics={"split": "val", "across_splits": True, "n_rows": len(pairs), "fraction": share},
+            metrics={"split": "val", "across_splits": True, "n_rows": len(pairs), "fraction": share,
+                     "columns_left_out": said.columns},
             rows=[
                 {"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train",
                  "label": label, "other_label": other, "near": False}

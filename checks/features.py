@@ -94,8 +94,7 @@ def encode_column(column: str, values: dict[str, pd.Series]) -> tuple[list[Block
     if all(is_numeric(s) for s in values.values()):
         numbers = {split: as_float(s) for split, s in values.items()}
         if _is_integer_identifier(numbers["train"]):
-            return [], (f"identifier-like: whole numbers, unique in each of the {len(train)} train rows, "
-                        f"in file order or filling their range")
+            return [], integer_identifier_reason(len(train))
         return _numeric_blocks(str(column), numbers), None
 
     text = {split: _as_text(s) for split, s in values.items()}
@@ -105,6 +104,30 @@ def encode_column(column: str, values: dict[str, pd.Series]) -> tuple[list[Block
         kind = "identifier-like: unique per row" if unique_per_row else "high-cardinality text"
         return [], f"{kind} ({n_distinct} distinct values in train, more than {MAX_CATEGORIES} to one-hot encode)"
     return _one_hot_blocks(str(column), text), None
+
+
+def integer_identifier_reason(n_train_rows: int) -> str:
+    return (f"identifier-like: whole numbers, unique in each of the {n_train_rows} train rows, "
+            f"in file order or filling their range")
+
+
+def integer_identifiers(data: AuditData) -> dict[str, str]:
+    """Feature columns that are row counters or the like, each with the reason it is one.
+
+    A column of whole numbers unique per train row (an index written by ``to_csv``, an
+    undeclared record number) tells every row apart, so rows compared with it can never
+    be equal: the row hashes leave such columns out, as the encoded matrix does.
+    """
+    return data.shared("integer_identifiers", _find_integer_identifiers)
+
+
+def _find_integer_identifiers(data: AuditData) -> dict[str, str]:
+    found = {}
+    for column in data.feature_columns:
+        train = data.frames["train"][column]
+        if is_numeric(train) and _is_integer_identifier(as_float(train)):
+            found[column] = integer_identifier_reason(len(train))
+    return found
 
 
 def is_numeric(series: pd.Series) -> bool:

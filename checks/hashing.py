@@ -3,15 +3,18 @@
 Exact duplicates, conflicting labels and exact leakage all compare rows by these hashes.
 Parsing gives ``1`` in one file and ``1.0`` in another different dtypes, and hashing the raw
 values would then miss the leak; so every column is first brought to one canonical form
-shared by both splits.
+shared by both splits. Undeclared row counters (:func:`checks.features.integer_identifiers`)
+are left out, since they would make every row unique; the findings say so.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import NamedTuple
+
 import pandas as pd
 
 from checks.base import AuditData
+from checks.features import integer_identifiers
 
 
 def feature_hashes(data: AuditData) -> dict[str, pd.Series]:
@@ -23,7 +26,7 @@ def _compute_feature_hashes(data: AuditData) -> dict[str, pd.Series]:
     # Columns are collected first and framed once: inserting them one at a time fragments
     # the frame, which turns thousands of columns into minutes and a warning per column.
     keys: dict[str, dict[str, pd.Series]] = {split: {} for split in data.splits}
-    for column in data.feature_columns:
+    for column in hashed_columns(data):
         values = {split: data.frames[split][column] for split in data.splits}
         for split, series in canonical_column(values).items():
             keys[split][column] = series
@@ -32,6 +35,31 @@ def _compute_feature_hashes(data: AuditData) -> dict[str, pd.Series]:
         split: pd.util.hash_pandas_object(frame, index=False, categorize=True)
         for split, frame in canonical.items()
     }
+
+
+def hashed_columns(data: AuditData) -> list[str]:
+    """The feature columns rows are compared on: all but undeclared identifiers (all if none else)."""
+    left_out = integer_identifiers(data)
+    kept = [column for column in data.feature_columns if column not in left_out]
+    return kept or list(data.feature_columns)
+
+
+class LeftOut(NamedTuple):
+    """What a row-comparing finding says of the columns the hashes left out: a sentence, the names."""
+
+    note: str
+    columns: list[str]
+
+
+def left_out(data: AuditData) -> LeftOut:
+    """The feature columns the row hashes leave out, and the sentence that says so ("" if none)."""
+    kept = set(hashed_columns(data))
+    columns = [str(column) for column in integer_identifiers(data) if column not in kept]
+    if not columns:
+        return LeftOut("", [])
+    names = ", ".join(repr(column) for column in columns)
+    return LeftOut(f" Rows were compared without {names} (whole numbers unique per row, like a row counter); "
+                   f"declare an identifier with --id-column.", columns)
 
 
 def canonical_column(values: dict[str, pd.Series]) -> dict[str, pd.Series]:

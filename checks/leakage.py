@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from checks.base import AuditData, Check, Finding, Severity, fraction, register
-from checks.hashing import feature_hashes
+from checks.hashing import feature_hashes, left_out
 
 
 def leak_severity(share: float, fail_at_fraction: float) -> Severity:
@@ -55,11 +55,12 @@ class ExactLeakage(Check):
         if leaked.empty:
             return []
         share = len(leaked) / len(val)
+        said = left_out(data)
         return [Finding(
             code="exact_leakage",
             severity=leak_severity(share, self.fail_at_fraction),
-            message=f"{len(leaked)} val rows ({share:.2%}) have exactly the features of a train row.",
-            metrics={"n_rows": len(leaked), "fraction": share},
+            message=f"{len(leaked)} val rows ({share:.2%}) have exactly the features of a train row.{said.note}",
+            metrics={"n_rows": len(leaked), "fraction": share, "columns_left_out": said.columns},
             rows=[{"split": "val", "row": int(r), "train_row": int(t)} for r, t in leaked.items()],
         )]
 

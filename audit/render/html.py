@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from audit.render import svg
+from audit.render.text import sample_note
 from audit.report import AuditReport
 from audit.runner import CheckResult
-from checks import Finding, Severity
+from checks import Finding
 
 TEMPLATE = "report.html.j2"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -831,6 +832,8 @@ def _baseline_notes(baseline: Mapping[str, Any]) -> str:
         parts.append(f"batch size {baseline['batch_size']}")
     if _is_number(baseline.get("duration_s")):
         parts.append(f"{baseline['duration_s']:.0f} s")
+    if isinstance(baseline.get("sample"), Mapping):
+        parts.append(sample_note(baseline["sample"]))
     return ", ".join(parts)
 
 

@@ -80,3 +80,27 @@ def test_split_column_keeps_row_numbers_of_the_single_file(tmp_path):
     path.write_text("a,y,part\n1,x,train\n2,z,train\n9,x,val\n1,x,val\n")
     report = audit_checks(path, label="y", split_column="part")
     assert flagged(report, "exact_leakage", "val", "train_row") == {(3, 0)}
+
+
+def test_an_undeclared_row_counter_is_left_out_of_the_comparison_and_said(planted):
+    """A leading index column written by ``to_csv`` makes every row unique; rows must still match."""
+    train, val = planted.train.copy(), planted.val.copy()
+    train.insert(0, "Unnamed: 0", range(len(train)))
+    val.insert(0, "Unnamed: 0", range(len(train), len(train) + len(val)))
+    report = audit_checks(train, val, **ROLES, checks=["duplicates", "exact_leakage"])
+    assert flagged(report, "exact_duplicates", "train", "duplicate_of") == planted.truth["exact_duplicates"]
+    assert flagged(report, "exact_leakage", "val", "train_row") == planted.truth["exact_leakage"]
+    for code in ("exact_duplicates", "exact_leakage", "conflicting_labels"):
+        for finding in findings_by_code(report, code):
+            assert finding.metrics["columns_left_out"] == ["Unnamed: 0"]
+            assert "compared without 'Unnamed: 0'" in finding.message and "--id-column" in finding.message
+
+
+def test_a_unique_measurement_stays_in_the_comparison(planted):
+    """Unique per row but neither counting up nor filling its range: a feature, not a counter."""
+    train = planted.train.copy()
+    train["reading"] = [7 * i * i + 3 for i in range(len(train))]
+    train = train.sample(frac=1, random_state=0)
+    report = audit_checks(train.reset_index(drop=True), planted.val.assign(reading=1), **ROLES,
+                          checks=["duplicates"])
+    assert not findings_by_code(report, "exact_duplicates")
