@@ -1028,6 +1028,11 @@ def _verdict(c: dict) -> tuple[str, str]:
             f"The model is to blame: {change}, yet on clean data it still overfits ({_overfit_numbers(c)}); "
             f"{REMEDIES}."
         ) + _divergence_note(c)
+    if not c["fixes_changed_rows"]:
+        return "inconclusive", (
+            f"Nothing to blame: the checks found no row to fix (reference loss {_fmt(ref['raw'])}) and the model "
+            f"does not clearly overfit ({_overfit_numbers(c)})."
+        )
     return "inconclusive", (
         f"Neither is clearly to blame: {change}, not a clear improvement, and the fixed run does not "
         f"clearly overfit ({_overfit_numbers(c)})."

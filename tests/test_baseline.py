@@ -332,3 +332,13 @@ def test_without_rows_kept_out_a_climbing_val_loss_is_still_the_model() -> None:
     overfits = {**FIXED_DIAMONDS, "reference_climb": 0.3, "reference_end_gap": 0.6, "reference_loss_end": 0.85}
     code, verdict = _verdict(_compare(_fake_run(8571, 8571, **RAW_DIAMONDS), _fake_run(8571, 8571, **overfits)))
     assert code == "model" and "flagged as label issues" not in verdict
+
+
+def test_clean_data_and_a_model_that_does_not_overfit_is_nothing_to_blame() -> None:
+    from audit.baseline import _compare, _verdict
+
+    calm = dict(best_val_loss=0.022, reference_loss_at_best=0.022, val_loss_end=0.022, reference_loss_end=0.022,
+                end_gap=-0.008, climb_after_stall=0.0, reference_climb=0.0, reference_end_gap=-0.008)
+    raw = _fake_run(86, 86, **calm)
+    code, verdict = _verdict(_compare(raw, {**raw, "reused_raw": True}))
+    assert code == "inconclusive" and verdict.startswith("Nothing to blame: the checks found no row to fix")
