@@ -32,13 +32,36 @@ def skipped(reason: str) -> dict[str, Any]:
     return {"status": "skipped", "reason": reason, "verdict": None, "verdict_code": None}
 
 
+def rows_within_budget(n_features: int, options: Mapping[str, Any], seed: int, most: int) -> int:
+    """The most train rows (up to ``most``) whose estimated training fits the time budget, or 0.
+
+    For an engine that trains on a sample: sized by this, the sample is trained on instead
+    of being skipped as over budget.
+    """
+    from audit.baseline import estimate_seconds
+
+    settings = baseline_settings(options, seed)
+    budget = float(options.get("time_budget_s", DEFAULT_TIME_BUDGET_S))
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        if estimate_seconds(middle, n_features, settings) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def run_baseline_for(data: AuditData, plan: FixPlan, options: Mapping[str, Any], seed: int,
-                     progress: Progress = no_progress) -> dict[str, Any]:
+                     progress: Progress = no_progress, *, sample: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train raw and fixed runs, or say why not: no val split, nothing left, or over budget.
 
     ``options`` is the config's ``[baseline]`` table; ``time_budget_s`` (default 120 s)
     bounds the estimated training time, and an estimate over it skips training with a reason
     instead of silently running for an hour. ``model_file`` is only ever run when given.
+    ``sample`` says which part of larger splits ``data`` holds (``{"train": {"rows", "of_rows"},
+    "val": {...}, "how": ...}``, from an engine that trains on a sample); a trained result
+    carries it, so the report says what the network saw.
     """
     from audit.baseline import BaselineSplit, estimate_seconds, run_baseline
 
@@ -67,4 +90,5 @@ def run_baseline_for(data: AuditData, plan: FixPlan, options: Mapping[str, Any],
         return skipped(f"the baseline could not train: {error}")
     finally:
         progress("")
-    return {"status": "ran", "estimated_s": round(estimate, 1), **result}
+    return {"status": "ran", "estimated_s": round(estimate, 1), **({"sample": dict(sample)} if sample else {}),
+            **result}

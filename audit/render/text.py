@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from audit.report import AuditReport
 
 MAX_MESSAGE = 160
@@ -27,6 +30,8 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
         lines.append(f"baseline: {one_line(report.baseline['verdict'], limit=None)}")
     elif report.baseline and report.baseline.get("reason"):
         lines.append(f"baseline: not trained: {one_line(report.baseline['reason'], limit=None)}")
+    if report.baseline and report.baseline.get("sample"):
+        lines.append(f"baseline: {one_line(sample_note(report.baseline['sample']), limit=None)}")
     attribution = (report.baseline or {}).get("attribution") or {}
     if attribution.get("summary") or attribution.get("reason"):
         said = attribution.get("summary") or f"not trained: {attribution['reason']}"
@@ -69,3 +74,10 @@ def one_line(text: str, limit: int | None = MAX_MESSAGE) -> str:
     """Collapse whitespace and control characters so a cell cannot break the terminal's layout."""
     flat = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
     return flat if limit is None or len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def sample_note(sample: Mapping[str, Any]) -> str:
+    """How much of each split a baseline trained on a sample saw (the Spark engine samples)."""
+    parts = [f"{entry.get('rows')} of {entry.get('of_rows')} {split} rows" for split, entry in sample.items()
+             if isinstance(entry, Mapping)]
+    return "trained on a seeded sample: " + ", ".join(parts)

@@ -39,23 +39,30 @@ def audit_spark_data(data: SparkAuditData, settings: Settings | None = None, *,
     return report
 
 
-BASELINE_NOT_ON_SPARK = ("the spark engine does not train it (the Keras baseline needs the splits in one "
-                         "process); run the pandas engine on a seeded sample of the files to compare raw and fixed")
+ATTRIBUTION_NOT_ON_SPARK = ("the spark engine trains the baseline on a sample and does not attribute the fixes; "
+                            "run the pandas engine with --attribute on a sample of the files")
 
 
-def complete_spark(report: AuditReport, *, relabel: bool = False, keep_majority: bool = False):
-    """The fix plan from the findings (as :func:`audit.api.complete`); the baseline is left out, saying why.
+def complete_spark(report: AuditReport, settings: Settings, *, relabel: bool = False, keep_majority: bool = False,
+                   progress: Progress = no_progress):
+    """The fix plan from the findings (as :func:`audit.api.complete`) and, unless disabled, the
+    baseline trained on a seeded sample of the splits (:mod:`audit.spark.baseline`).
 
-    The plan needs only the flagged rows, which the report's bundle holds. The baseline would
-    train on the splits themselves; this is the hook where a seeded sample collected from
-    Spark would be handed to :mod:`audit.baseline`.
+    The plan needs only the flagged rows, which the report's bundle holds; the baseline reads
+    the splits themselves, so this runs before their cache is released.
     """
     from audit.api import plan_fixes
     from audit.baseline_runs import skipped
+    from audit.spark.baseline import baseline_on_sample
 
     plan = plan_fixes(report, relabel=relabel, keep_majority=keep_majority)
     report.plan, report.fixes = plan, plan.summary()
-    report.baseline = skipped(BASELINE_NOT_ON_SPARK)
+    if settings.baseline.get("enabled", True):
+        report.baseline = baseline_on_sample(report, plan, settings, progress)
+        if settings.baseline.get("attribute") and report.baseline["status"] == "ran":
+            report.baseline["attribution"] = skipped(ATTRIBUTION_NOT_ON_SPARK)
+    else:
+        report.baseline = skipped("disabled (--no-baseline or baseline.enabled = false)")
     return plan
 
 
@@ -80,7 +87,7 @@ def run_audit_spark(train: Any, val: Any | None = None, *, label: str | None = N
     attach_extra_inputs(data, None, expectations, verbose)
     try:
         report = audit_spark_data(data, settings, progress=progress)
+        complete_spark(report, settings, progress=progress)
     finally:
         data.unpersist()
-    complete_spark(report)
     return report

@@ -37,8 +37,6 @@ def audit_on_spark(args: argparse.Namespace, settings: Any, roles: Roles, progre
                          "use the manifest of the pandas engine or drop the flagged rows in Spark")
     if getattr(args, "pred_probs", None) is not None:
         raise InputError("--pred-probs is not supported with --engine spark; leave it out or use --engine pandas")
-    if getattr(args, "write_expectations", None):
-        raise InputError("--write-expectations is not supported with --engine spark yet; use --engine pandas")
     limits = [flag for flag in ("max_rows", "max_columns", "max_bytes") if getattr(args, flag, None) is not None]
     if limits:
         raise InputError(f"--{limits[0].replace('_', '-')} bounds what the pandas engine loads into memory; Spark "
@@ -52,7 +50,21 @@ def audit_on_spark(args: argparse.Namespace, settings: Any, roles: Roles, progre
     attach_extra_inputs(data, None, getattr(args, "expectations", None), getattr(args, "verbose", False))
     try:
         report = audit_spark_data(data, settings, progress=progress)
+        complete_spark(report, settings, relabel=getattr(args, "relabel", False),
+                       keep_majority=getattr(args, "keep_majority", False), progress=progress)
+        if getattr(args, "write_expectations", None):
+            write_expectations(data, settings, args.write_expectations)
     finally:
         data.unpersist()
-    complete_spark(report, relabel=getattr(args, "relabel", False), keep_majority=getattr(args, "keep_majority", False))
     return report
+
+
+def write_expectations(data: Any, settings: Any, path: Path) -> None:
+    """Save the suite data_quality infers from train on Spark: the one the pandas engine writes."""
+    from audit.output import write_atomic
+    from audit.spark.quality import inferred_suite
+    from checks.expectations import DataQuality
+    from checks.expectations_suite import suite_json
+
+    params = (settings.params or {}).get(DataQuality.name, {})
+    write_atomic(path, suite_json(inferred_suite(DataQuality(**params), data)))

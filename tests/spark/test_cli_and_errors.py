@@ -26,21 +26,26 @@ def small_files(tmp_path_factory):
 def run_args(folder, *extra):
     return ["run", "--train", str(folder / "train.csv"), "--val", str(folder / "val.csv"), "--label", "label",
             "--id-column", "id", "--group-column", "group", "--time-column", "time", "--no-accepted",
-            "--checks", "duplicates,exact_leakage", "--out", str(folder / "out"), *extra]
+            "--checks", "duplicates,exact_leakage", "--no-baseline", "--out", str(folder / "out"), *extra]
 
 
 def test_run_with_engine_spark_writes_the_same_json_and_exits_like_pandas(spark, small_files, capsys):
-    code = main(run_args(small_files, "--engine", "spark", "--spark-master", "local[2]", "--format", "json"))
+    suites = {engine: small_files / f"suite-{engine}.json" for engine in ("spark", "pandas")}
+    code = main(run_args(small_files, "--engine", "spark", "--spark-master", "local[2]", "--format", "json",
+                         "--write-expectations", str(suites["spark"])))
     document = json.loads(capsys.readouterr().out)
     assert code == 1 and document["exit_code"] == 1
     assert document["settings"]["engine"] == "spark"
     statuses = {c["check"]: c["status"] for c in document["checks"]}
     assert statuses["duplicates"] == statuses["exact_leakage"] == "ran"
-    pandas_code = main(run_args(small_files, "--format", "json", "--name", "pandas"))
+    pandas_code = main(run_args(small_files, "--format", "json", "--name", "pandas",
+                                "--write-expectations", str(suites["pandas"])))
     pandas_document = json.loads(capsys.readouterr().out)
     assert pandas_code == code
     for position, check in enumerate(document["checks"][:2]):
         assert check["findings"] == pandas_document["checks"][position]["findings"]
+    # The suite inferred from Spark aggregates is the one the pandas engine writes, byte for byte.
+    assert suites["spark"].read_text() == suites["pandas"].read_text()
 
 
 def test_write_fixed_is_refused_with_the_spark_engine(spark, small_files, capsys):

@@ -22,7 +22,7 @@ def near_reports(spark, tmp_path_factory):
     folder = tmp_path_factory.mktemp("near_50k")
     pair.train.to_csv(folder / "train.csv", index=False)
     pair.val.to_csv(folder / "val.csv", index=False)
-    roles = dict(label="label", id_column="id", checks=CHECKS)
+    roles = dict(label="label", id_column="id", checks=CHECKS, baseline={"enabled": False})
     on_pandas = run_audit(folder / "train.csv", folder / "val.csv", **roles)
     on_spark = run_audit(folder / "train.csv", folder / "val.csv", engine="spark", spark=spark, **roles)
     return pair, on_pandas, on_spark
