@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -139,20 +142,25 @@ class ClassBalance(Check):
 
     @staticmethod
     def _unseen(train: pd.Series, val: pd.Series) -> Finding | None:
-        unseen_mask = ~val.isin(pd.unique(train))
-        if not unseen_mask.any():
+        flagged = val[~val.isin(pd.unique(train))]
+        return ClassBalance.unseen_finding(len(val), flagged.index, flagged.to_numpy())
+
+    @staticmethod
+    def unseen_finding(n_val: int, rows: Iterable[int], labels: Iterable[Any]) -> Finding | None:
+        """``rows``: val rows whose ``labels`` never occur in train; by row."""
+        rows, labels = list(rows), list(labels)
+        if not rows:
             return None
-        flagged = val[unseen_mask]
-        classes = sorted(map(str, pd.unique(flagged)))
+        classes = sorted(map(str, pd.unique(pd.Series(labels, dtype=object))))
         return Finding(
             code="unseen_labels",
             severity=Severity.FAIL,
             message=(
-                f"{len(flagged)} val rows ({len(flagged) / len(val):.2%}) carry {len(classes)} label(s) "
+                f"{len(rows)} val rows ({len(rows) / n_val:.2%}) carry {len(classes)} label(s) "
                 f"that never occur in train: {', '.join(classes[:5])}{' ...' if len(classes) > 5 else ''}."
             ),
-            metrics={"n_rows": len(flagged), "fraction": len(flagged) / len(val), "labels": classes},
-            rows=row_evidence("val", flagged.index, label=flagged.to_numpy()),
+            metrics={"n_rows": len(rows), "fraction": len(rows) / n_val, "labels": classes},
+            rows=row_evidence("val", rows, label=labels),
         )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import pandas as pd
 
 from checks.base import AuditData, Check, Finding, Severity, fraction, register
@@ -66,48 +69,14 @@ class Duplicates(Check):
     def _duplicates(self, split: str, hashes: pd.Series, said: LeftOut) -> Finding | None:
         first = first_row_of_group(hashes)
         repeated = first.index.to_numpy() != first.to_numpy()
-        n_flagged = int(repeated.sum())
-        if not n_flagged:
-            return None
-        share = n_flagged / len(hashes)
-        n_groups = int(pd.unique(first[repeated]).size)
-        return Finding(
-            code="exact_duplicates",
-            severity=Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN,
-            message=(
-                f"{split}: {n_flagged} rows ({share:.2%}) repeat the features of an earlier row "
-                f"({n_groups} distinct rows repeated).{said.note}"
-            ),
-            metrics={"split": split, "n_rows": n_flagged, "fraction": share, "n_groups": n_groups,
-                     "columns_left_out": said.columns},
-            rows=[
-                {"split": split, "row": int(r), "duplicate_of": int(d)}
-                for r, d in zip(first.index[repeated], first.to_numpy()[repeated])
-            ],
-        )
+        return self.duplicates_finding(split, len(hashes), first.index[repeated], first.to_numpy()[repeated], said)
 
     def _conflicts_within(self, split: str, hashes: pd.Series, labels: pd.Series, said: LeftOut) -> Finding | None:
         n_labels = labels.groupby(hashes.to_numpy(), sort=False).transform("nunique")
         in_conflict = n_labels.to_numpy() > 1
-        if not in_conflict.any():
-            return None
         first = first_row_of_group(hashes)
-        rows = first.index[in_conflict]
-        share = len(rows) / len(hashes)
-        return Finding(
-            code="conflicting_labels",
-            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
-            message=(
-                f"{split}: {len(rows)} rows ({share:.2%}) share identical features with a row of "
-                f"another label ({int(pd.unique(first[in_conflict]).size)} groups).{said.note}"
-            ),
-            metrics={"split": split, "n_rows": len(rows), "fraction": share,
-                     "n_groups": int(pd.unique(first[in_conflict]).size), "columns_left_out": said.columns},
-            rows=[
-                {"split": split, "row": int(r), "duplicate_of": int(d), "label": label, "near": False}
-                for r, d, label in zip(rows, first.to_numpy()[in_conflict], labels.to_numpy()[in_conflict])
-            ],
-        )
+        return self.conflicts_within_finding(split, len(hashes), first.index[in_conflict],
+                                             first.to_numpy()[in_conflict], labels.to_numpy()[in_conflict], said)
 
     def _conflicts_across(self, hashes: dict[str, pd.Series], train_labels: pd.Series,
                           val_labels: pd.Series, said: LeftOut) -> Finding | None:
@@ -119,23 +88,72 @@ class Duplicates(Check):
         pairs = val.merge(train, on="hash", how="inner", sort=False)
         pairs = pairs[pairs["label"] != pairs["train_label"]]
         pairs = pairs.sort_values(["row", "train_row"], kind="stable").drop_duplicates("row")
-        if pairs.empty:
+        return self.conflicts_across_finding(len(val), pairs["row"], pairs["train_row"], pairs["label"],
+                                             pairs["train_label"], said)
+
+    # The findings from flagged rows alone, so every engine reports them alike.
+
+    def duplicates_finding(self, split: str, n_rows: int, rows: Iterable[int], duplicate_of: Iterable[int],
+                           said: LeftOut) -> Finding | None:
+        """``rows`` repeat an earlier row, ``duplicate_of`` (the group's first row); by row."""
+        rows, duplicate_of = [int(r) for r in rows], [int(d) for d in duplicate_of]
+        if not rows:
             return None
-        share = len(pairs) / len(val)
+        share = len(rows) / n_rows
+        n_groups = len(set(duplicate_of))
+        return Finding(
+            code="exact_duplicates",
+            severity=Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN,
+            message=(
+                f"{split}: {len(rows)} rows ({share:.2%}) repeat the features of an earlier row "
+                f"({n_groups} distinct rows repeated).{said.note}"
+            ),
+            metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
+                     "columns_left_out": said.columns},
+            rows=[{"split": split, "row": r, "duplicate_of": d} for r, d in zip(rows, duplicate_of)],
+        )
+
+    def conflicts_within_finding(self, split: str, n_rows: int, rows: Iterable[int], duplicate_of: Iterable[int],
+                                 labels: Iterable[Any], said: LeftOut) -> Finding | None:
+        """``rows``: every member of a group of identical features holding several labels, with
+        the group's first row and its own label; by row."""
+        rows, duplicate_of, labels = [int(r) for r in rows], [int(d) for d in duplicate_of], list(labels)
+        if not rows:
+            return None
+        share = len(rows) / n_rows
+        n_groups = len(set(duplicate_of))
         return Finding(
             code="conflicting_labels",
             severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
             message=(
-                f"val: {len(pairs)} rows ({share:.2%}) have the exact features of a train row "
+                f"{split}: {len(rows)} rows ({share:.2%}) share identical features with a row of "
+                f"another label ({n_groups} groups).{said.note}"
+            ),
+            metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
+                     "columns_left_out": said.columns},
+            rows=[{"split": split, "row": r, "duplicate_of": d, "label": label, "near": False}
+                  for r, d, label in zip(rows, duplicate_of, labels)],
+        )
+
+    def conflicts_across_finding(self, n_val: int, rows: Iterable[int], train_rows: Iterable[int],
+                                 labels: Iterable[Any], other_labels: Iterable[Any], said: LeftOut) -> Finding | None:
+        """``rows``: val rows with the exact features of ``train_rows`` labelled ``other_labels``; by row."""
+        rows, train_rows = [int(r) for r in rows], [int(t) for t in train_rows]
+        if not rows:
+            return None
+        share = len(rows) / n_val
+        return Finding(
+            code="conflicting_labels",
+            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
+            message=(
+                f"val: {len(rows)} rows ({share:.2%}) have the exact features of a train row "
                 f"labelled differently.{said.note}"
             ),
-            metrics={"split": "val", "across_splits": True, "n_rows": len(pairs), "fraction": share,
+            metrics={"split": "val", "across_splits": True, "n_rows": len(rows), "fraction": share,
                      "columns_left_out": said.columns},
-            rows=[
-                {"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train",
-                 "label": label, "other_label": other, "near": False}
-                for r, t, label, other in pairs[["row", "train_row", "label", "train_label"]].itertuples(index=False)
-            ],
+            rows=[{"split": "val", "row": r, "duplicate_of": t, "duplicate_split": "train",
+                   "label": label, "other_label": other, "near": False}
+                  for r, t, label, other in zip(rows, train_rows, labels, other_labels)],
         )
 
 

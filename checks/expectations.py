@@ -184,7 +184,8 @@ class DataQuality(Check):
             code="data_quality",
             severity=Severity.FAIL,
             message=(f"{split}: {total} infinite values in {len(columns)} column(s) "
-                     f"({', '.join(repr(c.column) for c in facts.infinite[:5])}); a network's loss becomes NaN on them."),
+                     f"({', '.join(repr(c.column) for c in facts.infinite[:5])}); "
+                     f"a network's loss becomes NaN on them."),
             metrics={"kind": "infinite_values", "split": split, "n_values": total,
                      "columns": {c.column: c.count for c in facts.infinite}},
             columns=columns,

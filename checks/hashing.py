@@ -9,6 +9,7 @@ are left out, since they would make every row unique; the findings say so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import pandas as pd
@@ -39,9 +40,13 @@ def _compute_feature_hashes(data: AuditData) -> dict[str, pd.Series]:
 
 def hashed_columns(data: AuditData) -> list[str]:
     """The feature columns rows are compared on: all but undeclared identifiers (all if none else)."""
-    left_out = integer_identifiers(data)
-    kept = [column for column in data.feature_columns if column not in left_out]
-    return kept or list(data.feature_columns)
+    return compared_columns(data.feature_columns, integer_identifiers(data))
+
+
+def compared_columns(features: Iterable[str], identifiers: Iterable[str]) -> list[str]:
+    """Every feature but the identifiers; every feature when nothing else is left."""
+    features, identifiers = list(features), set(identifiers)
+    return [column for column in features if column not in identifiers] or features
 
 
 class LeftOut(NamedTuple):
@@ -53,8 +58,14 @@ class LeftOut(NamedTuple):
 
 def left_out(data: AuditData) -> LeftOut:
     """The feature columns the row hashes leave out, and the sentence that says so ("" if none)."""
-    kept = set(hashed_columns(data))
-    columns = [str(column) for column in integer_identifiers(data) if column not in kept]
+    return left_out_of(data.feature_columns, integer_identifiers(data))
+
+
+def left_out_of(features: Iterable[str], identifiers: Iterable[str]) -> LeftOut:
+    """:func:`left_out` from the feature columns and the identifiers among them, however found."""
+    identifiers = list(identifiers)
+    kept = set(compared_columns(features, identifiers))
+    columns = [str(column) for column in identifiers if column not in kept]
     if not columns:
         return LeftOut("", [])
     names = ", ".join(repr(column) for column in columns)

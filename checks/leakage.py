@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import pandas as pd
 
 from checks.base import AuditData, Check, Finding, Severity, fraction, register
-from checks.hashing import feature_hashes, left_out
+from checks.hashing import LeftOut, feature_hashes, left_out
 
 
 def leak_severity(share: float, fail_at_fraction: float) -> Severity:
@@ -50,18 +53,21 @@ class ExactLeakage(Check):
             .groupby(level=0, sort=False).first()
         )
         val = hashes["val"]
-        train_row = val.map(train_first)
-        leaked = train_row.dropna().astype("int64")
-        if leaked.empty:
+        leaked = val.map(train_first).dropna().astype("int64")
+        return self.finding(len(val), leaked.index, leaked.to_numpy(), left_out(data))
+
+    def finding(self, n_val: int, rows: Iterable[int], train_rows: Iterable[int], said: LeftOut) -> list[Finding]:
+        """``rows``: val rows with exactly the features of ``train_rows`` (each the first such); by row."""
+        rows, train_rows = [int(r) for r in rows], [int(t) for t in train_rows]
+        if not rows:
             return []
-        share = len(leaked) / len(val)
-        said = left_out(data)
+        share = len(rows) / n_val
         return [Finding(
             code="exact_leakage",
             severity=leak_severity(share, self.fail_at_fraction),
-            message=f"{len(leaked)} val rows ({share:.2%}) have exactly the features of a train row.{said.note}",
-            metrics={"n_rows": len(leaked), "fraction": share, "columns_left_out": said.columns},
-            rows=[{"split": "val", "row": int(r), "train_row": int(t)} for r, t in leaked.items()],
+            message=f"{len(rows)} val rows ({share:.2%}) have exactly the features of a train row.{said.note}",
+            metrics={"n_rows": len(rows), "fraction": share, "columns_left_out": said.columns},
+            rows=[{"split": "val", "row": r, "train_row": t} for r, t in zip(rows, train_rows)],
         )]
 
 
@@ -97,22 +103,26 @@ class GroupLeakage(Check):
     def run(self, data: AuditData) -> list[Finding]:
         train_groups = data.frames["train"][data.group_column].dropna()
         val_groups = data.frames["val"][data.group_column]
-        shared_mask = val_groups.isin(pd.unique(train_groups)) & val_groups.notna()
-        if not shared_mask.any():
+        leaked = val_groups[val_groups.isin(pd.unique(train_groups)) & val_groups.notna()]
+        return self.finding(data.group_column, len(val_groups), leaked.index, leaked.to_list())
+
+    def finding(self, group_column: str, n_val: int, rows: Iterable[int], groups: Iterable[Any]) -> list[Finding]:
+        """``rows``: val rows whose ``groups`` value also occurs in train; by row."""
+        rows, groups = [int(r) for r in rows], list(groups)
+        if not rows:
             return []
-        leaked = val_groups[shared_mask]
-        shared_ids = sorted(map(str, pd.unique(leaked)))
-        share = len(leaked) / len(val_groups)
+        shared_ids = sorted(map(str, pd.unique(pd.Series(groups, dtype=object))))
+        share = len(rows) / n_val
         return [Finding(
             code="group_leakage",
             severity=leak_severity(share, self.fail_at_fraction),
             message=(
-                f"{len(leaked)} val rows ({share:.2%}) belong to {len(shared_ids)} "
-                f"{data.group_column!s} value(s) that also occur in train."
+                f"{len(rows)} val rows ({share:.2%}) belong to {len(shared_ids)} "
+                f"{group_column!s} value(s) that also occur in train."
             ),
-            metrics={"n_rows": len(leaked), "fraction": share, "n_groups": len(shared_ids),
+            metrics={"n_rows": len(rows), "fraction": share, "n_groups": len(shared_ids),
                      "group_ids": shared_ids},
-            rows=[{"split": "val", "row": int(r), "group": g} for r, g in leaked.items()],
+            rows=[{"split": "val", "row": r, "group": g} for r, g in zip(rows, groups)],
         )]
 
 
@@ -150,17 +160,23 @@ class TemporalLeakage(Check):
         val_times = data.frames["val"][data.time_column]
         cutoff = train_times.max()
         early = val_times[val_times <= cutoff]
-        if early.empty:
+        return self.finding(len(val_times), cutoff, val_times.min(), early.index, early.to_list())
+
+    def finding(self, n_val: int, cutoff: Any, val_earliest: Any, rows: Iterable[int],
+                times: Iterable[Any]) -> list[Finding]:
+        """``rows``: val rows dated (``times``) at or before ``cutoff``, train's latest; by row."""
+        rows, times = [int(r) for r in rows], list(times)
+        if not rows:
             return []
-        share = len(early) / len(val_times)
+        share = len(rows) / n_val
         return [Finding(
             code="temporal_leakage",
             severity=leak_severity(share, self.fail_at_fraction),
             message=(
-                f"{len(early)} val rows ({share:.2%}) are dated at or before the latest train row "
+                f"{len(rows)} val rows ({share:.2%}) are dated at or before the latest train row "
                 f"({cutoff!s})."
             ),
-            metrics={"n_rows": len(early), "fraction": share, "train_latest": cutoff,
-                     "val_earliest": val_times.min()},
-            rows=[{"split": "val", "row": int(r), "time": t} for r, t in early.items()],
+            metrics={"n_rows": len(rows), "fraction": share, "train_latest": cutoff,
+                     "val_earliest": val_earliest},
+            rows=[{"split": "val", "row": r, "time": t} for r, t in zip(rows, times)],
         )]

@@ -15,7 +15,7 @@ from, and how the neighbours were searched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -182,18 +182,28 @@ class NearDuplicates(Check):
             index = data.frames[split].index
             rows, kept = index[rows].to_numpy(), index[kept].to_numpy()
             if len(rows):
-                findings.append(self._near_duplicates(split, len(index), rows, kept, dist, threshold, graph))
-            conflict = self._conflicts_within(split, data.labels(split), rows, kept, dist, threshold)
+                findings.append(self.near_duplicates_finding(split, len(index), rows, kept, dist, threshold,
+                                                             len(graph.distinct[split])))
+            conflict = self.conflicts_within_finding(split, len(index), data.labels(split), rows, kept, dist,
+                                                     threshold)
             if conflict is not None:
                 findings.append(conflict)
         if graph.across is not None:
-            conflict = self._conflicts_across(data, graph, threshold)
+            val_rows, train_rows, dist = near_leaks(data, graph, threshold.value)
+            conflict = self.conflicts_across_finding(len(data.frames["val"]), val_rows, train_rows, dist,
+                                                     data.labels("val").loc[val_rows].to_numpy(),
+                                                     data.labels("train").loc[train_rows].to_numpy(), threshold)
             if conflict is not None:
                 findings.append(conflict)
         return findings
 
-    def _near_duplicates(self, split, n_split, rows, kept, dist, threshold, graph) -> Finding:
-        share = len(rows) / n_split
+    # The findings from flagged rows alone, so every engine reports them alike.
+
+    def near_duplicates_finding(self, split: str, n_rows: int, rows: np.ndarray, kept: np.ndarray, dist: np.ndarray,
+                                threshold: Threshold, n_distinct: int) -> Finding:
+        """``rows`` nearly repeat the kept rows ``kept`` at ``dist``, by row; the split has
+        ``n_distinct`` distinct rows."""
+        share = len(rows) / n_rows
         n_groups = int(pd.unique(kept).size)
         return Finding(
             code="near_duplicates",
@@ -203,13 +213,16 @@ class NearDuplicates(Check):
                 f"({describe(threshold)}; {n_groups} rows nearly repeated; exact copies not counted)."
             ),
             metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
-                     "n_distinct_rows": len(graph.distinct[split]), "max_distance_found": float(dist.max()),
+                     "n_distinct_rows": n_distinct, "max_distance_found": float(dist.max()),
                      **threshold.metrics},
             rows=[{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d)}
                   for r, k, d in zip(rows, kept, dist)],
         )
 
-    def _conflicts_within(self, split, labels, rows, kept, dist, threshold) -> Finding | None:
+    def conflicts_within_finding(self, split: str, n_rows: int, labels: pd.Series, rows: np.ndarray,
+                                 kept: np.ndarray, dist: np.ndarray, threshold: Threshold) -> Finding | None:
+        """Groups of near copies (``rows`` and their ``kept`` rows) whose ``labels`` (indexed by
+        row, holding at least those rows) differ: every member, by row."""
         if not len(rows):
             return None
         members = pd.DataFrame({
@@ -222,7 +235,7 @@ class NearDuplicates(Check):
         conflicting = members[n_labels.to_numpy() > 1].sort_values("row", kind="stable")
         if conflicting.empty:
             return None
-        share = len(conflicting) / len(labels)
+        share = len(conflicting) / n_rows
         n_groups = int(conflicting["duplicate_of"].nunique())
         return Finding(
             code="conflicting_labels",
@@ -239,16 +252,14 @@ class NearDuplicates(Check):
                       index=False)],
         )
 
-    def _conflicts_across(self, data, graph, threshold) -> Finding | None:
-        val_rows, train_rows, dist = near_leaks(data, graph, threshold.value)
-        if not len(val_rows):
-            return None
-        val_labels = data.labels("val").loc[val_rows].to_numpy()
-        train_labels = data.labels("train").loc[train_rows].to_numpy()
-        differ = val_labels != train_labels
+    def conflicts_across_finding(self, n_val: int, val_rows: np.ndarray, train_rows: np.ndarray, dist: np.ndarray,
+                                 val_labels: np.ndarray, train_labels: np.ndarray,
+                                 threshold: Threshold) -> Finding | None:
+        """Val rows near copies of a train row (each with its labels), flagged where the labels differ."""
+        differ = np.asarray(val_labels != train_labels, dtype=bool)
         if not differ.any():
             return None
-        share = int(differ.sum()) / len(data.frames["val"])
+        share = int(differ.sum()) / n_val
         return Finding(
             code="conflicting_labels",
             severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
@@ -260,8 +271,9 @@ class NearDuplicates(Check):
                      "fraction": share, **threshold.metrics},
             rows=[{"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train",
                    "distance": float(d), "label": label, "other_label": other, "near": True}
-                  for r, t, d, label, other in zip(val_rows[differ], train_rows[differ], dist[differ],
-                                                   val_labels[differ], train_labels[differ])],
+                  for r, t, d, label, other in zip(np.asarray(val_rows)[differ], np.asarray(train_rows)[differ],
+                                                   np.asarray(dist)[differ], np.asarray(val_labels)[differ],
+                                                   np.asarray(train_labels)[differ])],
         )
 
 
@@ -326,10 +338,15 @@ class NearLeakage(Check):
             return [not_compared("near_leakage", "val", threshold)]
         graph = neighbour_graph(data)
         val_rows, train_rows, dist = near_leaks(data, graph, threshold.value)
+        searched = replace(threshold, metrics={**threshold.metrics, "neighbour_search": graph.across.method})
+        return self.finding(len(data.frames["val"]), val_rows, train_rows, dist, searched)
+
+    def finding(self, n_val: int, val_rows: np.ndarray, train_rows: np.ndarray, dist: np.ndarray,
+                threshold: Threshold) -> list[Finding]:
+        """``val_rows`` nearly copy ``train_rows`` at ``dist``, by row."""
         if not len(val_rows):
             return []
-        share = len(val_rows) / len(data.frames["val"])
-        metrics = {**threshold.metrics, "neighbour_search": graph.across.method}
+        share = len(val_rows) / n_val
         return [Finding(
             code="near_leakage",
             severity=leak_severity(share, self.fail_at_fraction),
@@ -337,8 +354,8 @@ class NearLeakage(Check):
                 f"{len(val_rows)} val rows ({share:.2%}) are near copies of a train row "
                 f"({describe(threshold)}; exact copies not counted)."
             ),
-            metrics={"n_rows": len(val_rows), "fraction": share, "max_distance_found": float(dist.max()),
-                     **metrics},
+            metrics={"n_rows": len(val_rows), "fraction": share, "max_distance_found": float(np.max(dist)),
+                     **threshold.metrics},
             rows=[{"split": "val", "row": int(r), "train_row": int(t), "distance": float(d)}
                   for r, t, d in zip(val_rows, train_rows, dist)],
         )]

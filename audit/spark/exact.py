@@ -13,8 +13,7 @@ from typing import Any
 
 from pyspark.sql import functions as F
 
-from audit.spark import findings as build
-from audit.spark.findings import CountedLabels
+from audit.spark.findings import CountedLabels, plain
 from audit.spark.load import H1, H2, SparkAuditData, _q
 from audit.spark.rows import ROW
 from checks.base import Finding
@@ -48,13 +47,14 @@ def class_balance(check: ClassBalance, data: SparkAuditData) -> list[Finding]:
                                                   data.spark_frames["train"].select(_q(data.label)).schema)
         unseen = (data.compact("val").join(F.broadcast(train_labels), on=data.label, how="left_anti")
                   .orderBy(ROW).collect())
-        finding = build.unseen_labels(data.n_rows["val"], [(r[ROW], r[data.label]) for r in unseen])
+        finding = check.unseen_finding(data.n_rows["val"], [r[ROW] for r in unseen], [r[data.label] for r in unseen])
         if finding is not None:
             findings.append(finding)
     return findings
 
 
 def duplicates(check: Duplicates, data: SparkAuditData) -> list[Finding]:
+    said = data.left_out
     findings = []
     for split in data.splits:
         frame = data.compact(split, *HASH)
@@ -64,11 +64,15 @@ def duplicates(check: Duplicates, data: SparkAuditData) -> list[Finding]:
                   .filter(F.col("n") > 1))
         members = (frame.join(groups, on=HASH).select(ROW, "first", _q(data.label), "n_labels")
                    .orderBy(ROW).collect())
-        repeated = [(r[ROW], r["first"]) for r in members if r[ROW] != r["first"]]
-        conflicting = [(r[ROW], r["first"], r[data.label]) for r in members if r["n_labels"] > 1]
+        repeated = [r for r in members if r[ROW] != r["first"]]
+        conflicting = [r for r in members if r["n_labels"] > 1]
         n_rows = data.n_rows[split]
-        findings += [f for f in (build.exact_duplicates(check, split, n_rows, repeated),
-                                 build.conflicts_within(check, split, n_rows, conflicting)) if f is not None]
+        findings += [f for f in (
+            check.duplicates_finding(split, n_rows, [r[ROW] for r in repeated], [r["first"] for r in repeated], said),
+            check.conflicts_within_finding(split, n_rows, [r[ROW] for r in conflicting],
+                                           [r["first"] for r in conflicting], [r[data.label] for r in conflicting],
+                                           said),
+        ) if f is not None]
     if "val" in data.splits:
         train = (data.compact("train", *HASH).groupBy(*HASH, _q(data.label))
                  .agg(F.min(ROW).alias("train_row")).withColumnRenamed(data.label, "__train_label"))
@@ -77,8 +81,9 @@ def duplicates(check: Duplicates, data: SparkAuditData) -> list[Finding]:
                  .groupBy(ROW, _q(data.label))
                  .agg(F.min(F.struct("train_row", "__train_label")).alias("first"))
                  .orderBy(ROW).collect())
-        across = build.conflicts_across(check, data.n_rows["val"],
-                                        [(r[ROW], r["first"][0], r[data.label], r["first"][1]) for r in pairs])
+        across = check.conflicts_across_finding(data.n_rows["val"], [r[ROW] for r in pairs],
+                                                [r["first"][0] for r in pairs], [r[data.label] for r in pairs],
+                                                [r["first"][1] for r in pairs], said)
         if across is not None:
             findings.append(across)
     return findings
@@ -88,7 +93,7 @@ def exact_leakage(check: ExactLeakage, data: SparkAuditData) -> list[Finding]:
     train_first = data.compact("train", *HASH).groupBy(*HASH).agg(F.min(ROW).alias("train_row"))
     leaked = (data.compact("val", *HASH).join(train_first, on=HASH).select(ROW, "train_row")
               .orderBy(ROW).collect())
-    return build.exact_leakage(check, data.n_rows["val"], [(r[0], r[1]) for r in leaked])
+    return check.finding(data.n_rows["val"], [r[0] for r in leaked], [r[1] for r in leaked], data.left_out)
 
 
 def group_leakage(check: GroupLeakage, data: SparkAuditData) -> list[Finding]:
@@ -98,7 +103,7 @@ def group_leakage(check: GroupLeakage, data: SparkAuditData) -> list[Finding]:
     val = data.spark_frames["val"].select(ROW, F.col(_q(column)).alias("__group"))
     leaked = (val.filter(F.col("__group").isNotNull()).join(train_groups, on="__group", how="left_semi")
               .orderBy(ROW).collect())
-    return build.group_leakage(check, column, data.n_rows["val"], [(r[ROW], r["__group"]) for r in leaked])
+    return check.finding(column, data.n_rows["val"], [r[ROW] for r in leaked], [r["__group"] for r in leaked])
 
 
 def temporal_leakage(check: TemporalLeakage, data: SparkAuditData) -> list[Finding]:
@@ -113,7 +118,8 @@ def temporal_leakage(check: TemporalLeakage, data: SparkAuditData) -> list[Findi
         return []
     cutoff = early[0]["__cutoff"]
     earliest = val.agg(F.min(time)).collect()[0][0]
-    return build.temporal_leakage(check, data.n_rows["val"], cutoff, earliest, [(r[0], r[1]) for r in early])
+    return check.finding(data.n_rows["val"], plain(cutoff), plain(earliest), [r[0] for r in early],
+                         [plain(r[1]) for r in early])
 
 
 IMPLEMENTATIONS = {

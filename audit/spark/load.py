@@ -32,6 +32,7 @@ from audit.errors import InputError
 from audit.readers import MISSING_TOKENS, closest_names
 from audit.spark.rows import ROW, number_file_rows, number_partition_rows
 from checks.base import AuditData
+from checks.hashing import LeftOut, compared_columns, left_out_of
 
 TABLE_PREFIX = "table:"
 H1, H2 = "__audit_h1", "__audit_h2"
@@ -62,13 +63,21 @@ class SparkAuditData(AuditData):
     ``frames`` (what reports, fix plans and renderers read) hold only the rows findings name,
     filled in after the checks ran, indexed by their data-row number; every split's full
     data is ``spark_frames[split]``: the typed columns plus :data:`~audit.spark.rows.ROW` and
-    the two feature-hash columns. ``n_rows`` counts every row of each split.
+    the two feature-hash columns. ``n_rows`` counts every row of each split; ``identifiers``
+    names the undeclared row counters among the features (left out of the hashes), each with
+    the reason.
     """
 
     spark_frames: dict[str, DataFrame] = field(default_factory=dict, repr=False)
     n_rows: dict[str, int] = field(default_factory=dict)
     kinds: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    identifiers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def left_out(self) -> LeftOut:
+        """The row counters the feature hashes leave out, as the exact findings state them."""
+        return left_out_of(self.feature_columns, self.identifiers)
 
     @property
     def spark(self) -> SparkSession:
@@ -240,7 +249,12 @@ def build(spark: SparkSession, raw: dict[str, tuple[DataFrame, str, bool]], role
     if not data.feature_columns:
         raise InputError(f"{sources['train']}: no feature columns are left after the label and the role columns; "
                          f"check --label, --id-column, --group-column, --time-column and --ignore")
-    keys = canonical_keys({split: (entry.frame, entry.kinds) for split, entry in typed.items()}, data.feature_columns)
+    from audit.spark.identifiers import integer_identifiers  # it reads this module's kinds
+
+    data.identifiers = integer_identifiers(typed["train"].frame, typed["train"].kinds, data.feature_columns,
+                                           typed["train"].n_rows)
+    keys = canonical_keys({split: (entry.frame, entry.kinds) for split, entry in typed.items()},
+                          compared_columns(data.feature_columns, data.identifiers))
     for split, entry in typed.items():
         hashed = entry.frame.withColumn(H1, F.xxhash64(*keys[split])).withColumn(H2, F.hash(*keys[split]))
         data.spark_frames[split] = hashed.persist()

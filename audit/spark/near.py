@@ -42,12 +42,13 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from audit.spark.identifiers import as_float
 from audit.spark.load import DATETIME, H1, H2, NUMBER_PATTERN, NUMERIC_KINDS, SparkAuditData, _q, _try_cast
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
-from checks.base import Finding, Severity
-from checks.features import MAX_CATEGORIES, MIN_ROWS_FOR_ID, ONE_HOT_SCALE
-from checks.near_duplicates import NearDuplicates, NearLeakage, Threshold, describe, leak_severity, not_compared
+from checks.base import Finding
+from checks.features import MAX_CATEGORIES, ONE_HOT_SCALE
+from checks.near_duplicates import NearDuplicates, NearLeakage, Threshold, not_compared
 from checks.neighbours import WITHIN_K
 
 BUCKETS_PER_THRESHOLD = 4.0
@@ -79,15 +80,6 @@ class SparkEncoding:
         return len(self.columns)
 
 
-def _number(value: Column, kind: str) -> Column:
-    """float64 with null for missing and infinite cells; dates as seconds."""
-    if kind == DATETIME:
-        number = F.unix_micros(value.cast("timestamp")) / 1e6
-    else:
-        number = value.cast("double")
-    return F.when(number.isNull() | F.isnan(number) | (F.abs(number) == float("inf")), F.lit(None)).otherwise(number)
-
-
 def _text(value: Column, kind: str) -> Column:
     """Text keys with numbers written one way, missing as null (as ``checks.features._as_text``)."""
     if kind in NUMERIC_KINDS:
@@ -112,30 +104,22 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
     n_train = data.n_rows["train"]
     aggregates: list[Column] = []
     for i, column in enumerate(numeric):
-        value = _number(F.col(_q(column)), kinds["train"][column])
+        value = as_float(F.col(_q(column)), kinds["train"][column])
         aggregates += [
             F.count(value).alias(f"n{i}"),
             (F.percentile(value, F.array(*[F.lit(q) for q in (0.25, 0.5, 0.75)])) if n_train <= EXACT_QUANTILE_ROWS
              else F.percentile_approx(value, [0.25, 0.5, 0.75], QUANTILE_ACCURACY)).alias(f"q{i}"),
             F.stddev_pop(value).alias(f"s{i}"),
-            F.sum((value != F.round(value)).cast("long")).alias(f"w{i}"),
-            F.min(value).alias(f"lo{i}"), F.max(value).alias(f"hi{i}"),
-            F.approx_count_distinct(value, 0.01).alias(f"d{i}"),
         ]
     for i, column in enumerate(text):
         aggregates += [F.approx_count_distinct(_text(F.col(_q(column)), kinds["train"][column]), 0.01).alias(f"t{i}"),
                        F.count(_text(F.col(_q(column)), kinds["train"][column])).alias(f"tn{i}")]
     stats = train.agg(*aggregates).collect()[0] if aggregates else {}
     # Exact distinct counts only where the estimate leaves the decision open.
-    exact_numeric = [i for i, c in enumerate(numeric)
-                     if stats[f"n{i}"] == n_train >= MIN_ROWS_FOR_ID and not stats[f"w{i}"]
-                     and stats[f"d{i}"] >= 0.95 * n_train]
     open_text = [i for i, c in enumerate(text) if 0.7 * MAX_CATEGORIES <= stats[f"t{i}"] <= 1.5 * MAX_CATEGORIES]
     exact_counts: dict[str, int] = {}
-    if exact_numeric or open_text:
-        row = train.agg(*[F.countDistinct(_number(F.col(_q(numeric[i])), kinds["train"][numeric[i]])).alias(f"n{i}")
-                          for i in exact_numeric],
-                        *[F.countDistinct(_text(F.col(_q(text[i])), kinds["train"][text[i]])).alias(f"t{i}")
+    if open_text:
+        row = train.agg(*[F.countDistinct(_text(F.col(_q(text[i])), kinds["train"][text[i]])).alias(f"t{i}")
                           for i in open_text]).collect()[0]
         exact_counts = row.asDict()
     missing_any = _missing_anywhere(data, numeric)
@@ -145,10 +129,8 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
     parts: dict[str, SparkEncoding] = {}
     for i, column in enumerate(numeric):
         encoding = parts[column] = SparkEncoding(expressions={split: [] for split in data.splits})
-        if i in exact_numeric and exact_counts[f"n{i}"] == n_train and _identifier_order(data, column, stats, i, n_train):
-            encoding.dropped.append({"column": column, "reason": (
-                f"identifier-like: whole numbers, unique in each of the {n_train} train rows, "
-                f"in file order or filling their range")})
+        if column in data.identifiers:
+            encoding.dropped.append({"column": column, "reason": data.identifiers[column]})
             continue
         low, centre, high = stats[f"q{i}"] or (0.0, 0.0, 0.0)
         scale = (high - low) if stats[f"n{i}"] else 1.0
@@ -160,13 +142,13 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
         encoding.columns.append(column)
         encoding.sources.append(column)
         for split in data.splits:
-            value = _number(F.col(_q(column)), kinds[split][column])
+            value = as_float(F.col(_q(column)), kinds[split][column])
             encoding.expressions[split].append(F.coalesce((value - F.lit(centre)) / F.lit(scale), F.lit(0.0)))
         if missing_any.get(column):
             encoding.columns.append(f"{column}__missing")
             encoding.sources.append(column)
             for split in data.splits:
-                value = _number(F.col(_q(column)), kinds[split][column])
+                value = as_float(F.col(_q(column)), kinds[split][column])
                 encoding.expressions[split].append(value.isNull().cast("double"))
     categories = _categories(data, [c for i, c in enumerate(text)
                                     if exact_counts.get(f"t{i}", stats[f"t{i}"]) <= MAX_CATEGORIES])
@@ -210,25 +192,11 @@ def _missing_anywhere(data: SparkAuditData, numeric: list[str]) -> dict[str, boo
         return found
     for split in data.splits:
         row = data.spark_frames[split].agg(*[
-            F.count(_number(F.col(_q(c)), data.kinds[split][c])).alias(f"n{i}") for i, c in enumerate(numeric)
+            F.count(as_float(F.col(_q(c)), data.kinds[split][c])).alias(f"n{i}") for i, c in enumerate(numeric)
         ]).collect()[0]
         for i, column in enumerate(numeric):
             found[column] |= row[f"n{i}"] < data.n_rows[split]
     return found
-
-
-def _identifier_order(data: SparkAuditData, column: str, stats: Any, i: int, n_train: int) -> bool:
-    """Dense over its range, or strictly monotonic in file order (checked only when not dense)."""
-    low, high = stats[f"lo{i}"], stats[f"hi{i}"]
-    if n_train >= 0.5 * (high - low + 1):
-        return True
-    from pyspark.sql import Window
-
-    value = _number(F.col(_q(column)), data.kinds["train"][column])
-    step = value - F.lag(value).over(Window.orderBy(ROW))
-    signs = data.spark_frames["train"].select(step.alias("step")).agg(
-        F.min("step").alias("lo"), F.max("step").alias("hi")).collect()[0]
-    return bool((signs["lo"] is not None and signs["lo"] > 0) or (signs["hi"] is not None and signs["hi"] < 0))
 
 
 def _categories(data: SparkAuditData, columns: list[str]) -> dict[str, list[str]]:
@@ -442,27 +410,6 @@ def near_leaks(data: SparkAuditData, threshold: float) -> pd.DataFrame:
     return data.shared(f"spark_near_leaks:{threshold!r}", compute)
 
 
-class _Distinct:
-    """What the pandas finding reads of the neighbour graph: how many distinct rows a split has."""
-
-    def __init__(self, counts: dict[str, int]):
-        self.distinct = {split: range(n) for split, n in counts.items()}
-
-
-class _RowLabels:
-    """The labels of the rows a finding names, and the split's full length."""
-
-    def __init__(self, labels: pd.Series, n_rows: int):
-        self._labels, self._n_rows = labels, n_rows
-
-    @property
-    def loc(self):
-        return self._labels.loc
-
-    def __len__(self) -> int:
-        return self._n_rows
-
-
 def labels_of(data: SparkAuditData, split: str, rows: np.ndarray) -> pd.Series:
     if not len(rows):
         return pd.Series([], dtype=object)
@@ -475,34 +422,24 @@ def near_duplicates(check: NearDuplicates, data: SparkAuditData) -> list[Finding
     threshold = near_threshold(data, check.max_relative_distance, check.max_distance)
     if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
         return [not_compared("near_duplicates", None, threshold)]
-    counts = {split: distinct_rows(data, split).count() for split in data.splits}
     findings = []
     for split in data.splits:
         rows, kept, dist = near_rows_within(close_pairs(data, split, threshold.value))
         if len(rows):
-            findings.append(check._near_duplicates(split, data.n_rows[split], rows, kept, dist, threshold,
-                                                   _Distinct(counts)))
-            labels = _RowLabels(labels_of(data, split, np.concatenate([rows, kept])), data.n_rows[split])
-            conflict = check._conflicts_within(split, labels, rows, kept, dist, threshold)
+            findings.append(check.near_duplicates_finding(split, data.n_rows[split], rows, kept, dist, threshold,
+                                                          distinct_rows(data, split).count()))
+            labels = labels_of(data, split, np.concatenate([rows, kept]))
+            conflict = check.conflicts_within_finding(split, data.n_rows[split], labels, rows, kept, dist, threshold)
             if conflict is not None:
                 findings.append(conflict)
     if "val" in data.splits:
         leaks = near_leaks(data, threshold.value)
-        differ = leaks[leaks["label"] != leaks["train_label"]]
-        if len(differ):
-            share = len(differ) / data.n_rows["val"]
-            findings.append(Finding(
-                code="conflicting_labels",
-                severity=Severity.FAIL if share >= check.conflict_fail_at_fraction else Severity.WARN,
-                message=(f"val: {len(differ)} rows ({share:.2%}) are near copies of a train row labelled "
-                         f"differently ({describe(threshold)})."),
-                metrics={"split": "val", "across_splits": True, "near": True, "n_rows": len(differ),
-                         "fraction": share, **threshold.metrics},
-                rows=[{"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train",
-                       "distance": float(d), "label": label, "other_label": other, "near": True}
-                      for r, t, d, label, other in differ[["row", "train_row", "d", "label", "train_label"]]
-                      .itertuples(index=False)],
-            ))
+        conflict = check.conflicts_across_finding(data.n_rows["val"], leaks["row"].to_numpy(),
+                                                  leaks["train_row"].to_numpy(), leaks["d"].to_numpy(),
+                                                  leaks["label"].to_numpy(), leaks["train_label"].to_numpy(),
+                                                  threshold)
+        if conflict is not None:
+            findings.append(conflict)
     return findings
 
 
@@ -511,19 +448,8 @@ def near_leakage(check: NearLeakage, data: SparkAuditData) -> list[Finding]:
     if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
         return [not_compared("near_leakage", "val", threshold)]
     leaks = near_leaks(data, threshold.value)
-    if leaks.empty:
-        return []
-    share = len(leaks) / data.n_rows["val"]
-    return [Finding(
-        code="near_leakage",
-        severity=leak_severity(share, check.fail_at_fraction),
-        message=(f"{len(leaks)} val rows ({share:.2%}) are near copies of a train row "
-                 f"({describe(threshold)}; exact copies not counted)."),
-        metrics={"n_rows": len(leaks), "fraction": share, "max_distance_found": float(leaks["d"].max()),
-                 **threshold.metrics},
-        rows=[{"split": "val", "row": int(r), "train_row": int(t), "distance": float(d)}
-              for r, t, d in leaks[["row", "train_row", "d"]].itertuples(index=False)],
-    )]
+    return check.finding(data.n_rows["val"], leaks["row"].to_numpy(), leaks["train_row"].to_numpy(),
+                         leaks["d"].to_numpy(), threshold)
 
 
 IMPLEMENTATIONS = {"near_duplicates": near_duplicates, "near_leakage": near_leakage}

@@ -135,7 +135,8 @@ def split_facts(data: SparkAuditData, split: str) -> SplitFacts:
         if column in floats:
             positive, negative = int(stats[f"pinf_{column}"] or 0), int(stats[f"ninf_{column}"] or 0)
             if positive or negative:
-                examples = sorted(describe_value(v) for v, n in ((float("inf"), positive), (float("-inf"), negative)) if n)
+                signs = ((float("inf"), positive), (float("-inf"), negative))
+                examples = sorted(describe_value(value) for value, count in signs if count)
                 rows = first_rows(view, F.abs(F.col(_q(column))) == float("inf"))
                 facts.infinite.append(Cells(column, positive + negative, examples, rows))
         if not present:

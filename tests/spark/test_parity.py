@@ -13,7 +13,7 @@ import pytest
 
 from audit import run_audit
 from audit.report import AuditReport
-from tests.conftest import flagged
+from tests.conftest import flagged, planted_pair
 from tests.spark.conftest import EXACT_CHECKS, EXACT_CODES, N_TRAIN, N_EACH, ROLES
 
 pytestmark = pytest.mark.slow
@@ -82,3 +82,17 @@ def test_parquet_gives_the_same_findings_as_csv(planted_50k, spark, csv_reports)
                          spark=spark, baseline={"enabled": False}, **ROLES)
     for code in ("exact_duplicates", "conflicting_labels", "exact_leakage", "temporal_leakage"):
         assert by_code(on_spark, code) == by_code(on_pandas, code)
+
+
+def test_an_undeclared_row_counter_is_left_out_of_the_comparison_on_both_engines(spark, tmp_path):
+    pair = planted_pair()
+    for split, start in (("train", 0), ("val", len(pair.train))):
+        frame = getattr(pair, split)
+        frame.insert(0, "n", range(start, start + len(frame)))  # a record number nobody declared
+        frame.to_csv(tmp_path / f"{split}.csv", index=False)
+    files = tmp_path / "train.csv", tmp_path / "val.csv"
+    settings = dict(checks=["duplicates", "exact_leakage"], baseline={"enabled": False}, **ROLES)
+    on_pandas, on_spark = run_audit(*files, **settings), run_audit(*files, engine="spark", spark=spark, **settings)
+    assert [f.to_dict() for _, f in on_spark.all_findings] == [f.to_dict() for _, f in on_pandas.all_findings]
+    assert flagged(on_spark, "exact_leakage", "val", "train_row") == pair.truth["exact_leakage"]
+    assert all(f.metrics["columns_left_out"] == ["n"] for _, f in on_spark.all_findings)

@@ -1,0 +1,61 @@
+"""Undeclared row counters among the features, found with Spark aggregates over train.
+
+The rule is :func:`checks.features.integer_identifiers`': a number (or date) column of whole
+values, present and unique in every train row, and either in file order or filling at least
+half of its range. Such a column tells every row apart, so the row hashes leave it out (see
+:func:`checks.hashing.left_out_of`) and the near-duplicate encoding drops it. One aggregate
+pass screens the columns (count, whole values, approximate distinct count, range); an exact
+distinct count and, for sparse ones, an ordered pass confirm the few candidates.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from audit.spark.load import DATETIME, NUMERIC_KINDS, _q
+from audit.spark.rows import ROW
+from checks.features import MIN_ROWS_FOR_ID, integer_identifier_reason
+
+
+def as_float(value: Column, kind: str) -> Column:
+    """float64 with null for missing and infinite cells; dates as seconds (``checks.features.as_float``)."""
+    if kind == DATETIME:
+        number = F.unix_micros(value.cast("timestamp")) / 1e6
+    else:
+        number = value.cast("double")
+    return F.when(number.isNull() | F.isnan(number) | (F.abs(number) == float("inf")), F.lit(None)).otherwise(number)
+
+
+def integer_identifiers(train: DataFrame, kinds: dict[str, str], features: list[str], n_rows: int) -> dict[str, str]:
+    """Feature column -> the reason it is a row counter, for the numbered, typed ``train``."""
+    numbers = {c: as_float(F.col(_q(c)), kinds[c]) for c in features if kinds[c] in (*NUMERIC_KINDS, DATETIME)}
+    if n_rows < MIN_ROWS_FOR_ID or not numbers:
+        return {}
+    stats = train.agg(*[aggregate for i, value in enumerate(numbers.values()) for aggregate in (
+        F.count(value).alias(f"n{i}"), F.sum((value != F.round(value)).cast("long")).alias(f"w{i}"),
+        F.approx_count_distinct(value, 0.01).alias(f"d{i}"), F.min(value).alias(f"lo{i}"),
+        F.max(value).alias(f"hi{i}"))]).collect()[0]
+    candidates = [i for i in range(len(numbers))
+                  if stats[f"n{i}"] == n_rows and not stats[f"w{i}"] and stats[f"d{i}"] >= 0.95 * n_rows]
+    if not candidates:
+        return {}
+    columns = list(numbers)
+    distinct = train.agg(*[F.countDistinct(numbers[columns[i]]).alias(f"n{i}") for i in candidates]).collect()[0]
+    found = {}
+    for i in candidates:
+        column = columns[i]
+        if distinct[f"n{i}"] != n_rows:
+            continue
+        dense = n_rows >= 0.5 * (stats[f"hi{i}"] - stats[f"lo{i}"] + 1)
+        if dense or in_file_order(train, numbers[column]):
+            found[column] = integer_identifier_reason(n_rows)
+    return found
+
+
+def in_file_order(train: DataFrame, value: Column) -> bool:
+    """Strictly increasing or strictly decreasing in row order."""
+    step = value - F.lag(value).over(Window.orderBy(ROW))
+    signs = train.select(step.alias("step")).agg(F.min("step").alias("lo"), F.max("step").alias("hi")).collect()[0]
+    return bool((signs["lo"] is not None and signs["lo"] > 0) or (signs["hi"] is not None and signs["hi"] < 0))
+
