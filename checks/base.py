@@ -104,6 +104,16 @@ class Parameter:
     accepts: Callable[[Any], bool]
 
 
+def counted(n: int, noun: str = "row") -> str:
+    """'1 row', '2 rows': messages are read by people, one row at a time as often as not."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def agree(n: int, plural: str, singular: str) -> str:
+    """The verb form that agrees with a count of ``n``."""
+    return singular if n == 1 else plural
+
+
 def fraction(allow_none: bool = False) -> Parameter:
     rule = "a float in [0, 1]" + (" or None" if allow_none else "")
     return Parameter(rule, lambda v: (allow_none and v is None) or _is_number(v) and 0 <= v <= 1)

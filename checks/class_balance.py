@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, fraction, positive_int, positive_number, register, row_evidence
+from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, positive_int, positive_number, register, row_evidence
 
 
 @register
@@ -156,8 +156,9 @@ class ClassBalance(Check):
             code="unseen_labels",
             severity=Severity.FAIL,
             message=(
-                f"{len(rows)} val rows ({len(rows) / n_val:.2%}) carry {len(classes)} label(s) "
-                f"that never occur in train: {', '.join(classes[:5])}{' ...' if len(classes) > 5 else ''}."
+                f"{counted(len(rows), 'val row')} ({len(rows) / n_val:.2%}) {agree(len(rows), 'carry', 'carries')} "
+                f"{counted(len(classes), 'label')} "
+                f"that never {agree(len(classes), 'occur', 'occurs')} in train: {', '.join(classes[:5])}{' ...' if len(classes) > 5 else ''}."
             ),
             metrics={"n_rows": len(rows), "fraction": len(rows) / n_val, "labels": classes},
             rows=row_evidence("val", rows, label=labels),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, fraction, register
+from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register
 from checks.hashing import LeftOut, feature_hashes, left_out
 
 
@@ -105,7 +105,7 @@ class Duplicates(Check):
             code="exact_duplicates",
             severity=Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN,
             message=(
-                f"{split}: {len(rows)} rows ({share:.2%}) repeat the features of an earlier row "
+                f"{split}: {counted(len(rows))} ({share:.2%}) {agree(len(rows), 'repeat', 'repeats')} the features of an earlier row "
                 f"({n_groups} distinct rows repeated).{said.note}"
             ),
             metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
@@ -126,7 +126,7 @@ class Duplicates(Check):
             code="conflicting_labels",
             severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
             message=(
-                f"{split}: {len(rows)} rows ({share:.2%}) share identical features with a row of "
+                f"{split}: {counted(len(rows))} ({share:.2%}) {agree(len(rows), 'share', 'shares')} identical features with a row of "
                 f"another label ({n_groups} groups).{said.note}"
             ),
             metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
@@ -146,7 +146,7 @@ class Duplicates(Check):
             code="conflicting_labels",
             severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
             message=(
-                f"val: {len(rows)} rows ({share:.2%}) have the exact features of a train row "
+                f"val: {counted(len(rows))} ({share:.2%}) {agree(len(rows), 'have', 'has')} the exact features of a train row "
                 f"labelled differently.{said.note}"
             ),
             metrics={"split": "val", "across_splits": True, "n_rows": len(rows), "fraction": share,

@@ -138,7 +138,8 @@ def is_numeric(series: pd.Series) -> bool:
 def as_float(series: pd.Series) -> np.ndarray:
     """float64 values with NaN for missing and infinite cells; dates as seconds since 1970."""
     if pd.api.types.is_datetime64_any_dtype(series):
-        stamps = series.dt.tz_convert("UTC") if getattr(series.dt, "tz", None) is not None else series
+        stamps = series.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None \
+            else series
         seconds = stamps.astype("datetime64[ns]").to_numpy().astype("int64") / 1e9
         return np.where(series.isna().to_numpy(), np.nan, seconds)
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from checks.base import AuditData, Check, Finding, Severity, fraction, register, row_evidence
+from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register, row_evidence
 from checks.features import encoded_features
 from checks.oof import (
     DEFAULT_MAX_FIT_ROWS,
@@ -119,7 +119,7 @@ class LabelIssues(Check):
         accuracy = float((probs[scored].argmax(axis=1) == codes[scored]).mean()) if len(scored) else None
         action = "relabel or drop them" if split == "train" else "review them (val labels are never changed)"
         message = (
-            f"{split}: {len(positions)} of {n_rows} rows ({share:.2%}) have a label that out-of-sample "
+            f"{split}: {len(positions)} of {counted(n_rows)} ({share:.2%}) {agree(len(positions), 'have', 'has')} a label that out-of-sample "
             f"predictions contradict ({describe_source(oof, split)}); {action}."
         )
         metrics = {

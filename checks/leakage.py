@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, fraction, register
+from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register
 from checks.hashing import LeftOut, feature_hashes, left_out
 
 
@@ -65,7 +65,8 @@ class ExactLeakage(Check):
         return [Finding(
             code="exact_leakage",
             severity=leak_severity(share, self.fail_at_fraction),
-            message=f"{len(rows)} val rows ({share:.2%}) have exactly the features of a train row.{said.note}",
+            message=(f"{counted(len(rows), 'val row')} ({share:.2%}) {agree(len(rows), 'have', 'has')} exactly the "
+                     f"features of a train row.{said.note}"),
             metrics={"n_rows": len(rows), "fraction": share, "columns_left_out": said.columns},
             rows=[{"split": "val", "row": r, "train_row": t} for r, t in zip(rows, train_rows)],
         )]
@@ -117,7 +118,7 @@ class GroupLeakage(Check):
             code="group_leakage",
             severity=leak_severity(share, self.fail_at_fraction),
             message=(
-                f"{len(rows)} val rows ({share:.2%}) belong to {len(shared_ids)} "
+                f"{counted(len(rows), 'val row')} ({share:.2%}) {agree(len(rows), 'belong', 'belongs')} to {len(shared_ids)} "
                 f"{group_column!s} value(s) that also occur in train."
             ),
             metrics={"n_rows": len(rows), "fraction": share, "n_groups": len(shared_ids),
@@ -173,7 +174,7 @@ class TemporalLeakage(Check):
             code="temporal_leakage",
             severity=leak_severity(share, self.fail_at_fraction),
             message=(
-                f"{len(rows)} val rows ({share:.2%}) are dated at or before the latest train row "
+                f"{counted(len(rows), 'val row')} ({share:.2%}) {agree(len(rows), 'are', 'is')} dated at or before the latest train row "
                 f"({cutoff!s})."
             ),
             metrics={"n_rows": len(rows), "fraction": share, "train_latest": cutoff,

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, fraction, positive_number, register
+from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, positive_number, register
 from checks.features import encoded_features
 from checks.hashing import feature_hashes
 from checks.neighbours import NeighbourGraph, neighbour_graph
@@ -209,7 +209,7 @@ class NearDuplicates(Check):
             code="near_duplicates",
             severity=Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN,
             message=(
-                f"{split}: {len(rows)} rows ({share:.2%}) are near copies of an earlier row "
+                f"{split}: {counted(len(rows))} ({share:.2%}) {agree(len(rows), 'are near copies', 'is a near copy')} of an earlier row "
                 f"({describe(threshold)}; {n_groups} rows nearly repeated; exact copies not counted)."
             ),
             metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
@@ -241,7 +241,8 @@ class NearDuplicates(Check):
             code="conflicting_labels",
             severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
             message=(
-                f"{split}: {len(conflicting)} rows ({share:.2%}) are near copies of a row with another "
+                f"{split}: {counted(len(conflicting))} ({share:.2%}) "
+                f"{agree(len(conflicting), 'are near copies', 'is a near copy')} of a row with another "
                 f"label ({n_groups} groups; {describe(threshold)})."
             ),
             metrics={"split": split, "near": True, "n_rows": len(conflicting), "fraction": share,
@@ -264,7 +265,8 @@ class NearDuplicates(Check):
             code="conflicting_labels",
             severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
             message=(
-                f"val: {int(differ.sum())} rows ({share:.2%}) are near copies of a train row labelled "
+                f"val: {counted(int(differ.sum()))} ({share:.2%}) "
+                f"{agree(int(differ.sum()), 'are near copies', 'is a near copy')} of a train row labelled "
                 f"differently ({describe(threshold)})."
             ),
             metrics={"split": "val", "across_splits": True, "near": True, "n_rows": int(differ.sum()),
@@ -351,7 +353,8 @@ class NearLeakage(Check):
             code="near_leakage",
             severity=leak_severity(share, self.fail_at_fraction),
             message=(
-                f"{len(val_rows)} val rows ({share:.2%}) are near copies of a train row "
+                f"{counted(len(val_rows), 'val row')} ({share:.2%}) {agree(len(val_rows), 'are near copies', 'is a near copy')} "
+                f"of a train row "
                 f"({describe(threshold)}; exact copies not counted)."
             ),
             metrics={"n_rows": len(val_rows), "fraction": share, "max_distance_found": float(np.max(dist)),

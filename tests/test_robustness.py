@@ -269,7 +269,7 @@ CASES = [
          message="train.csv: the label column 'y' is empty in 1 row(s) (data rows 10, counted from 0 after the "
                  "header); fill in the labels or drop those rows"),
     Case("val labels unseen in train", two_classes(), labelled(["x", "q"] * 10), code=1, checks="class_balance",
-         finding=("unseen_labels", "fail"), message="10 val rows (50.00%) carry 1 label(s) that never occur in train: q."),
+         finding=("unseen_labels", "fail"), message="10 val rows (50.00%) carry 1 label that never occurs in train: q."),
     Case("train and val with different columns", two_classes(), b"a,c,y\n1,2,x\n",
          message="val.csv: the validation columns differ from train's (missing 'b'; has extra 'c'); give both "
                  "splits the same columns"),
@@ -289,7 +289,7 @@ CASES = [
     Case("time column: rows with different UTC offsets", ("t,a,y\n" + rows(20, lambda i: (
         f"2024-01-{i + 1:02d}T00:00:00{'Z' if i % 2 else '+02:00'},{i},{'xz'[i % 2]}\n"))).encode(),
          b"t,a,y\n2024-01-05T00:00:00+05:00,1,x\n", args=("--time-column", "t"), code=1, checks="temporal_leakage",
-         finding=("temporal_leakage", "fail"), message="1 val rows (100.00%) are dated at or before the latest train row"),
+         finding=("temporal_leakage", "fail"), message="1 val row (100.00%) is dated at or before the latest train row"),
     Case("ragged rows", b"a,b,y\n1,2,x\n3,4,5,z\n",
          message="train.csv: line 3 has 4 fields but the header has 3; fix that row (an unquoted ',' inside a "
                  "value is the usual cause)"),

@@ -96,3 +96,12 @@ def test_a_column_without_spread_is_scaled_by_one_not_divided_by_zero():
     assert (encoded.matrices["train"][:, 0] == 0).all()
     rare = encoded.matrices["train"][:, 1]
     assert rare[-1] == pytest.approx(1 / np.std([0.0] * 59 + [1.0]))
+
+
+def test_time_zone_aware_dates_encode_as_their_utc_instant():
+    """A date with a zone and the same instant without one are the same value, in seconds."""
+    from checks.features import as_float
+
+    aware = pd.Series(pd.to_datetime(["2024-01-01 01:00", "2024-01-02 00:00"]).tz_localize("Europe/Paris"))
+    naive = pd.Series(pd.to_datetime(["2024-01-01 00:00", "2024-01-01 23:00"]))
+    assert as_float(aware).tolist() == as_float(naive).tolist() == [1704067200.0, 1704150000.0]
