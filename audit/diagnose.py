@@ -1511,7 +1511,7 @@ def _attributed_row(cause: str, experiment: str, effect: str, remedy: str, numbe
     beyond = bool(run.get("reference_loss_drop_beyond_spread"))
     numbers = {**numbers, "attribution": {k: run.get(k) for k in (
         "reference_loss", "reference_loss_raw", "reference_loss_drop", "reference_loss_drop_relative")}}
-    said = (f"its fixes alone took the clean reference loss from {_fmt(run.get('reference_loss_raw'))} to "
+    said = (f"fixing them alone took the clean reference loss from {_fmt(run.get('reference_loss_raw'))} to "
             f"{_fmt(run.get('reference_loss'))}")
     if drop is not None and drop >= DATA_LIKELY_GAIN and beyond:
         verdict, reason = LIKELY, f"{said} ({_percent(drop)} lower, beyond the seed spread)"
