@@ -313,7 +313,8 @@ def test_data_causes_follow_the_attribution_runs_when_there_are_any() -> None:
         "reference_loss_drop_relative": 0.7, "raw_val_inflation_relative": 0.01},
         "attribution": {"status": "ran", "families": [family("labels", 0.12, 0.01), family("duplicates", 0.401, 0.01)]}}
     labels = _data_cause("label_noise", [noise, dupes], None, baseline, CONTEXT)
-    assert labels["verdict"] == LIKELY and "fixing them alone took the clean reference loss from 0.400 to 0.120" in labels["reason"]
+    assert labels["verdict"] == LIKELY
+    assert "fixing them alone took the clean reference loss from 0.400 to 0.120" in labels["reason"]
     # Without the attribution the duplicates shared the gain (inconclusive); alone they did nothing.
     duplicates = _data_cause("duplicates", [noise, dupes], None, baseline, CONTEXT)
     assert duplicates["verdict"] == UNLIKELY and duplicates["numbers"]["attribution"]["reference_loss"] == 0.401
