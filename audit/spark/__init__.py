@@ -19,13 +19,16 @@ where the work happens:
   (:mod:`audit.spark.quality`);
 - target leakage runs the pandas check on the driver, over train collected from Spark (a
   seeded sample above 200,000 rows, which the finding states) (:mod:`audit.spark.target`);
+- the Keras baseline trains on the driver, on a seeded sample of each split sized by its time
+  budget, the fix plan applied to the sampled rows (:mod:`audit.spark.baseline`);
 - every flagged row is named by its 0-based data row in its input, numbered without
-  collecting the data (:mod:`audit.spark.rows`); only the flagged rows (the evidence the
-  report lists) and bounded seeded samples come back to the driver (:mod:`audit.spark.collect`).
+  collecting the data (:mod:`audit.spark.rows`); besides the label issues' probabilities,
+  only the flagged rows (the evidence the report lists) and bounded seeded samples come back
+  to the driver (:mod:`audit.spark.collect`).
 
 A registered check without a Spark implementation would be reported as skipped with that
-reason, and the Keras baseline is not trained (the report's
-``baseline`` says why); ``--write-fixed`` and given probabilities need the pandas engine.
+reason. ``--write-fixed``, given probabilities, the fixes' attribution and the diagnosis
+need the pandas engine.
 
 pyspark is imported by the modules of this package only, never by the rest of ``audit``;
 install it with ``pip install "dataset-audit[spark]"``.

@@ -15,16 +15,9 @@ distinct train row to its nearest other one (or ``max_distance``). That median i
 exactly, on every distinct train row up to ``CALIBRATION_SAMPLE`` and on a seeded sample of
 that many above it: the sample is broadcast and each partition computes its distances to it.
 
-Pairs within the threshold come from Spark MLlib's ``BucketedRandomProjectionLSH``, banded:
-its ``BANDS x PROJECTIONS_PER_BAND`` projections (bucket length ``BUCKETS_PER_THRESHOLD``
-thresholds) are grouped into bands, two rows are candidates when all projections of one band
-agree, and candidates are kept at their exact distance if within the threshold. MLlib's own
-``approxSimilarityJoin`` ORs single projections, so its candidates grow with n^2 x bucket
-length / spread of the data: on the planted 50k pair it compared tens of millions of pairs
-(800 s on two cores). With bands, a pair at the threshold shares one projection's bucket with
-probability about ``1 - 0.8 / (BUCKETS_PER_THRESHOLD * sqrt(d))``, a band with that to the
-power ``PROJECTIONS_PER_BAND``, and is missed only if every band splits it, while unrelated
-rows rarely agree on a whole band.
+Pairs within the threshold come from Spark MLlib's ``BucketedRandomProjectionLSH``, banded
+(:mod:`audit.spark.lsh`), with as many projections a band and bands as the rows and the
+calibration sample call for.
 The pairs then go through the pandas check's own rule (each row's ``WITHIN_K`` nearest
 within the threshold, rows visited in file order, a row flagged when a kept earlier row is
 close), so the findings mean the same; distances are float64 from Spark, so they can differ
@@ -43,6 +36,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from audit.spark.identifiers import as_float
+from audit.spark.lsh import Banding, candidate_pairs, choose_banding, fit_model
 from audit.spark.load import DATETIME, H1, H2, NUMBER_PATTERN, NUMERIC_KINDS, SparkAuditData, _q, _try_cast
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
@@ -51,10 +45,6 @@ from checks.features import MAX_CATEGORIES, ONE_HOT_SCALE
 from checks.near_duplicates import NearDuplicates, NearLeakage, Threshold, not_compared
 from checks.neighbours import WITHIN_K
 
-BUCKETS_PER_THRESHOLD = 4.0
-PROJECTIONS_PER_BAND = 3
-BANDS = 8
-HASHES = "__audit_hashes"
 FEATURES = "__audit_features"
 VECTOR = "__audit_vector"
 QUANTILE_ACCURACY = 10_000
@@ -242,6 +232,20 @@ def distinct_rows(data: SparkAuditData, split: str) -> DataFrame:
     return data.shared(f"spark_distinct:{split}", compute)
 
 
+def calibration_sample(data: SparkAuditData) -> tuple[np.ndarray, np.ndarray, int]:
+    """(row numbers, encoded features) of up to ``CALIBRATION_SAMPLE`` distinct train rows
+    chosen by a seeded hash of the row number, and the number of distinct train rows; shared."""
+    def compute(d: SparkAuditData) -> tuple[np.ndarray, np.ndarray, int]:
+        distinct = distinct_rows(d, "train")
+        order = F.xxhash64(F.col(ROW), F.lit(int(d.random_state)))
+        sample = distinct.select(ROW, FEATURES).orderBy(order, ROW).limit(CALIBRATION_SAMPLE).collect()
+        rows = np.array([r[ROW] for r in sample], dtype=np.int64)
+        vectors = np.array([r[FEATURES] for r in sample], dtype=np.float64).reshape(len(sample), -1)
+        return rows, vectors, distinct.count()
+
+    return data.shared("spark_calibration_sample", compute)
+
+
 def typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
     """(median nearest-other-row distance, rows measured, distinct train rows); shared."""
     return data.shared("spark_typical_distance", _typical_distance)
@@ -249,13 +253,9 @@ def typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
 
 def _typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
     distinct = distinct_rows(data, "train")
-    n_distinct = distinct.count()
-    order = F.xxhash64(F.col(ROW), F.lit(int(data.random_state)))
-    sample = distinct.select(ROW, FEATURES).orderBy(order, ROW).limit(CALIBRATION_SAMPLE).collect()
-    rows = np.array([r[ROW] for r in sample], dtype=np.int64)
-    vectors = np.array([r[FEATURES] for r in sample], dtype=np.float64).reshape(len(sample), -1)
-    if len(sample) < 2 or vectors.shape[1] == 0:
-        return None, len(sample), n_distinct
+    rows, vectors, n_distinct = calibration_sample(data)
+    if len(rows) < 2 or vectors.shape[1] == 0:
+        return None, len(rows), n_distinct
     shared = distinct.sparkSession.sparkContext.broadcast((rows, vectors))
 
     def nearest(batches):
@@ -282,7 +282,7 @@ def _typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
     nearest_distances = np.sqrt(np.array([r["d2"] for r in mins], dtype=np.float64))
     positive = nearest_distances[np.isfinite(nearest_distances) & (nearest_distances > 0)]
     value = float(np.median(positive)) if len(positive) else None
-    return value, len(sample), n_distinct
+    return value, len(rows), n_distinct
 
 
 def near_threshold(data: SparkAuditData, max_relative_distance: float, max_distance: float | None) -> Threshold:
@@ -307,66 +307,28 @@ def near_threshold(data: SparkAuditData, max_relative_distance: float, max_dista
     else:
         value, source = None, "none"
     if value is not None:
-        metrics["neighbour_search"] = lsh_method(value)
+        metrics["neighbour_search"] = lsh_for(data, value)[0].describe()
     metrics["threshold"] = value
     metrics["threshold_source"] = source
     return Threshold(value, source, metrics)
 
 
-def lsh_method(threshold: float) -> str:
-    return (f"approximate (Spark MLlib BucketedRandomProjectionLSH: {BANDS} bands of {PROJECTIONS_PER_BAND} "
-            f"projections, bucket length {bucket_length(threshold):.4g}; candidates within the threshold "
-            f"kept at their exact distance)")
-
-
-def bucket_length(threshold: float) -> float:
-    return max(threshold * BUCKETS_PER_THRESHOLD, 1e-12)
-
-
-def lsh_model(data: SparkAuditData, threshold: float):
-    def compute(d: SparkAuditData):
-        from pyspark.ml.feature import BucketedRandomProjectionLSH
-
-        lsh = BucketedRandomProjectionLSH(inputCol=VECTOR, outputCol=HASHES, bucketLength=bucket_length(threshold),
-                                          numHashTables=BANDS * PROJECTIONS_PER_BAND, seed=int(d.random_state))
-        return lsh.fit(distinct_rows(d, "train"))
+def lsh_for(data: SparkAuditData, threshold: float) -> tuple[Banding, Any]:
+    """The banding for this threshold and the MLlib model with its projections; shared."""
+    def compute(d: SparkAuditData) -> tuple[Banding, Any]:
+        _, vectors, n_distinct = calibration_sample(d)
+        banding = choose_banding(vectors, n_distinct, threshold, d.random_state)
+        return banding, fit_model(distinct_rows(d, "train"), VECTOR, banding, d.random_state)
 
     return data.shared(f"spark_lsh:{threshold!r}", compute)
-
-
-def signatures(model, frame: DataFrame, *keep: str) -> DataFrame:
-    """One row per (row, band): the band's bucket numbers, the key rows meet on."""
-    from pyspark.ml.functions import vector_to_array
-
-    hashed = model.transform(frame)
-    bands = [F.struct(F.lit(b).alias("band"),
-                      F.array(*[vector_to_array(F.col(HASHES)[b * PROJECTIONS_PER_BAND + j])[0]
-                                for j in range(PROJECTIONS_PER_BAND)]).alias("key"))
-             for b in range(BANDS)]
-    return hashed.select(*keep, F.explode(F.array(*bands)).alias("s")).select(*keep, "s.band", "s.key")
-
-
-def _distance(a: str, b: str) -> Column:
-    squares = F.zip_with(F.col(a), F.col(b), lambda x, y: (x - y) * (x - y))
-    return F.sqrt(F.aggregate(squares, F.lit(0.0), lambda acc, x: acc + x))
-
-
-def candidate_pairs(model, left: DataFrame, right: DataFrame, threshold: float) -> DataFrame:
-    """Pairs meeting in a band, once each, with their exact distance, within the threshold."""
-    a = signatures(model, left, ROW, FEATURES, "__label").select(
-        F.col(ROW).alias("a"), F.col(FEATURES).alias("fa"), F.col("__label").alias("la"), "band", "key")
-    b = signatures(model, right, ROW, FEATURES, "__label").select(
-        F.col(ROW).alias("b"), F.col(FEATURES).alias("fb"), F.col("__label").alias("lb"), "band", "key")
-    met = a.join(b, on=["band", "key"]).select("a", "b", "fa", "fb", "la", "lb").dropDuplicates(["a", "b"])
-    return met.withColumn("d", _distance("fa", "fb")).filter(F.col("d") <= F.lit(threshold)).drop("fa", "fb")
 
 
 def close_pairs(data: SparkAuditData, split: str, threshold: float) -> pd.DataFrame:
     """Pairs of distinct rows of a split within the threshold: a < b (row numbers), distance d."""
     def compute(d: SparkAuditData) -> pd.DataFrame:
         rows = distinct_rows(d, split)
-        pairs = (candidate_pairs(lsh_model(d, threshold), rows, rows, threshold)
-                 .filter(F.col("a") < F.col("b")).select("a", "b", "d").collect())
+        banding, model = lsh_for(d, threshold)
+        pairs = candidate_pairs(model, banding, rows, rows, FEATURES, threshold, within=True).collect()
         return pd.DataFrame(pairs, columns=["a", "b", "d"]).astype({"a": "int64", "b": "int64", "d": "float64"})
 
     return data.shared(f"spark_pairs:{split}:{threshold!r}", compute)
@@ -399,7 +361,10 @@ def near_leaks(data: SparkAuditData, threshold: float) -> pd.DataFrame:
         train = distinct_rows(d, "train")
         train_hashes = d.spark_frames["train"].select(H1, H2).distinct()
         val = encoded(d, "val").join(train_hashes, on=[H1, H2], how="left_anti")
-        pairs = candidate_pairs(lsh_model(d, threshold), val, train, threshold)
+        banding, model = lsh_for(d, threshold)
+        pairs = (candidate_pairs(model, banding, val, train, FEATURES, threshold, within=False)
+                 .join(val.select(F.col(ROW).alias("a"), F.col("__label").alias("la")), on="a")
+                 .join(train.select(F.col(ROW).alias("b"), F.col("__label").alias("lb")), on="b"))
         nearest = (pairs.select("a", "la", F.struct("d", "b", "lb").alias("m"))
                    .groupBy("a", "la").agg(F.min("m").alias("m"))
                    .select(F.col("a").alias("row"), F.col("m.b").alias("train_row"), F.col("m.d").alias("d"),

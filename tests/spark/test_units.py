@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,3 +48,29 @@ def test_an_unknown_engine_is_refused_by_name():
 
     with pytest.raises(ValueError, match="'engine' parameter of run_audit must be 'pandas' or 'spark'"):
         run_audit(pd.DataFrame({"x": [1, 2], "y": ["a", "b"]}), label="y", engine="dask")
+
+
+def test_banding_grows_with_the_rows_and_still_finds_pairs_at_the_threshold():
+    from audit.spark.lsh import CANDIDATES_PER_ROW, choose_banding
+
+    rng = np.random.default_rng(0)
+    sample = rng.standard_normal((5000, 20))
+    threshold = 0.1
+    small, large = (choose_banding(sample, n_rows, threshold, 0) for n_rows in (50_000, 10_000_000))
+    assert small.projections < large.projections
+    for banding, n_rows in ((small, 50_000), (large, 10_000_000)):
+        directions = rng.standard_normal((20, banding.bands * banding.projections))
+        directions /= np.linalg.norm(directions, axis=0)
+
+        def meet(x, y):
+            bx, by = (np.floor(v @ directions / banding.bucket_length) for v in (x, y))
+            same = (bx == by).reshape(len(x), banding.bands, banding.projections)
+            return same.all(axis=2).any(axis=1)
+
+        x = rng.standard_normal((4000, 20))
+        step = rng.standard_normal((4000, 20))
+        at_threshold = x + threshold * step / np.linalg.norm(step, axis=1, keepdims=True)
+        assert meet(x, at_threshold).mean() >= 0.98
+        # Unrelated rows meet about as rarely as the candidate budget allows.
+        unrelated = meet(sample, rng.permutation(sample)).mean()
+        assert unrelated <= 4 * banding.bands * 2 * CANDIDATES_PER_ROW / n_rows + 0.002

@@ -1,0 +1,141 @@
+"""Banded random-projection hashing on Spark: which pairs of rows to compare for near copies.
+
+Spark MLlib's ``BucketedRandomProjectionLSH`` projects each row on random unit vectors and
+cuts every projection into buckets ``BUCKETS_PER_THRESHOLD`` thresholds long. The projections
+are grouped into bands: two rows are candidates when they share the bucket of every projection
+of one band, and a candidate is kept at its exact distance if within the threshold. MLlib's
+own ``approxSimilarityJoin`` ORs single projections, whose candidates grow with the square of
+the rows.
+
+How many projections a band has and how many bands there are follow from the data
+(:func:`choose_banding`), since a fixed number does not hold up as rows grow: three
+projections a band let 226 million pairs meet on the planted 100,000-row pair.
+
+- Projections a band: the fewest with which unrelated rows rarely meet. On the calibration
+  sample (the seeded sample of distinct train rows the threshold is measured on), the share
+  of its pairs that agree on every projection of a band, averaged over ``DRAWS`` draws of
+  random directions, must keep a band's expected candidates under ``CANDIDATES_PER_ROW``
+  times the train rows. Where too few sample pairs still meet to measure the share, it is
+  extrapolated from its last step.
+- Bands: enough that a pair exactly at the threshold is missed by every band with
+  probability at most ``MISSED_AT_THRESHOLD``. One projection separates such a pair with
+  probability about sqrt(2 / (pi d)) / ``BUCKETS_PER_THRESHOLD`` in d encoded dimensions; a
+  band of k keeps it together with (1 - that)^k. Closer pairs (near copies are usually far
+  closer) are missed far less often.
+
+Rows meet on their row number and one 64-bit hash of (band, buckets) only; the features are
+joined to the distinct candidate pairs afterwards, so the large shuffle carries two longs a
+row and band.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from audit.spark.rows import ROW
+
+BUCKETS_PER_THRESHOLD = 4.0
+CANDIDATES_PER_ROW = 2.0
+MISSED_AT_THRESHOLD = 0.01
+MIN_PROJECTIONS, MAX_PROJECTIONS = 3, 32
+MIN_BANDS, MAX_BANDS = 4, 24
+DRAWS = 4
+# Fewer sample pairs meeting than this measure the share too coarsely to compare with.
+MIN_MEETING_PAIRS = 20
+HASHES = "__audit_hashes"
+
+
+@dataclass(frozen=True)
+class Banding:
+    bands: int
+    projections: int
+    bucket_length: float
+
+    def describe(self) -> str:
+        return (f"approximate (Spark MLlib BucketedRandomProjectionLSH: {self.bands} bands of {self.projections} "
+                f"projections, bucket length {self.bucket_length:.4g}; candidates within the threshold kept at "
+                f"their exact distance)")
+
+
+def bucket_length(threshold: float) -> float:
+    return max(threshold * BUCKETS_PER_THRESHOLD, 1e-12)
+
+
+def choose_banding(sample: np.ndarray, n_rows: int, threshold: float, random_state: int) -> Banding:
+    """Projections a band and bands for ``n_rows`` rows like ``sample`` (rows x encoded features)."""
+    width = bucket_length(threshold)
+    n_sample, n_features = sample.shape
+    sample_pairs = n_sample * (n_sample - 1) / 2
+    allowed = min(1.0, 2 * CANDIDATES_PER_ROW / max(n_rows - 1, 1))  # a band's candidates / all pairs
+    directions = np.random.default_rng(random_state).standard_normal((DRAWS, n_features, MAX_PROJECTIONS))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    buckets = np.floor(np.einsum("sf,dfp->dsp", sample, directions) / width).astype(np.int64)
+    keys = np.zeros((DRAWS, n_sample), dtype=np.int64)
+    projections, previous = MAX_PROJECTIONS, None
+    for k in range(1, MAX_PROJECTIONS + 1):
+        keys = keys * np.int64(1_000_003) + buckets[:, :, k - 1]  # wraps around; a clash only adds pairs
+        share = float(np.mean([meeting_pairs(draw) for draw in keys])) / max(sample_pairs, 1)
+        if k >= MIN_PROJECTIONS and share <= allowed:
+            projections = k
+            break
+        if k >= MIN_PROJECTIONS and share * sample_pairs < MIN_MEETING_PAIRS:
+            step = share / previous if previous else 0.0
+            more = math.ceil(math.log(allowed / share) / math.log(step)) if 0 < step < 1 else 0
+            projections = min(MAX_PROJECTIONS, k + more)
+            break
+        previous = share
+    separated = math.sqrt(2 / (math.pi * max(n_features, 1))) / BUCKETS_PER_THRESHOLD
+    together = (1 - separated) ** projections
+    bands = math.ceil(math.log(MISSED_AT_THRESHOLD) / math.log(1 - together)) if together < 1 else MIN_BANDS
+    return Banding(min(MAX_BANDS, max(MIN_BANDS, bands)), projections, width)
+
+
+def meeting_pairs(keys: np.ndarray) -> int:
+    """Pairs of rows with equal keys."""
+    _, counts = np.unique(keys, return_counts=True)
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def fit_model(frame: DataFrame, vector: str, banding: Banding, random_state: int):
+    from pyspark.ml.feature import BucketedRandomProjectionLSH
+
+    lsh = BucketedRandomProjectionLSH(inputCol=vector, outputCol=HASHES, bucketLength=banding.bucket_length,
+                                      numHashTables=banding.bands * banding.projections, seed=int(random_state))
+    return lsh.fit(frame)
+
+
+def signatures(model, banding: Banding, frame: DataFrame) -> DataFrame:
+    """One row per (row, band): ROW and ``key``, a hash of the band and its buckets."""
+    from pyspark.ml.functions import vector_to_array
+
+    k = banding.projections
+    bucket = [vector_to_array(F.col(HASHES)[i])[0] for i in range(banding.bands * k)]
+    keys = [F.xxhash64(F.lit(band), *bucket[band * k:(band + 1) * k]) for band in range(banding.bands)]
+    return model.transform(frame).select(ROW, F.explode(F.array(*keys)).alias("key"))
+
+
+def candidate_pairs(model, banding: Banding, left: DataFrame, right: DataFrame, features: str, threshold: float,
+                    within: bool) -> DataFrame:
+    """Pairs (``a`` of left, ``b`` of right) meeting in a band, once each, with their exact
+    distance ``d``, kept within the threshold; ``within``: left is right, and each pair is
+    taken once, a < b."""
+    a = signatures(model, banding, left).select(F.col(ROW).alias("a"), "key")
+    b = signatures(model, banding, right).select(F.col(ROW).alias("b"), "key")
+    met = a.join(b, on="key").select("a", "b")
+    if within:
+        met = met.where(F.col("a") < F.col("b"))
+    met = met.distinct()
+    with_features = (met.join(left.select(F.col(ROW).alias("a"), F.col(features).alias("fa")), on="a")
+                     .join(right.select(F.col(ROW).alias("b"), F.col(features).alias("fb")), on="b"))
+    return (with_features.withColumn("d", distance("fa", "fb")).where(F.col("d") <= F.lit(threshold))
+            .select("a", "b", "d"))
+
+
+def distance(a: str, b: str) -> Column:
+    squares = F.zip_with(F.col(a), F.col(b), lambda x, y: (x - y) * (x - y))
+    return F.sqrt(F.aggregate(squares, F.lit(0.0), lambda acc, x: acc + x))
