@@ -148,8 +148,9 @@ def accuracy(report, truth: dict) -> list[str]:
         rows = [r for _, f in report.all_findings if f.code == code for r in f.rows]
         found = {(r["row"], r[key]) if key else r["row"] for r in rows}
         hit = len(found & planted)
+        search = next((f.metrics.get("neighbour_search") for _, f in report.all_findings if f.code == code), "")
         lines.append(f"- {code}: recall {hit / max(len(planted), 1):.4f}, precision {hit / max(len(found), 1):.4f} "
-                     f"({len(found)} found, {len(planted)} planted)")
+                     f"({len(found)} found, {len(planted)} planted; {search})")
     return lines
 
 
