@@ -1088,22 +1088,21 @@ def _divergence_note(c: dict) -> str:
 def _overfit_numbers(c: dict) -> str:
     """How the fixed run's loss on clean rows behaves, in words: where it stalls, how far it climbs."""
     if c["val_rows_kept_out_of_reference"]:
-        end, prior = c["reference_loss_end"]["fixed"], c["prior_val_loss"]["fixed"]
+        loss = c["reference_loss_end"]["fixed"]
         text = (
-            f"on the clean reference set its loss ends at {_fmt(end)}, {_fmt(c['reference_climb']['fixed'])} above "
+            f"on the clean reference set its loss ends at {_fmt(loss)}, {_fmt(c['reference_climb']['fixed'])} above "
             f"its lowest, {_fmt(c['reference_end_gap']['fixed'])} above the train loss"
         )
-        if end is not None and prior is not None and end >= prior:
-            text += f"; it never beats predicting the class priors ({_fmt(prior)})"
-        return text
-    stall, best, prior = c["stall_epoch"]["fixed"], c["best_val_loss"]["fixed"], c["prior_val_loss"]["fixed"]
-    where = f"val loss stalls at epoch {stall:.0f}" if stall is not None else "val loss still improving"
-    text = (
-        f"{where}, climbs {_fmt(c['climb_after_stall']['fixed'])} above its best {_fmt(best)} by the end, "
-        f"end gap {_fmt(c['end_gap']['fixed'])}"
-    )
-    if best is not None and prior is not None and best >= prior:
-        text += f"; its best never beats predicting the class priors ({_fmt(prior)})"
+    else:
+        stall, loss = c["stall_epoch"]["fixed"], c["best_val_loss"]["fixed"]
+        where = f"val loss stalls at epoch {stall:.0f}" if stall is not None else "val loss still improving"
+        text = (
+            f"{where}, climbs {_fmt(c['climb_after_stall']['fixed'])} above its best {_fmt(loss)} by the end, "
+            f"end gap {_fmt(c['end_gap']['fixed'])}"
+        )
+    prior = c["prior_val_loss"]["fixed"]
+    if loss is not None and prior is not None and loss >= prior:
+        text += f"; it never beats predicting the class priors ({_fmt(prior)})"
     return text
 
 
