@@ -834,32 +834,44 @@ def _stall_epoch(train: list[float], val: list[float], patience: int) -> int | N
     return restored if min(train[restored:]) < train[restored - 1] else None
 
 
+def curve_numbers(train: list[float], val: list[float], patience: int) -> dict:
+    """What one seed's finite train and val curves say: best epoch, stall, gaps, early stopping.
+
+    The baseline and the diagnosis both read a run this way; each adds its own numbers.
+    """
+    best = int(np.argmin(val))
+    stopped, restored = _early_stopping(val, patience)
+    return {
+        "epochs_run": len(val),
+        "best_epoch": best + 1,
+        "best_val_loss": val[best],
+        "stall_epoch": _stall_epoch(train, val, patience),
+        "end_gap": val[-1] - train[-1],
+        "best_gap": val[best] - train[best],
+        "train_loss_end": train[-1],
+        "val_loss_end": val[-1],
+        "early_stop_epoch": stopped,
+        "early_stop_restored_epoch": restored,
+    }
+
+
 def _seed_summary(curves: dict, patience: int) -> dict:
     """The numbers the verdict reads, for one seed."""
     n = _usable_epochs(curves)
     if n == 0:
         return dict.fromkeys(SEED_NUMBERS)
     train, val = curves["train_loss"][:n], curves["val_loss"][:n]
-    best = int(np.argmin(val))
-    stopped, restored = _early_stopping(val, patience)
+    numbers = curve_numbers(train, val, patience)
+    best = numbers["best_epoch"] - 1
     return {
-        "epochs_run": n,
-        "best_epoch": best + 1,
-        "best_val_loss": val[best],
+        **numbers,
         "val_accuracy_at_best": curves["val_accuracy"][best],
-        "stall_epoch": _stall_epoch(train, val, patience),
         "climb_after_stall": val[-1] - val[best],
-        "end_gap": val[-1] - train[-1],
-        "best_gap": val[best] - train[best],
-        "train_loss_end": train[-1],
-        "val_loss_end": val[-1],
         "reference_loss_at_best": curves["reference_loss"][best],
         "reference_accuracy_at_best": curves["reference_accuracy"][best],
         "reference_loss_end": curves["reference_loss"][n - 1],
         "reference_climb": _reference_climb(curves["reference_loss"][:n]),
         "reference_end_gap": _difference(curves["reference_loss"][n - 1], train[-1]),
-        "early_stop_epoch": stopped,
-        "early_stop_restored_epoch": restored,
     }
 
 
@@ -1111,8 +1123,6 @@ def _overfit_numbers(c: dict) -> str:
 # curves the same way; these are the pieces it reuses, under names it can rely on.
 
 Prepared = _Prepared
-early_stopping = _early_stopping
-stall_epoch = _stall_epoch
 spread = _spread
 class_weight = _class_weight
 batch_size_for = _batch_size

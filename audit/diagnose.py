@@ -146,11 +146,10 @@ from audit.baseline import (
     Prepared,
     batch_size_for,
     class_weight,
-    early_stopping,
+    curve_numbers,
     json_label,
     prepare_splits,
     spread,
-    stall_epoch,
 )
 
 log = logging.getLogger(__name__)
@@ -908,21 +907,12 @@ def _seed_numbers(train: np.ndarray, val: np.ndarray, accuracy: np.ndarray, pati
     if n == 0:
         return {"epochs_run": 0}
     train_list, val_list = train[:n].tolist(), val[:n].tolist()
-    best = int(np.argmin(val_list))
-    stopped, restored = early_stopping(val_list, patience)
+    numbers = curve_numbers(train_list, val_list, patience)
+    best, restored = numbers["best_epoch"] - 1, numbers["early_stop_restored_epoch"]
     return {
-        "epochs_run": n,
-        "best_epoch": best + 1,
-        "best_val_loss": val_list[best],
+        **numbers,
         "val_accuracy_at_best": float(accuracy[best]),
-        "val_loss_end": val_list[-1],
-        "train_loss_end": train_list[-1],
-        "end_gap": val_list[-1] - train_list[-1],
-        "best_gap": val_list[best] - train_list[best],
-        "stall_epoch": stall_epoch(train_list, val_list, patience),
         "climb_after_best": val_list[-1] - val_list[best],
-        "early_stop_epoch": stopped,
-        "early_stop_restored_epoch": restored,
         "early_stop_val_loss": val_list[restored - 1],
         "early_stop_cost": val_list[restored - 1] - val_list[best],
         "patience_needed": _patience_needed(val_list),
