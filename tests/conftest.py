@@ -125,6 +125,17 @@ def flagged(report, code: str, split: str | None = None, key: str | None = None)
     return {(r["row"], r[key]) if key else r["row"] for r in rows}
 
 
+@pytest.fixture(scope="session")
+def demo_cli_json(tmp_path_factory):
+    """The JSON path of `audit demo` as a user runs it (baseline, attribution and diagnosis),
+    run once for every test that reads it."""
+    from audit.cli import main
+
+    out = tmp_path_factory.mktemp("demo-cli")
+    assert main(["demo", "--out", str(out)]) == 0
+    return out / "demo.json"
+
+
 @pytest.fixture
 def planted() -> PlantedPair:
     return planted_pair()
