@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from audit.accepted import Judgement
+from audit.errors import ExitCode
 from audit.fixes import FixPlan
 from audit.runner import CheckResult
 from checks import REGISTRY, AuditData, Finding, Severity
@@ -19,16 +20,6 @@ from checks.base import to_builtin
 
 SCHEMA_VERSION = 1
 TOOL_NAME = "dataset-audit"
-
-
-class ExitCode:
-    """The process exit codes, one meaning each, as documented in the README."""
-
-    PASSED = 0
-    GATE_FAILED = 1
-    USAGE_ERROR = 2
-    CHECK_CRASHED = 3
-    INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 @dataclass
@@ -135,7 +126,7 @@ class AuditReport:
         return check.doc_sections() if check else {}
 
     def to_dict(self) -> dict[str, Any]:
-        from audit import __version__
+        from audit.version import __version__
 
         return to_builtin({
             "schema_version": SCHEMA_VERSION,

@@ -105,7 +105,7 @@ def build_view(report: AuditReport) -> dict[str, Any]:
 
 
 def _tool() -> str:
-    from audit import __version__
+    from audit.version import __version__
     from audit.report import TOOL_NAME
 
     return f"{TOOL_NAME} {__version__}"

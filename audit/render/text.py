@@ -37,6 +37,14 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
         said = attribution.get("summary") or f"not trained: {attribution['reason']}"
         lines.append(f"attribution: {one_line(said, limit=None)}")
     lines += diagnosis_lines(report.diagnosis)
+    lines.append(verdict_line(report))
+    for kind, path in (written or {}).items():
+        lines.append(f"{kind}: {path}")
+    return "\n".join(lines) + "\n"
+
+
+def verdict_line(report: AuditReport) -> str:
+    """The gate's verdict and the counts behind it (all ``--quiet`` prints)."""
     counts = report.severity_counts()
     verdict = "PASSED" if report.passed else "FAILED"
     summary = (f"{verdict} (fail on {report.fail_on}): {counts['fail']} fail, {counts['warn']} warn, "
@@ -45,10 +53,7 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
         statuses = [j.status for j in report.judgements.values()]
         summary += (f"; against {report.settings.get('accepted')}: {statuses.count('accepted')} accepted, "
                     f"{statuses.count('new')} new, {statuses.count('worsened')} worsened")
-    lines.append(summary)
-    for kind, path in (written or {}).items():
-        lines.append(f"{kind}: {path}")
-    return "\n".join(lines) + "\n"
+    return summary
 
 
 def diagnosis_lines(diagnosis: dict | None) -> list[str]:
