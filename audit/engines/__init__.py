@@ -35,5 +35,5 @@ def engine_for(name: str | None = None, given: Any = None, *, spark: Any = None)
         from audit.engines.pandas import PandasEngine
 
         return PandasEngine()
-    raise ValueError(f"The 'engine' parameter of run_audit must be one of {' or '.join(map(repr, ENGINE_NAMES))}. "
+    raise ValueError(f"The 'engine' parameter of run_audit must be {' or '.join(map(repr, ENGINE_NAMES))}. "
                      f"Got {name!r} instead.")
