@@ -162,12 +162,17 @@ def read_table(path: Path) -> dict[str, Any]:
 def settings_from_table(table: dict[str, Any], source: str) -> Settings:
     """Validate a config table key by key and build :class:`Settings` from it."""
     where = f"{source}: [tool.audit]" if source.endswith("pyproject.toml") else source
+    return Settings(**validated(table, VALIDATORS, where, ": "))
+
+
+def validated(table: dict[str, Any], validators: dict[str, Any], where: str, joiner: str) -> dict[str, Any]:
+    """Each key of ``table`` checked by its validator; an unknown key names the closest known one."""
     values: dict[str, Any] = {}
     for key, value in table.items():
-        if key not in SETTING_NAMES:
-            raise InputError(f"{where}: unknown key {key!r}; {closest_names(key, SETTING_NAMES)}")
-        values[key] = VALIDATORS[key](value, f"{where}: {key}")
-    return Settings(**values)
+        if key not in validators:
+            raise InputError(f"{where}: unknown key {key!r}; {closest_names(key, tuple(validators))}")
+        values[key] = validators[key](value, f"{where}{joiner}{key}")
+    return values
 
 
 def _text(value: Any, where: str) -> str:
@@ -227,18 +232,13 @@ def _positive_number(value: Any, where: str) -> float:
 def _baseline(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(f"{where} must be a table; got {value!r}")
-    for key, entry in value.items():
-        if key not in BASELINE_VALIDATORS:
-            raise InputError(f"{where}: unknown key {key!r}; {closest_names(key, BASELINE_KEYS)}")
-        BASELINE_VALIDATORS[key](entry, f"{where}.{key}")
-    return value
+    return validated(value, BASELINE_VALIDATORS, where, ".")
 
 
 BASELINE_VALIDATORS = {
     "enabled": _boolean, "model": _text, "model_file": _text, "seeds": _integer(1), "epochs": _integer(1),
     "patience": _integer(1), "time_budget_s": _positive_number, "attribute": _boolean,
 }
-BASELINE_KEYS = tuple(BASELINE_VALIDATORS)
 
 VALIDATORS = {
     "label": _text, "id_column": _text, "group_column": _text, "time_column": _text,
