@@ -77,7 +77,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The report, and the files the run wrote besides it (fixed splits, manifest, suite) by label."""
+    """The report, and the fixed splits and manifest the run wrote, by the label the terminal shows."""
 
     report: AuditReport
     written: dict[str, str]

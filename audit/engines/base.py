@@ -65,6 +65,8 @@ class TrainingData:
 
 
 class Engine(Protocol):
+    """What :mod:`audit.run` asks of an engine, and all it asks; pick one with :func:`audit.engines.engine_for`."""
+
     name: str
     report_type: type[AuditReport]
     no_attribution: str | None
