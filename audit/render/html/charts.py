@@ -6,6 +6,7 @@ absent instead of leaving a hole.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,19 +52,19 @@ def _codes_chart(report: AuditReport) -> svg.Chart | None:
     return svg.horizontal_bars(items, "Flagged rows by finding code")
 
 
-def _class_counts(report: AuditReport) -> dict[str, dict[str, int]]:
+def _class_counts(report: AuditReport) -> dict[str, Counter[str]]:
     """Counts per split from class_imbalance findings; from the labels for a split without one."""
-    counts: dict[str, dict[str, int]] = {}
+    counts: dict[str, Counter[str]] = {}
     for _, finding in report.all_findings:
         if finding.code == "class_imbalance" and isinstance(finding.metrics.get("class_counts"), Mapping):
             split = str(finding.metrics.get("split") or "train")
-            counts[split] = {str(k): int(v) for k, v in finding.metrics["class_counts"].items()}
+            counts[split] = Counter({str(k): int(v) for k, v in finding.metrics["class_counts"].items()})
     ran = any(r.check == "class_balance" and r.status == "ran" for r in report.results)
     if ran or counts:
         for split in report.data.splits:
             if split not in counts:
                 values = report.data.labels(split).astype(str).value_counts()
-                counts[split] = {str(k): int(v) for k, v in values.items()}
+                counts[split] = Counter({str(k): int(v) for k, v in values.items()})
     return counts
 
 
@@ -71,19 +72,18 @@ def _classes_chart(report: AuditReport) -> svg.Chart | None:
     counts = _class_counts(report)
     if not counts:
         return None
-    reference = counts.get("train") or next(iter(counts.values()))
-    classes = sorted({c for split in counts.values() for c in split},
-                     key=lambda c: (-reference.get(c, 0), c))
+    reference = counts["train"] if "train" in counts and counts["train"] else next(iter(counts.values()))
+    classes = sorted({c for split in counts.values() for c in split}, key=lambda c: (-reference[c], c))
     shown = classes[:MAX_CLASSES_CHARTED]
     series, labels = [], []
     for split, cls in (("train", "s-train"), ("val", "s-val")):
         if split not in counts:
             continue
         total = sum(counts[split].values()) or 1
-        values = [counts[split].get(c, 0) / total for c in shown]
-        tips = [f"{split}, class {text(c, 60)}: {counts[split].get(c, 0)} rows ({v:.1%})" for c, v in zip(shown, values)]
+        values = [counts[split][c] / total for c in shown]
+        tips = [f"{split}, class {text(c, 60)}: {counts[split][c]} rows ({v:.1%})" for c, v in zip(shown, values)]
         series.append((split, cls, values, tips))
-        labels.append([str(counts[split].get(c, 0)) for c in shown])
+        labels.append([str(counts[split][c]) for c in shown])
     title = "Class shares per split"
     if len(classes) > len(shown):
         title += f" (largest {len(shown)} of {len(classes)} classes)"

@@ -192,11 +192,16 @@ def _columns_note(report: AuditReport, columns: list[Any]) -> str:
 
 
 def _headers(report: AuditReport, leading: Iterable[str], columns: Iterable[Any]) -> list[dict[str, str]]:
-    data = report.data
-    roles = {data.label: "label", data.id_column: "id", data.group_column: "group", data.time_column: "time"}
     numeric = set(report.data.frames["train"].select_dtypes("number").columns)
     return ([_header(name, cls="num" if name == "row" else "") for name in leading]
-            + [_header(c, roles.get(c, ""), cls="num" if c in numeric else "") for c in columns])
+            + [_header(c, _role(report, c), cls="num" if c in numeric else "") for c in columns])
+
+
+def _role(report: AuditReport, column: Any) -> str:
+    """The role a column plays (label, id, group, time), or nothing; the last named role wins."""
+    data = report.data
+    roles = (("time", data.time_column), ("group", data.group_column), ("id", data.id_column), ("label", data.label))
+    return next((name for name, role_column in roles if role_column == column), "")
 
 
 def _header(name: Any, role: str = "", tip: str = "", cls: str = "") -> dict[str, str]:
