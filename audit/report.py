@@ -17,7 +17,7 @@ from audit.accepted import Judgement
 from audit.fixes import FixPlan, FixSummary
 from audit.runner import CheckResult
 from checks import REGISTRY, AuditData, Finding, Severity
-from checks.base import DOC_SECTIONS, to_builtin
+from checks.base import DOC_SECTIONS, SPLITS, to_builtin
 
 if TYPE_CHECKING:
     from audit.training.diagnose.results import Diagnosis
@@ -65,6 +65,16 @@ class Gate:
     def accepted(self) -> int:
         """Findings not counted because the accepted-findings file accepts them."""
         return (self.judged or {}).get("accepted", 0)
+
+
+@dataclass(frozen=True)
+class SplitInput:
+    """One input split as the report describes it: its file, its rows and its columns."""
+
+    split: str
+    path: str | None
+    rows: int
+    columns: tuple[str, ...]
 
 
 @dataclass
@@ -166,13 +176,13 @@ class AuditReport:
     @property
     def findings(self) -> pd.DataFrame:
         """One row a finding, worst first: for notebooks and for filtering in code."""
+        worst_first = sorted(self.all_findings, key=lambda pair: pair[1].severity, reverse=True)  # stable
         rows = [
             {"check": check, "code": f.code, "severity": str(f.severity), "message": f.message,
-             "n_rows": len(f.rows), "n_columns": len(f.columns), "_rank": -int(f.severity)}
-            for check, f in self.all_findings
+             "n_rows": len(f.rows), "n_columns": len(f.columns)}
+            for check, f in worst_first
         ]
-        frame = pd.DataFrame(rows, columns=["check", "code", "severity", "message", "n_rows", "n_columns", "_rank"])
-        return frame.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+        return pd.DataFrame(rows, columns=["check", "code", "severity", "message", "n_rows", "n_columns"])
 
     def severity_counts(self) -> dict[str, int]:
         return {str(severity): n for severity, n in self.gate.severity_counts.items()}
@@ -188,6 +198,12 @@ class AuditReport:
         described["roles"] = {"id": data.id_column, "group": data.group_column, "time": data.time_column,
                               "ignored": list(data.ignored)}
         return described
+
+    def split_inputs(self) -> list[SplitInput]:
+        """The splits given, train first, as :meth:`inputs` describes them (an engine may count the rows)."""
+        described = self.inputs()
+        return [SplitInput(split, described[split]["path"], described[split]["rows"], tuple(described[split]["columns"]))
+                for split in SPLITS if described.get(split)]
 
     @staticmethod
     def check_docs(name: str) -> dict[str, str]:

@@ -134,6 +134,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class SampledSplit:
+    """How many rows of a split the network saw, of how many."""
+
     rows: int
     of_rows: int
 

@@ -2,9 +2,9 @@
 
 Every model, raw or fixed, is scored at every epoch on the clean *reference* set (fixed val
 minus val label issues), so raw and fixed compare like for like: raw val loss and fixed val
-loss do not, since the fixes changed the validation rows themselves. A prior
-DummyClassifier's log-loss on val and on the reference is the floor: a network not clearly
-below it has learnt nothing.
+loss do not, since the fixes changed the validation rows themselves. The log-loss of
+predicting the train class shares (a prior DummyClassifier), on val and on the reference,
+is the floor: a network not clearly below it has learnt nothing.
 
 Verdict thresholds
 ------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.render.html.format import finite, text
+from audit.render.html.format import text
 from audit.training.attribution import Attribution, FamilyRun
 from audit.training.results import Skipped
 
@@ -36,4 +36,4 @@ def _family_row(entry: FamilyRun, moved_most: str | None) -> dict[str, Any]:
 
 def _change(before: float | None, after: float | None, form: str) -> str:
     """'raw -> family' for one number of an attribution row, a dash for what is missing."""
-    return " \u2192 ".join("\u2014" if v is None else form.format(v) for v in (finite(before), finite(after)))
+    return " \u2192 ".join("\u2014" if v is None else form.format(v) for v in (before, after))

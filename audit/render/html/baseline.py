@@ -8,7 +8,7 @@ from typing import Any
 
 from audit.render import svg
 from audit.render.html.attribution import attribution
-from audit.render.html.format import epoch_text, finite_or_none, plural, text
+from audit.render.html.format import epoch_text, plural, text
 from audit.render.html.header import verdict_code_view
 from audit.render.text import sample_note
 from audit.training.curves import CurveBand
@@ -73,14 +73,13 @@ def _curves_top(runs: Iterable[RunSummary]) -> float | None:
     highs = []
     for run in runs:
         for _, _, band in _bands(run):
-            mean, std = finite_or_none(band.mean), finite_or_none(band.std)
-            std += [None] * (len(mean) - len(std))
-            highs += [m + (s or 0.0) for m, s in zip(mean, std) if m is not None]
+            std = list(band.std) + [None] * (len(band.mean) - len(band.std))
+            highs += [m + (s or 0.0) for m, s in zip(band.mean, std) if m is not None]
     return max(highs) if highs else None
 
 
 def _learning_curves(name: str, run: RunSummary, y_max: float | None) -> svg.Chart | None:
-    bands = [svg.Band(label, cls, finite_or_none(band.mean), finite_or_none(band.std) if band.std else None)
+    bands = [svg.Band(label, cls, list(band.mean), list(band.std) if band.std else None)
              for label, cls, band in _bands(run)]
     stall, best = run.summary["stall_epoch"].mean, run.summary["best_epoch"].mean
     markers = []

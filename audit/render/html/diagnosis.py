@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.render import svg
-from audit.render.html.format import finite, plural, slug, text
+from audit.render.html.format import plural, slug, text
 from audit.training.diagnose.results import Diagnosis, LearningCurve
 from audit.training.results import Skipped
 
@@ -75,9 +75,9 @@ def _learning_curve_chart(curve: LearningCurve | None) -> tuple[svg.Chart | None
     caption = ("The base network trained on 25, 50, 75 and 100% of the fixed train rows, scored on the same "
                "validation rows; dots are the mean best val loss, whiskers one std over seeds; the hollow dot is "
                "the loss predicted at twice the rows from the gains of the measured doublings")
-    if finite(gain.mean) is not None:
+    if gain.mean is not None:
         caption += f" (a gain of {gain.mean:.3f}"
-        caption += f" \u00b1 {gain.std:.3f})." if finite(gain.std) else ")."
+        caption += f" \u00b1 {gain.std:.3f})." if gain.std else ")."
     else:
         caption += "."
     return chart, caption

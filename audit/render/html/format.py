@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -76,14 +76,6 @@ def unset(value: Any) -> bool:
 
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
-def finite(value: Any) -> float | None:
-    return float(value) if is_number(value) and math.isfinite(float(value)) else None
-
-
-def finite_or_none(values: Iterable[Any]) -> list[float | None]:
-    return [finite(value) for value in values or []]
 
 
 def epoch_text(value: float) -> str:

@@ -14,17 +14,9 @@ ROLE_SETTINGS = {"label", "id_column", "group_column", "time_column", "ignore", 
 def inputs(report: AuditReport) -> dict[str, Any]:
     """Each split's file, rows and columns; the column roles given and those not given."""
     data = report.data
-    splits = []
-    for split in ("train", "val"):
-        if split not in data.frames:
-            continue
-        frame = data.frames[split]
-        splits.append({
-            "name": split,
-            "path": text(data.sources.get(split) or "", 300),
-            "rows": len(frame),
-            "n_columns": len(frame.columns),
-        })
+    given = report.split_inputs()
+    splits = [{"name": split.split, "path": text(split.path or "", 300), "rows": split.rows,
+               "n_columns": len(split.columns)} for split in given]
     role_items = [("label", data.label), ("id", data.id_column), ("group", data.group_column),
                   ("time", data.time_column)]
     shown = [(name, text(value, 80)) for name, value in role_items if value]
@@ -34,7 +26,7 @@ def inputs(report: AuditReport) -> dict[str, Any]:
         "splits": splits,
         "roles": shown,
         "unset_roles": ", ".join(name for name, value in role_items if not value),
-        "columns": listing([str(c) for c in data.frames["train"].columns], MAX_LISTED),
+        "columns": listing(list(given[0].columns), MAX_LISTED),
     }
 
 
