@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,6 +18,10 @@ from audit.progress import Progress, no_progress
 from audit.report import AuditReport
 from audit.runner import default_checks, override_severities, run_checks
 from checks import REGISTRY, AuditData, Severity
+
+if TYPE_CHECKING:
+    from audit.training.diagnose import Diagnosis
+    from audit.training.results import Skipped
 
 
 def load(train: pd.DataFrame | str | Path, val: pd.DataFrame | str | Path | None, roles: Roles,
@@ -93,30 +98,32 @@ def complete(report: AuditReport, settings: Settings, *, relabel: bool = False, 
              progress: Progress = no_progress, diagnose: bool = False,
              diagnose_budget_s: float | None = None) -> FixPlan:
     """Add the fix plan and, unless disabled, the baseline's raw-vs-fixed comparison to a report
-    (with ``baseline.attribute``, also one run per fix family: see :mod:`audit.attribution`);
+    (with ``baseline.attribute``, also one run per fix family: see :mod:`audit.training.attribution`);
     with ``diagnose``, then the diagnosis of every cause (see :func:`add_diagnosis`).
 
     Returns the plan, so a caller can write the fixed splits without building it again.
     """
-    from audit.baseline_runs import run_baseline_for, skipped
+    from audit.training.pipeline import run_baseline_for
+    from audit.training.results import baseline_skipped
 
     plan = plan_fixes(report, relabel=relabel, keep_majority=keep_majority)
     report.plan, report.fixes = plan, plan.summary()
     if settings.baseline.get("enabled", True):
         report.baseline = run_baseline_for(report.data, plan, settings.baseline, settings.seed, progress)
-        if settings.baseline.get("attribute") and report.baseline["status"] == "ran":
-            from audit.attribution import attribute_fixes
+        if settings.baseline.get("attribute") and report.baseline.ran:
+            from audit.training.attribution import attribute_fixes
 
-            report.baseline["attribution"] = attribute_fixes(report, plan, settings.baseline, settings.seed, progress)
+            attribution = attribute_fixes(report, plan, settings.baseline, settings.seed, progress)
+            report.baseline = replace(report.baseline, attribution=attribution)
     else:
-        report.baseline = skipped("disabled (--no-baseline or baseline.enabled = false)")
+        report.baseline = baseline_skipped("disabled (--no-baseline or baseline.enabled = false)")
     if diagnose:
         add_diagnosis(report, budget_s=diagnose_budget_s, seed=settings.seed, progress=progress)
     return plan
 
 
 def add_diagnosis(report: AuditReport, *, budget_s: float | None = None, seed: int | None = None,
-                  progress: Progress = no_progress) -> dict[str, Any]:
+                  progress: Progress = no_progress) -> Diagnosis | Skipped:
     """Run the small controlled experiments behind every cause of a stalling val loss.
 
     Trains variants of the baseline network on the report's fixed data (its fix plan, made
@@ -126,9 +133,9 @@ def add_diagnosis(report: AuditReport, *, budget_s: float | None = None, seed: i
     it, and the result lists what was cut.
 
     >>> complete(report, settings)                          # doctest: +SKIP
-    >>> add_diagnosis(report, budget_s=120)["causes"]       # doctest: +SKIP
+    >>> add_diagnosis(report, budget_s=120).causes         # doctest: +SKIP
     """
-    from audit.diagnose import DEFAULT_BUDGET_S, DiagnoseSettings, diagnose
+    from audit.training.diagnose import DEFAULT_BUDGET_S, DiagnoseSettings, diagnose
 
     budget = DEFAULT_BUDGET_S if budget_s is None else float(budget_s)
     if not budget > 0:

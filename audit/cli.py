@@ -259,9 +259,9 @@ def audit_from_args(args: argparse.Namespace):
 
         report = audit_on_spark(args, settings, roles, progress)
         if diagnose:
-            from audit.diagnose import skipped
+            from audit.training.diagnose import diagnosis_skipped
 
-            report.diagnosis = skipped("the diagnosis trains on pandas data: rerun without --engine spark")
+            report.diagnosis = diagnosis_skipped("the diagnosis trains on pandas data: rerun without --engine spark")
         return report, settings
     progress(f"loading {args.train.name}")
     data = load(args.train, args.val, roles, split_column=settings.split_column,

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +53,17 @@ def complete_spark(report: AuditReport, settings: Settings, *, relabel: bool = F
     the splits themselves, so this runs before their cache is released.
     """
     from audit.api import plan_fixes
-    from audit.baseline_runs import skipped
+    from audit.training.results import baseline_skipped
     from audit.spark.baseline import baseline_on_sample
 
     plan = plan_fixes(report, relabel=relabel, keep_majority=keep_majority)
     report.plan, report.fixes = plan, plan.summary()
     if settings.baseline.get("enabled", True):
         report.baseline = baseline_on_sample(report, plan, settings, progress)
-        if settings.baseline.get("attribute") and report.baseline["status"] == "ran":
-            report.baseline["attribution"] = skipped(ATTRIBUTION_NOT_ON_SPARK)
+        if settings.baseline.get("attribute") and report.baseline.ran:
+            report.baseline = replace(report.baseline, attribution=baseline_skipped(ATTRIBUTION_NOT_ON_SPARK))
     else:
-        report.baseline = skipped("disabled (--no-baseline or baseline.enabled = false)")
+        report.baseline = baseline_skipped("disabled (--no-baseline or baseline.enabled = false)")
     return plan
 
 

@@ -10,7 +10,7 @@ from audit.cli import main
 from audit.render.junit import MAX_ROWS_SHOWN, render_junit, xml_text
 from audit.runner import run_one
 from tests.conftest import LABEL, planted_pair, audit_checks
-from tests.test_report_html import Crashes
+from tests.render.test_html import Crashes
 
 CHECKS = ["class_balance", "duplicates", "exact_leakage", "group_leakage", "temporal_leakage"]
 

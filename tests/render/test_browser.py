@@ -20,7 +20,7 @@ from audit.render.html import render_html
 from audit.runner import run_one
 from bench.bench_html import CHROMIUM_FLAGS, dump_dom_seconds, large_report
 from tests.conftest import LABEL, planted_pair, audit_checks
-from tests.test_report_html import (
+from tests.render.test_html import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     PAYLOADS,

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,12 @@ import pytest
 from sklearn.datasets import load_digits, make_classification
 from sklearn.model_selection import train_test_split
 
-from audit.baseline import BaselineSettings, BaselineSplit, estimate_seconds, run_baseline
+from audit.training.baseline import run_baseline
+from audit.training.cost import baseline_seconds
+from audit.training.inputs import BaselineSettings, BaselineSplit
+from audit.training.results import BaselineResult
+from audit.training.verdict import compare, verdict
+from tests.training.fakes import alike, fake_run
 
 
 def _split(x: np.ndarray, y: np.ndarray) -> BaselineSplit:
@@ -65,47 +71,47 @@ def _noise_features_case() -> tuple[BaselineSplit, ...]:
 
 
 @pytest.fixture(scope="module")
-def noisy_default() -> dict:
+def noisy_default() -> BaselineResult:
     return run_baseline(*_flipped_labels_case(), BaselineSettings(epochs=30))
 
 
 @pytest.fixture(scope="module")
-def noisy_wide() -> dict:
+def noisy_wide() -> BaselineResult:
     return run_baseline(*_flipped_labels_case(), BaselineSettings(model="wide", epochs=25))
 
 
 @pytest.fixture(scope="module")
-def leaky() -> dict:
+def leaky() -> BaselineResult:
     return run_baseline(*_leakage_case(), BaselineSettings(epochs=30))
 
 
 @pytest.fixture(scope="module")
-def noise_features() -> dict:
+def noise_features() -> BaselineResult:
     return run_baseline(*_noise_features_case(), BaselineSettings())
 
 
-def _mean(result: dict, run: str, name: str) -> float:
-    return result[run]["summary"][name]["mean"]
+def _mean(result: BaselineResult, run: str, name: str) -> float:
+    return getattr(result, run).summary[name].mean
 
 
 # ------------------------------------------------------------------ planted cases
 
 
 @pytest.mark.slow
-def test_flipped_labels_are_blamed_on_the_data(noisy_default: dict) -> None:
+def test_flipped_labels_are_blamed_on_the_data(noisy_default: BaselineResult) -> None:
     raw_ref = _mean(noisy_default, "raw", "reference_loss_at_best")
     fixed_ref = _mean(noisy_default, "fixed", "reference_loss_at_best")
-    assert noisy_default["verdict_code"] == "data", noisy_default["verdict"]
+    assert noisy_default.verdict.code == "data", noisy_default.verdict.text
     assert fixed_ref <= 0.6 * raw_ref
-    assert noisy_default["comparison"]["reference_loss_drop_beyond_spread"]
-    assert raw_ref < noisy_default["raw"]["dummy"]["reference_loss"] / 4  # far below the class-prior floor
+    assert noisy_default.comparison.reference_loss_drop_beyond_spread
+    assert raw_ref < noisy_default.raw.dummy.reference_loss / 4  # far below the class-prior floor
     # Dropout 0.5 hides the noise: the train loss stays above the val loss.
     assert _mean(noisy_default, "raw", "end_gap") < 0
 
 
 @pytest.mark.slow
-def test_wide_network_stalls_earlier_and_gaps_wider_on_flipped_labels(noisy_wide: dict) -> None:
-    assert noisy_wide["verdict_code"] == "data", noisy_wide["verdict"]
+def test_wide_network_stalls_earlier_and_gaps_wider_on_flipped_labels(noisy_wide: BaselineResult) -> None:
+    assert noisy_wide.verdict.code == "data", noisy_wide.verdict.text
     assert _mean(noisy_wide, "raw", "stall_epoch") < _mean(noisy_wide, "fixed", "stall_epoch")
     assert _mean(noisy_wide, "raw", "end_gap") > _mean(noisy_wide, "fixed", "end_gap")
     # It memorises the flipped labels: train loss keeps falling while val loss climbs.
@@ -113,32 +119,32 @@ def test_wide_network_stalls_earlier_and_gaps_wider_on_flipped_labels(noisy_wide
 
 
 @pytest.mark.slow
-def test_val_rows_copied_from_train_are_reported_as_leakage(leaky: dict) -> None:
-    comparison = leaky["comparison"]
-    assert leaky["verdict_code"] == "leakage", leaky["verdict"]
-    assert comparison["raw_val_inflation_relative"] >= 0.15
+def test_val_rows_copied_from_train_are_reported_as_leakage(leaky: BaselineResult) -> None:
+    comparison = leaky.comparison
+    assert leaky.verdict.code == "leakage", leaky.verdict.text
+    assert comparison.raw_val_inflation_relative >= 0.15
     assert _mean(leaky, "raw", "best_val_loss") < _mean(leaky, "raw", "reference_loss_at_best")
     # The fixed val split is the reference itself: no inflation left.
     assert _mean(leaky, "fixed", "best_val_loss") == pytest.approx(_mean(leaky, "fixed", "reference_loss_at_best"))
 
 
 @pytest.mark.slow
-def test_overfitting_on_clean_noisy_featured_data_is_blamed_on_the_model(noise_features: dict) -> None:
-    fixed = noise_features["fixed"]
-    assert noise_features["verdict_code"] == "model", noise_features["verdict"]
-    assert fixed["reused_raw"]  # nothing was fixed, so nothing was trained twice
-    assert noise_features["comparison"]["reference_loss_drop"]["mean"] == 0
+def test_overfitting_on_clean_noisy_featured_data_is_blamed_on_the_model(noise_features: BaselineResult) -> None:
+    fixed = noise_features.fixed
+    assert noise_features.verdict.code == "model", noise_features.verdict.text
+    assert fixed.reused_raw  # nothing was fixed, so nothing was trained twice
+    assert noise_features.comparison.reference_loss_drop.mean == 0
     # The network memorises the 150 rows while the val loss stalls and climbs.
     assert _mean(noise_features, "fixed", "train_loss_end") < 0.1
     assert _mean(noise_features, "fixed", "end_gap") > 0.5
-    assert all(seed["stall_epoch"] is not None for seed in fixed["per_seed"])
+    assert all(seed["stall_epoch"] is not None for seed in fixed.per_seed)
     assert _mean(noise_features, "fixed", "climb_after_stall") > 0.05
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["noisy_default", "noisy_wide", "leaky", "noise_features"])
 def test_results_are_strict_json_with_full_curves(case: str, request: pytest.FixtureRequest) -> None:
-    result = request.getfixturevalue(case)
+    result = request.getfixturevalue(case).to_dict()
     json.dumps(result, allow_nan=False)
     epochs = result["settings"]["epochs"]
     for run in ("raw", "fixed"):
@@ -172,8 +178,8 @@ def test_same_seed_gives_identical_curves() -> None:
     train, val = _small_case()
     first = run_baseline(train, val, train, val, val, FAST)
     second = run_baseline(train, val, train, val, val, FAST)
-    assert first["raw"]["curves"] == second["raw"]["curves"]
-    assert first["raw"]["curves"]["train_loss"]["std"][0] > 0  # the seeds do differ
+    assert first.raw.curves == second.raw.curves
+    assert first.raw.curves["train_loss"].std[0] > 0  # the seeds do differ
 
 
 @pytest.mark.slow
@@ -192,12 +198,12 @@ def test_missing_infinite_and_text_values_never_reach_the_loss() -> None:
     train = BaselineSplit(frames[0], labels)
     val = BaselineSplit(frames[1], np.where(val.labels == 1, "yes", "no"))
     result = run_baseline(train, val, train, val, val, FAST)
-    json.dumps(result, allow_nan=False)
-    assert result["classes"] == ["no", "yes"]
-    assert result["raw"]["n_inputs"] == 8 + 2  # 8 numeric columns + one-hot red/green
-    assert result["raw"]["class_weight"] is not None
+    json.dumps(result.to_dict(), allow_nan=False)
+    assert result.classes == ("no", "yes")
+    assert result.raw.n_inputs == 8 + 2  # 8 numeric columns + one-hot red/green
+    assert result.raw.class_weight is not None
     for name in ("train_loss", "val_loss", "reference_loss"):
-        assert all(v is not None and np.isfinite(v) for v in result["raw"]["curves"][name]["max"])
+        assert all(v is not None and np.isfinite(v) for v in result.raw.curves[name].max)
 
 
 def test_values_that_overflow_after_scaling_are_refused() -> None:
@@ -231,9 +237,9 @@ def test_model_file_with_custom_build_model(tmp_path, compiled: bool) -> None:
     path.write_text(source)
     train, val = _small_case()
     result = run_baseline(train, val, train, val, val, BaselineSettings(model_file=str(path), seeds=2, epochs=3))
-    losses = result["raw"]["curves"]["train_loss"]["mean"]
+    losses = result.raw.curves["train_loss"].mean
     assert len(losses) == 3 and losses[-1] < losses[0]
-    assert result["settings"]["model_file"] == str(path)
+    assert result.settings.model_file == str(path)
 
 
 def test_model_file_without_build_model_is_refused(tmp_path) -> None:
@@ -249,9 +255,9 @@ def test_time_budget_cuts_both_runs_to_the_same_epochs() -> None:
     train, val = _small_case()
     fixed_train = BaselineSplit(train.features.iloc[10:], train.labels[10:])
     result = run_baseline(train, val, fixed_train, val, val, BaselineSettings(seeds=1, epochs=50, time_budget_s=0.01))
-    assert result["raw"]["stopped_by_time_budget"]
-    assert len(result["raw"]["curves"]["val_loss"]["mean"]) == 1
-    assert len(result["fixed"]["curves"]["val_loss"]["mean"]) == 1
+    assert result.raw.stopped_by_time_budget
+    assert len(result.raw.curves["val_loss"].mean) == 1
+    assert len(result.fixed.curves["val_loss"].mean) == 1
 
 
 @pytest.mark.parametrize(
@@ -282,27 +288,24 @@ def test_bad_splits_are_refused() -> None:
 
 
 def test_estimate_grows_with_data_and_work() -> None:
-    small = estimate_seconds(1_500, 64, BaselineSettings())
+    small = baseline_seconds(1_500, 64, BaselineSettings())
     assert 0 < small < 60
-    assert estimate_seconds(100_000, 64, BaselineSettings()) > small
-    assert estimate_seconds(1_500, 64, BaselineSettings(seeds=6)) > small
-    assert estimate_seconds(1_500, 64, BaselineSettings(model="wide")) > small
+    assert baseline_seconds(100_000, 64, BaselineSettings()) > small
+    assert baseline_seconds(1_500, 64, BaselineSettings(seeds=6)) > small
+    assert baseline_seconds(1_500, 64, BaselineSettings(model="wide")) > small
+    assert baseline_seconds(1_500, 64, BaselineSettings(model_file="model.py")) == \
+        baseline_seconds(1_500, 64, BaselineSettings(model="wide"))  # a model file is costed like the wide one
 
 
 def test_importing_the_module_does_not_import_tensorflow() -> None:
-    code = "import sys, audit.baseline; sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    code = ("import sys, audit.training.baseline, audit.training.attribution, audit.training.diagnose; "
+            "sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
-def _fake_run(val_rows: int, reference_rows: int, **numbers: float | None) -> dict:
-    """A run summary as _run_result makes it, three identical seeds of the given numbers."""
-    from audit.baseline import SEED_NUMBERS, spread
-
-    seed = {name: numbers.get(name) for name in SEED_NUMBERS}
-    per_seed = [{"seed": k, **seed} for k in range(3)]
-    return {"per_seed": per_seed, "summary": {name: spread([s[name] for s in per_seed]) for name in SEED_NUMBERS},
-            "dummy": {"val_loss": 1.6, "reference_loss": 1.6}, "reused_raw": False,
-            "val_rows": val_rows, "reference_rows": reference_rows}
+def _fake_run(val_rows: int, reference_rows: int, **numbers: float | None):
+    """A run summary of three identical seeds of the given numbers."""
+    return fake_run(alike(numbers), val_rows=val_rows, reference_rows=reference_rows)
 
 
 # The numbers of an audit of ggplot2's diamonds (label: cut): label_issues flags a fifth of the
@@ -316,29 +319,23 @@ FIXED_DIAMONDS = dict(best_val_loss=0.857, reference_loss_at_best=0.552, val_los
 
 
 def test_rows_kept_out_of_the_reference_that_diverge_get_a_caution_not_a_model_verdict() -> None:
-    from audit.baseline import _compare, _verdict
-
-    c = _compare(_fake_run(10788, 8571, **RAW_DIAMONDS), _fake_run(10742, 8571, **FIXED_DIAMONDS))
-    assert c["kept_out_rows_loss"]["at_best"] == pytest.approx((0.857 * 10742 - 0.552 * 8571) / 2171)
-    assert c["kept_out_rows_loss"]["end"] == pytest.approx((0.903 * 10742 - 0.441 * 8571) / 2171)
-    code, verdict = _verdict(c)
-    assert code == "inconclusive"  # the val gap of 0.417 comes from the flagged rows, not from overfitting
-    assert "keeps the 2171 val rows flagged as label issues" in verdict and "from about 2.061" in verdict
+    c = compare(_fake_run(10788, 8571, **RAW_DIAMONDS), _fake_run(10742, 8571, **FIXED_DIAMONDS))
+    assert c.kept_out_rows_loss.at_best == pytest.approx((0.857 * 10742 - 0.552 * 8571) / 2171)
+    assert c.kept_out_rows_loss.end == pytest.approx((0.903 * 10742 - 0.441 * 8571) / 2171)
+    judged = verdict(c)
+    assert judged.code == "inconclusive"  # the val gap of 0.417 comes from the flagged rows, not from overfitting
+    assert "keeps the 2171 val rows flagged as label issues" in judged.text and "from about 2.061" in judged.text
 
 
 def test_without_rows_kept_out_a_climbing_val_loss_is_still_the_model() -> None:
-    from audit.baseline import _compare, _verdict
-
     overfits = {**FIXED_DIAMONDS, "reference_climb": 0.3, "reference_end_gap": 0.6, "reference_loss_end": 0.85}
-    code, verdict = _verdict(_compare(_fake_run(8571, 8571, **RAW_DIAMONDS), _fake_run(8571, 8571, **overfits)))
-    assert code == "model" and "flagged as label issues" not in verdict
+    judged = verdict(compare(_fake_run(8571, 8571, **RAW_DIAMONDS), _fake_run(8571, 8571, **overfits)))
+    assert judged.code == "model" and "flagged as label issues" not in judged.text
 
 
 def test_clean_data_and_a_model_that_does_not_overfit_is_nothing_to_blame() -> None:
-    from audit.baseline import _compare, _verdict
-
     calm = dict(best_val_loss=0.022, reference_loss_at_best=0.022, val_loss_end=0.022, reference_loss_end=0.022,
                 end_gap=-0.008, climb_after_stall=0.0, reference_climb=0.0, reference_end_gap=-0.008)
     raw = _fake_run(86, 86, **calm)
-    code, verdict = _verdict(_compare(raw, {**raw, "reused_raw": True}))
-    assert code == "inconclusive" and verdict.startswith("Nothing to blame: the checks found no row to fix")
+    judged = verdict(compare(raw, replace(raw, reused_raw=True)))
+    assert judged.code == "inconclusive" and judged.text.startswith("Nothing to blame: the checks found no row to fix")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,10 +15,14 @@ import pytest
 from audit.api import audit_data, load
 from audit.cli import main
 from audit.data import Roles
+from audit.fixes import FixOptions, FixSummary
 from audit.render.html import CSP, MAX_EVIDENCE_ROWS, render_html
 from audit.runner import CheckResult, run_one
+from audit.training.curves import CurveBand
+from audit.training.results import BaselineResult, RunSummary, Verdict, baseline_skipped
 from checks import Check, Finding, Severity
 from tests.conftest import LABEL, planted_pair, audit_checks
+from tests.training.fakes import band, fake_baseline, fake_run, spread
 
 ROLES = dict(label=LABEL, id_column="id", group_column="group", time_column="time")
 PAYLOADS = ("</script><img src=x onerror=alert(1)>", '"><svg onload=alert(1)>', "javascript:alert(1)")
@@ -135,45 +140,37 @@ def label_issue_result(classes: list, n_rows: int = 30) -> CheckResult:
     return CheckResult("label_issues", "ran", {}, 0.1, [finding])
 
 
-def curves(n: int, start: float, end: float, bump: float = 0.0, stall: int | None = None) -> dict:
-    """A mean/std curve over n epochs falling from start to end, climbing by bump after stall."""
+def curve(n: int, start: float, end: float, bump: float = 0.0, stall: int | None = None) -> CurveBand:
+    """A curve over n epochs falling from start to end, climbing by bump after stall."""
     mean = []
     for epoch in range(1, n + 1):
         value = end + (start - end) * math.exp(-epoch / 3)
         if stall is not None and epoch > stall:
             value += bump * (epoch - stall) / (n - stall)
         mean.append(round(value, 4))
-    return {"mean": mean, "std": [round(0.02 + 0.002 * i, 4) for i in range(n)]}
+    return band(mean, [round(0.02 + 0.002 * i, 4) for i in range(n)])
 
 
-def baseline_run(stall: int | None, bump: float, end_gap: float, n: int = 30) -> dict:
-    """One run in the shape audit/baseline.py writes: curves, summary over seeds."""
-    def spread(mean, std=0.0):
-        return {"mean": mean, "std": std, "min": mean, "max": mean, "n": 3}
-    return {
-        "train_rows": 500, "val_rows": 200, "reference_rows": 180,
-        "curves": {
-            "train_loss": curves(n, 2.0, 0.2),
-            "val_loss": curves(n, 2.1, 0.6, bump=bump, stall=stall),
-            "reference_loss": curves(n, 2.1, 0.65, bump=bump, stall=stall),
+def baseline_run(stall: int | None, bump: float, end_gap: float, n: int = 30) -> RunSummary:
+    """One run with chosen curves and numbers: val loss stalling at ``stall`` and climbing by ``bump``."""
+    return fake_run(
+        train_rows=500, val_rows=200, reference_rows=180,
+        curves={
+            "train_loss": curve(n, 2.0, 0.2),
+            "val_loss": curve(n, 2.1, 0.6, bump=bump, stall=stall),
+            "reference_loss": curve(n, 2.1, 0.65, bump=bump, stall=stall),
         },
-        "summary": {
+        summary={
             "best_epoch": spread(stall or n, 1.0), "stall_epoch": spread(stall, 1.0 if stall else None),
             "end_gap": spread(end_gap, 0.03), "best_val_loss": spread(0.61, 0.01),
             "reference_loss_at_best": spread(0.66, 0.01), "climb_after_stall": spread(bump, 0.02),
         },
-    }
+    )
 
 
-def synthetic_baseline() -> dict:
-    return {
-        "settings": {"model": "default", "model_file": None, "seeds": 3, "epochs": 30},
-        "seeds": [0, 1, 2], "batch_size": 32,
-        "raw": baseline_run(stall=7, bump=0.8, end_gap=1.2),
-        "fixed": baseline_run(stall=None, bump=0.0, end_gap=0.35),
-        "verdict": "The data is to blame: the fixes took the reference loss from 0.900 to 0.660.",
-        "verdict_code": "data",
-    }
+def synthetic_baseline() -> BaselineResult:
+    return fake_baseline(baseline_run(stall=7, bump=0.8, end_gap=1.2), baseline_run(stall=None, bump=0.0, end_gap=0.35),
+                         Verdict("data", "The data is to blame: the fixes took the reference loss from 0.900 to 0.660."))
 
 
 def hostile_report(folder: Path):
@@ -210,8 +207,10 @@ def hostile_report(folder: Path):
         "target_leakage", Severity.WARN, f"column {svg} predicts the label", {js: script},
         columns=[{"column": script, "score": 0.99, js: svg}],
     ))
-    report.baseline = synthetic_baseline() | {"verdict": script + svg + js, "verdict_code": svg}
-    report.fixes = {"manifest": f"{js}/{script}", "train_rows_dropped": 6}
+    report.baseline = replace(synthetic_baseline(), verdict=Verdict(svg, script + svg + js))
+    report.fixes = FixSummary(train_rows_dropped=6, val_rows_dropped=0, labels_changed=0,
+                              val_rows_excluded_from_reference=0, options=FixOptions(),
+                              files={"manifest": f"{js}/{script}"})
     return report
 
 
@@ -354,29 +353,25 @@ def test_charts_degrade_when_their_data_is_absent():
     report.baseline = None
     assert "No baseline was trained" in parse(render_html(report)).root.find(id="baseline").content()
 
-    report.baseline = {"verdict": "Neither is clearly to blame.", "verdict_code": "inconclusive",
-                       "raw": {"curves": {}}, "fixed": {"curves": {"val_loss": {"mean": [None, None]}}}}
+    report.baseline = fake_baseline(fake_run(), fake_run(curves={"val_loss": band([None, None])}),
+                                    Verdict("inconclusive", "Neither is clearly to blame."))
     baseline = parse(render_html(report)).root.find(id="baseline")
     assert "No learning curves were recorded for the raw run" in baseline.content()
     assert "No learning curves were recorded for the fixed run" in baseline.content()
 
-    report.baseline = {"skipped": "the estimated 40 min is over the 10 min budget"}
+    report.baseline = baseline_skipped("the estimated 40 min is over the 10 min budget")
     baseline = parse(render_html(report)).root.find(id="baseline")
     assert baseline.find("p").content() == "the estimated 40 min is over the 10 min budget"
     assert not baseline.find_all("svg")
 
 
-@pytest.mark.parametrize("shape", ["baseline.py", "flat"])
-def test_learning_curves_mark_the_stall_and_show_the_gap(shape):
+def test_learning_curves_mark_the_stall_and_show_the_gap():
     pair = planted_pair()
     report = audit_checks(pair.train, pair.val, **ROLES, checks=["duplicates"])
     baseline = synthetic_baseline()
-    if shape == "flat":  # the first draft of the shape: loss/val_loss, numbers at the run's top level
-        for run in (baseline["raw"], baseline["fixed"]):
-            run["curves"] = {"loss": run["curves"]["train_loss"], "val_loss": run["curves"]["val_loss"]}
-            run.update({k: v["mean"] for k, v in run.pop("summary").items()})
-    baseline["raw"]["curves"]["val_loss"]["mean"][12] = None  # a NaN epoch breaks the line, not the chart
-    report.baseline = baseline
+    val = baseline.raw.curves["val_loss"]
+    broken = replace(val, mean=val.mean[:12] + (None,) + val.mean[13:])  # a NaN epoch breaks the line, not the chart
+    report.baseline = replace(baseline, raw=replace(baseline.raw, curves={**baseline.raw.curves, "val_loss": broken}))
     tree = parse(render_html(report))
     section = tree.root.find(id="baseline")
     assert "The data is to blame" in tree.root.find(id="verdict").content()
@@ -431,7 +426,8 @@ def test_large_audit_report_stays_small():
 
 @pytest.mark.slow
 def test_real_baseline_output_draws_its_curves():
-    from audit.baseline import BaselineSettings, BaselineSplit, run_baseline
+    from audit.training.baseline import run_baseline
+    from audit.training.inputs import BaselineSettings, BaselineSplit
 
     pair = planted_pair()
     report = audit_checks(pair.train, pair.val, **ROLES, checks=["duplicates", "exact_leakage"])

@@ -51,37 +51,38 @@ def attributed():
     return report
 
 
-def _family(report, name: str) -> dict:
-    return next(f for f in report.baseline["attribution"]["families"] if f["family"] == name)
+def _family(report, name: str):
+    return report.baseline.attribution.family(name)
 
 
 @pytest.mark.slow
 def test_label_fixes_moved_the_reference_loss_most(attributed) -> None:
-    attribution = attributed.baseline["attribution"]
-    assert attribution["status"] == "ran"
-    assert attribution["moved_most"] == "labels"
+    attribution = attributed.baseline.attribution
+    assert attribution.ran
+    assert attribution.moved_most == "labels"
     labels = _family(attributed, "labels")
-    assert labels["status"] == "ran"
-    assert labels["train_rows_dropped"] > 200 and labels["val_rows_dropped"] == 0
-    assert labels["reference_loss_drop_relative"] >= 0.4 and labels["reference_loss_drop_beyond_spread"]
+    assert labels.ran
+    assert labels.train_rows_dropped > 200 and labels.val_rows_dropped == 0
+    assert labels.effect.reference_loss_drop_relative >= 0.4 and labels.effect.reference_loss_drop_beyond_spread
 
 
 @pytest.mark.slow
 def test_leakage_fixes_remove_the_inflation_and_leave_the_reference_loss(attributed) -> None:
     leakage = _family(attributed, "leakage")
-    assert leakage["status"] == "ran"
-    assert leakage["train_rows_dropped"] == 0 and leakage["val_rows_dropped"] >= 150
-    assert leakage["val_inflation_relative_raw"] >= 0.10
-    assert abs(leakage["val_inflation_relative"]) < 0.05
+    assert leakage.ran
+    assert leakage.train_rows_dropped == 0 and leakage.val_rows_dropped >= 150
+    effect = leakage.effect
+    assert effect.val_inflation_relative_raw >= 0.10
+    assert abs(effect.val_inflation_relative) < 0.05
     # Val rows only score the network: the same train rows and seeds learn (nearly) the same weights.
-    assert abs(leakage["reference_loss_drop_relative"]) < 0.03
-    assert not leakage["reference_loss_drop_beyond_spread"]
-    assert "made the val loss honest" in attributed.baseline["attribution"]["summary"]
+    assert abs(effect.reference_loss_drop_relative) < 0.03
+    assert not effect.reference_loss_drop_beyond_spread
+    assert "made the val loss honest" in attributed.baseline.attribution.summary
 
 
 @pytest.mark.slow
 def test_attribution_is_shown_in_every_output(attributed) -> None:
-    summary = attributed.baseline["attribution"]["summary"]
+    summary = attributed.baseline.attribution.summary
     assert summary.startswith("Of the fixes, labels moved the numbers most")
     assert f"attribution: {summary}" in render_text(attributed)
     html = render_html(attributed)

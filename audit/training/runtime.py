@@ -1,7 +1,7 @@
 """The one place that knows which backend Keras runs on.
 
-The baseline is written against the ``keras`` API only, so it runs on the JAX and
-PyTorch backends as well. What cannot be said through that API (thread counts,
+The baseline and the diagnosis are written against the ``keras`` API only, so they run on
+the JAX and PyTorch backends as well. What cannot be said through that API (thread counts,
 deterministic kernels, GPU discovery) lives here, so the rest of the code never
 imports TensorFlow directly.
 
