@@ -206,6 +206,8 @@ class AuditData:
     can point back into the user's file even when a split was cut out of one file. Work that
     several checks need (row hashes, encoded features, neighbours, out-of-fold probabilities)
     is computed once through :meth:`shared` and kept here for the length of one audit.
+    ``declared_kinds`` maps a feature column to the kind the user declared for it (see
+    :mod:`checks.encoders`); every other column's kind is decided from its values.
     """
 
     frames: dict[str, pd.DataFrame]
@@ -219,6 +221,7 @@ class AuditData:
     pred_probs: np.ndarray | None = None
     expectations_suite: dict[str, Any] | None = None
     verbose: bool = False
+    declared_kinds: dict[str, str] = field(default_factory=dict)
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

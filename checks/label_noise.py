@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register, row_evidence
-from checks.features import encoded_features
+from checks.features import model_inputs
 from checks.oof import (
     DEFAULT_MAX_FIT_ROWS,
     DEFAULT_MODEL,
@@ -79,7 +79,7 @@ class LabelIssues(Check):
     def run(self, data: AuditData) -> list[Finding]:
         if data.labels("train").nunique() < 2:
             return []
-        if data.pred_probs is None and not encoded_features(data).n_features:
+        if data.pred_probs is None and not model_inputs(data).n_features:
             return [self._not_checked(data)]
         if data.pred_probs is None and data.labels("train").value_counts().max() < 2:
             # Cross-validation needs a class with two rows: one to fit on while the other is held out.
@@ -141,7 +141,7 @@ class LabelIssues(Check):
 
     @staticmethod
     def _not_checked(data: AuditData, reason: str | None = None) -> Finding:
-        dropped = encoded_features(data).dropped
+        dropped = model_inputs(data).dropped
         if reason is None:
             reason = ("no feature column can be encoded for a model "
                       f"({', '.join(d['column'] + ': ' + d['reason'] for d in dropped[:3]) or 'none left'})")

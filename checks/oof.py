@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from checks.base import AuditData, Parameter
-from checks.features import encoded_features
+from checks.features import model_inputs
 from checks.hashing import feature_hashes
 
 MODELS = ("logistic_regression", "hist_gradient_boosting", "random_forest", "extra_trees", "knn")
@@ -135,7 +135,7 @@ def fit_model(name: str, random_state: int, x: np.ndarray, y: np.ndarray):
 def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows: int) -> OutOfFold:
     classes = label_classes(data.labels("train"))
     labels = {split: encode_labels(data.labels(split), classes) for split in data.splits}
-    features = dict(encoded_features(data).matrices)
+    features = dict(model_inputs(data).matrices)
     notes: list[str] = []
     n_classes = len(classes)
     # Folds, samples and fits see train in the order of its content, not of the file, so

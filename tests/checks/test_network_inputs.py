@@ -1,4 +1,9 @@
-"""The baseline network's inputs: fitted on a training split, applied unchanged to the others."""
+"""The baseline network's inputs: fitted on a training split, applied unchanged to the others.
+
+Pinned to the stored matrices of the mixed table (``tests/checks/pins/network.npz``, made
+by the baseline's own encoder before the seam existed), and compared with that encoder
+(``audit.baseline._fit_encoder`` / ``_encode``) while it still has one of its own.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from checks.encoders import fit_network_inputs
 from tests.checks.test_encoding_pins import LABEL, mixed_frames
 
 PINS = Path(__file__).parent / "pins"
@@ -23,22 +30,82 @@ def network_splits():
             "fixed": (fixed_train[features], {"train": fixed_train[features], "val": val[features].iloc[2:]})}
 
 
-def baseline_matrices() -> dict[str, np.ndarray]:
-    from audit.baseline import _encode, _fit_encoder
-
+def network_matrices() -> dict[str, np.ndarray]:
     found = {}
     for run, (train, splits) in network_splits().items():
-        encoder = _fit_encoder(train)
+        inputs = fit_network_inputs(train)
         for split, frame in splits.items():
-            found[f"{run}_{split}"] = _encode(encoder, frame, f"{run}_{split}")
+            found[f"{run}_{split}"] = inputs.transform(frame, f"{run}_{split}")
     return found
 
 
-def test_the_stored_network_inputs_are_what_the_baseline_encoder_gives():
-    arrays = baseline_matrices()
+def test_network_inputs_are_the_stored_ones():
+    arrays = network_matrices()
     if os.environ.get("AUDIT_UPDATE_PINS") == "1":
         np.savez(PINS / "network.npz", **arrays)
     with np.load(PINS / "network.npz", allow_pickle=False) as stored:
         assert sorted(stored.files) == sorted(arrays)
         for key, array in arrays.items():
             assert array.dtype == np.float32 and np.array_equal(array, stored[key]), key
+
+
+def baseline_encoder():
+    baseline = pytest.importorskip("audit.baseline")
+    if not hasattr(baseline, "_fit_encoder"):
+        pytest.skip("the baseline encodes through checks.encoders now")
+    return baseline._fit_encoder, baseline._encode
+
+
+def test_network_inputs_match_the_baseline_encoder_split_by_split():
+    fit, encode = baseline_encoder()
+    for run, (train, splits) in network_splits().items():
+        ours, theirs = fit_network_inputs(train), fit(train)
+        assert ours.numbers.columns == theirs.numeric
+        assert {part.column: part.values for part in ours.parts} == theirs.categories
+        for split, frame in splits.items():
+            assert np.array_equal(ours.transform(frame, split), encode(theirs, frame, split)), (run, split)
+
+
+def test_numbers_lead_and_every_other_column_is_a_one_hot_of_its_top_train_values():
+    train, val = mixed_frames()
+    features = train.drop(columns=LABEL)
+    inputs = fit_network_inputs(features)
+    numbers = ["amount", "count", "flag", "nullable", "row_number", "shuffled_counter", "sparse_whole", "measure"]
+    assert list(inputs.numbers.columns) == numbers
+    assert [part.column for part in inputs.parts] == ["when", "when_zoned", "colour", "size", "grade", "code", "uuid"]
+    assert inputs.names[:len(numbers)] == numbers
+    uuid = next(part for part in inputs.parts if part.column == "uuid")
+    assert uuid.width == 50                                         # capped: rare ids do not explode the width
+    matrix = inputs.transform(val.drop(columns=LABEL), "val")
+    colour = [j for j, name in enumerate(inputs.names) if name == "colour"]
+    assert matrix[0, colour].sum() == 0 and matrix[1, colour].sum() == 0   # unseen and missing: no indicator
+    amount = inputs.names.index("amount")
+    assert matrix[10, amount] == matrix[20, amount] == matrix[25, amount]  # NaN, inf and -inf: the train median
+    assert np.isfinite(matrix).all() and matrix.dtype == np.float32
+
+
+@pytest.mark.parametrize("case", ["missing column", "text in a number column", "too large", "no columns"])
+def test_unusable_inputs_are_refused_with_the_baseline_encoders_message(case):
+    fit, encode = baseline_encoder()
+    train = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["a", "b", "a"]})
+    other = train.copy()
+    if case == "missing column":
+        other = other.drop(columns="y")
+    elif case == "text in a number column":
+        other["x"] = ["1", "two", "3"]
+    elif case == "too large":
+        train["x"] = other["x"] = [1e308, 1e308, 1.0]
+    else:
+        train = other = train[[]]
+    with pytest.raises(ValueError) as theirs:
+        encode(fit(train), other, "val")
+    with pytest.raises(ValueError) as ours:
+        fit_network_inputs(train).transform(other, "val")
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_a_declared_kind_is_kept_when_fitting():
+    train = pd.DataFrame({"code": [f"c{i}" for i in range(60)], "n": np.arange(60) % 7})
+    inputs = fit_network_inputs(train, declared={"code": "identifier"})
+    assert [(k.column, k.kind) for k in inputs.kinds] == [("code", "identifier"), ("n", "numeric")]
+    assert inputs.kinds[0].reason == "declared identifier by the user"
