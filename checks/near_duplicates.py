@@ -15,6 +15,7 @@ from, and how the neighbours were searched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,7 +25,9 @@ import pandas as pd
 from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, positive_number, register
 from checks.features import encoded_features
 from checks.hashing import feature_hashes
-from checks.neighbours import NeighbourGraph, neighbour_graph
+from checks.leakage import leak_severity
+from checks.neighbours import NeighbourGraph, TypicalDistance, neighbour_graph
+
 
 @dataclass(frozen=True)
 class Threshold:
@@ -36,25 +39,33 @@ class Threshold:
 def near_threshold(data: AuditData, max_relative_distance: float, max_distance: float | None) -> Threshold:
     """The distance at or below which two rows count as near duplicates, with its provenance."""
     graph = neighbour_graph(data)
-    typical = graph.typical
     encoded = encoded_features(data)
-    metrics: dict[str, Any] = {
-        "typical_neighbour_distance": typical.value,
-        "max_relative_distance": max_relative_distance,
-        "neighbour_search": graph.within["train"].method,
-        "n_encoded_features": encoded.n_features,
-        "dropped_columns": [d["column"] for d in encoded.dropped],
-        "sampled": [],
-    }
-    if typical.sampled:
-        metrics["sampled"].append({"part": "typical_neighbour_distance", "rows": typical.n_rows,
-                                   "of_rows": typical.of_rows, "search": typical.method})
+    return calibrated_threshold(graph.typical, encoded.n_features, [d["column"] for d in encoded.dropped],
+                                max_relative_distance, max_distance, lambda _: graph.within["train"].method)
+
+
+def calibrated_threshold(typical: TypicalDistance, n_encoded_features: int, dropped_columns: list[str],
+                         max_relative_distance: float, max_distance: float | None,
+                         search: Callable[[float | None], str]) -> Threshold:
+    """The threshold from the typical distance however measured; ``search`` describes how
+    the neighbours within a threshold are found, for the metrics."""
     if max_distance is not None:
         value, source = float(max_distance), "absolute"
     elif typical.value is not None:
         value, source = float(max_relative_distance * typical.value), "relative"
     else:
         value, source = None, "none"
+    metrics: dict[str, Any] = {
+        "typical_neighbour_distance": typical.value,
+        "max_relative_distance": max_relative_distance,
+        "neighbour_search": search(value),
+        "n_encoded_features": n_encoded_features,
+        "dropped_columns": dropped_columns,
+        "sampled": [],
+    }
+    if typical.sampled:
+        metrics["sampled"].append({"part": "typical_neighbour_distance", "rows": typical.n_rows,
+                                   "of_rows": typical.of_rows, "search": typical.method})
     metrics["threshold"] = value
     metrics["threshold_source"] = source
     return Threshold(value, source, metrics)
@@ -86,24 +97,27 @@ def near_pairs_within(graph: NeighbourGraph, split: str, threshold: float) -> tu
     if not close.any():
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=np.float64)
-    a = np.minimum(query[close], other[close])
-    b = np.maximum(query[close], other[close])
-    d = distance[close]
-    edges = pd.DataFrame({"a": a, "b": b, "d": d}).drop_duplicates(["a", "b"])
+    later, earlier, dist = keep_first_in_file_order(query[close], other[close], distance[close])
+    return distinct[later], distinct[earlier], dist
+
+
+def keep_first_in_file_order(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From pairs of rows (``a``, ``b``) at distance ``d``: the rows flagged, each with the
+    earlier kept row it nearly repeats and their distance, by row.
+
+    Rows are visited in order; a row is flagged when an earlier row that is itself kept is
+    paired with it (the nearest such row, ties to the earlier one).
+    """
+    edges = pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b), "d": d}).drop_duplicates(["a", "b"])
     edges = edges.sort_values(["b", "d", "a"], kind="stable")
     flagged: dict[int, tuple[int, float]] = {}
     for a_i, b_i, d_i in edges.itertuples(index=False):
         if b_i not in flagged and a_i not in flagged:
             flagged[b_i] = (a_i, d_i)
-    later = np.fromiter(flagged.keys(), dtype=np.int64, count=len(flagged))
-    earlier = np.fromiter((v[0] for v in flagged.values()), dtype=np.int64, count=len(flagged))
-    dist = np.fromiter((v[1] for v in flagged.values()), dtype=np.float64, count=len(flagged))
-    order = np.argsort(later, kind="stable")
-    return distinct[later[order]], distinct[earlier[order]], dist[order]
-
-
-def leak_severity(share: float, fail_at_fraction: float) -> Severity:
-    return Severity.FAIL if share >= fail_at_fraction else Severity.WARN
+    later = np.array(sorted(flagged), dtype=np.int64)
+    earlier = np.array([flagged[row][0] for row in later], dtype=np.int64)
+    dist = np.array([flagged[row][1] for row in later], dtype=np.float64)
+    return later, earlier, dist
 
 
 def not_compared(code: str, split: str | None, threshold: Threshold) -> Finding:

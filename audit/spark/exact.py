@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from pyspark.sql import functions as F
 
-from audit.spark.findings import CountedLabels, plain
+from audit.spark.findings import plain
 from audit.spark.load import H1, H2, SparkAuditData, _q
 from audit.spark.rows import ROW
 from checks.base import Finding
@@ -38,12 +39,18 @@ def label_counts(data: SparkAuditData) -> dict[str, list[tuple[Any, int]]]:
     return data.shared("spark_label_counts", compute)
 
 
+def counts_series(counts: list[tuple[Any, int]]) -> pd.Series:
+    """(label, count) pairs in order of each label's first row, as the check's builders take them."""
+    return pd.Series([n for _, n in counts], index=pd.Index([label for label, _ in counts], dtype=object),
+                     dtype="int64")
+
+
 def class_balance(check: ClassBalance, data: SparkAuditData) -> list[Finding]:
-    counts = label_counts(data)
-    findings = [check._imbalance(split, CountedLabels(counts[split])) for split in data.splits]
+    counts = {split: counts_series(found) for split, found in label_counts(data).items()}
+    findings = [check.imbalance_finding(split, counts[split]) for split in data.splits]
     if "val" in data.splits:
-        findings.append(check._shift(CountedLabels(counts["train"]), CountedLabels(counts["val"])))
-        train_labels = data.spark.createDataFrame([(label,) for label, _ in counts["train"]],
+        findings.append(check.shift_finding(counts["train"], counts["val"]))
+        train_labels = data.spark.createDataFrame([(label,) for label in counts["train"].index],
                                                   data.spark_frames["train"].select(_q(data.label)).schema)
         unseen = (data.compact("val").join(F.broadcast(train_labels), on=data.label, how="left_anti")
                   .orderBy(ROW).collect())

@@ -32,6 +32,7 @@ from audit.errors import InputError
 from audit.readers import MISSING_TOKENS, closest_names
 from audit.spark.rows import ROW, number_file_rows, number_partition_rows
 from checks.base import AuditData
+from checks.encoders.values import MISSING_TEXT
 from checks.hashing import LeftOut, compared_columns, left_out_of
 
 TABLE_PREFIX = "table:"
@@ -40,7 +41,6 @@ H1, H2 = "__audit_h1", "__audit_h2"
 NUMBER_PATTERN = r"^\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?)\s*$"
 INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
 BOOL_TOKENS = ("True", "False", "TRUE", "FALSE", "true", "false")
-MISSING_TEXT = "\x00<missing>"
 
 INTEGER, FLOAT, BOOLEAN, TEXT, DATETIME = "integer", "float", "boolean", "text", "datetime"
 NUMERIC_KINDS = (INTEGER, FLOAT, BOOLEAN)
@@ -362,29 +362,20 @@ def parse_times(frame: DataFrame, kinds: dict[str, str], column: str, source: st
 def canonical_keys(frames: dict[str, tuple[DataFrame, dict[str, str]]], columns: list[str]) -> dict[str, list[Column]]:
     """Per split, one key expression per feature column, equal exactly when pandas' are.
 
-    As in :func:`checks.hashing.canonical_column`: a column numeric (or boolean) in every
-    split is compared as a float, every NaN alike and ``-0.0`` like ``0.0``; a column that
-    is text in any split is compared as text, with numeric-looking cells written as their
-    float value (``"1"`` and ``1.0`` agree) and missing cells as one marker. The keys need
-    not equal pandas' hash values, only group rows the same way.
+    As in :func:`checks.encoders.values.canonical_column`: a column numeric (or boolean) in
+    every split is compared as a float, every NaN alike and ``-0.0`` like ``0.0``; a column
+    that is anything else in any split is compared as :func:`text_key`, missing cells as one
+    marker. The keys need not equal pandas' hash values, only group rows the same way.
     """
     keys: dict[str, list[Column]] = {split: [] for split in frames}
     for column in columns:
         numeric = all(kinds[column] in NUMERIC_KINDS for _, kinds in frames.values())
         for split, (_, kinds) in frames.items():
             value = F.col(_q(column))
-            kind = kinds[column]
             if numeric:
                 keys[split].append(_float_key(value))
-            elif kind in NUMERIC_KINDS:
-                keys[split].append(_float_text(value.cast("double")))
-            elif kind == DATETIME:
-                keys[split].append(F.coalesce(value.cast("string"), F.lit(MISSING_TEXT)))
             else:
-                text = value.cast("string")
-                number = F.when(text.rlike(NUMBER_PATTERN), _try_cast(text, "DOUBLE"))
-                keys[split].append(F.when(number.isNotNull(), _float_text(number))
-                                   .otherwise(F.coalesce(text, F.lit(MISSING_TEXT))))
+                keys[split].append(F.coalesce(text_key(value, kinds[column]), F.lit(MISSING_TEXT)))
     return keys
 
 
@@ -394,9 +385,14 @@ def _float_key(value: Column) -> Column:
             .when(number == 0, F.lit(0.0)).otherwise(number))
 
 
-def _float_text(number: Column) -> Column:
-    normalised = F.when(number == 0, F.lit(0.0)).otherwise(number)
-    return F.when(number.isNull() | F.isnan(number), F.lit(MISSING_TEXT)).otherwise(normalised.cast("string"))
+def text_key(value: Column, kind: str) -> Column:
+    """Text keys with numbers written one way, missing as null (:func:`checks.encoders.values.as_text`)."""
+    if kind in NUMERIC_KINDS:
+        number = value.cast("double")
+        return F.when(F.isnan(number), F.lit(None)).otherwise(F.when(number == 0, 0.0).otherwise(number).cast("string"))
+    text = value.cast("string")
+    number = F.when(text.rlike(NUMBER_PATTERN), _try_cast(text, "DOUBLE"))
+    return F.when(number.isNotNull(), F.when(number == 0, 0.0).otherwise(number).cast("string")).otherwise(text)
 
 
 def _present(value: Column) -> Column:

@@ -44,16 +44,23 @@ def column_kinds(data: AuditData) -> dict[str, ColumnKind]:
 
 
 def _decide_every_column(data: AuditData) -> dict[str, ColumnKind]:
-    roles = {data.label: "label", data.id_column: "id", data.group_column: "group", data.time_column: "time",
-             **{column: "ignored" for column in data.ignored}}
+    roles = role_kinds(data)
     kinds = {}
     for column in data.frames["train"].columns:
         if column in roles:
-            kinds[column] = ColumnKind(str(column), roles[column], ROLE_REASONS[roles[column]])
+            kinds[column] = roles[column]
         else:
             values = {split: data.frames[split][column] for split in data.splits}
             kinds[column] = decide_kind(measure_column(column, values, data.declared_kinds.get(column)))
     return kinds
+
+
+def role_kinds(data: AuditData) -> dict[str, ColumnKind]:
+    """The label, id, group, time and ignored columns: their role is their kind."""
+    roles = {data.label: "label", data.id_column: "id", data.group_column: "group", data.time_column: "time",
+             **{column: "ignored" for column in data.ignored}}
+    return {column: ColumnKind(str(column), role, ROLE_REASONS[role]) for column, role in roles.items()
+            if column is not None}
 
 
 def decide_kind(facts: ColumnFacts) -> ColumnKind:
