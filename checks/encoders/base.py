@@ -72,13 +72,14 @@ class Encoder:
     """One column kind: when a column is of it, and what it becomes in each shared representation.
 
     ``kind`` names it (stable: reports show it); ``priority`` orders the claims, lowest first;
-    ``declarable`` lets a user declare a column of this kind; ``compared`` is False for a kind
-    rows are never compared on (the row hashes leave it out, unless nothing else is left).
+    ``declarable`` is False for a kind a user may not declare (one whose encoding needs
+    particular values, or would explode on many); ``compared`` is False for a kind rows are
+    never compared on (the row hashes leave it out, unless nothing else is left).
     """
 
     kind: ClassVar[str] = ""
     priority: ClassVar[int] = 0
-    declarable: ClassVar[bool] = False
+    declarable: ClassVar[bool] = True
     compared: ClassVar[bool] = True
 
     def claim(self, facts: ColumnFacts) -> str | None:

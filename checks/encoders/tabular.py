@@ -14,8 +14,9 @@ In the neighbour space (and so the out-of-fold model's inputs):
   rows differing in one category are at distance 1, like two numbers one IQR apart;
 - identifiers and row counters are left out.
 
-For the baseline network, numbers and number row counters join the standardised numbers;
-every other tabular column (dates included) is a one-hot of its most frequent train values.
+For the baseline network, columns of numbers (whatever their kind: row counters too) join
+the standardised numbers; every other tabular column (dates included) is a one-hot of its
+most frequent train values.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ import pandas as pd
 from checks.encoders.base import Block, ColumnFacts, Encoder, register_encoder
 from checks.encoders.kinds import MAX_CATEGORIES, row_counter_reason
 from checks.encoders.network import TopValues
-from checks.encoders.values import as_float, as_text, is_dates
+from checks.encoders.values import as_float, as_text, is_dates, is_numeric
 
 ONE_HOT_SCALE = np.float32(1 / np.sqrt(2))
 
 
 class TabularEncoder(Encoder):
-    """A kind whose values the network sees as categories: a one-hot of the top train values."""
+    """A kind of table cells: the network sees numbers as numbers, anything else (dates
+    included) as a one-hot of its top train values."""
+
+    def network_as_number(self, train: pd.Series) -> bool:
+        return is_numeric(train) and not is_dates(train)
 
     def fit_network(self, column: str, train: pd.Series) -> TopValues:
         return TopValues.fit(column, train)
@@ -40,7 +45,8 @@ class TabularEncoder(Encoder):
 
 @register_encoder
 class RowCounterEncoder(TabularEncoder):
-    """Whole numbers (or dates) unique per train row: a record number, never a feature."""
+    """Whole numbers (or dates) unique per train row: a record number, never a feature, and
+    rows are compared without it."""
 
     kind = "row_counter"
     priority = 10
@@ -49,9 +55,6 @@ class RowCounterEncoder(TabularEncoder):
     def claim(self, facts: ColumnFacts) -> str | None:
         return row_counter_reason(facts.n_train_rows) if facts.row_counter else None
 
-    def network_as_number(self, train: pd.Series) -> bool:
-        return not is_dates(train)
-
 
 @register_encoder
 class NumericEncoder(TabularEncoder):
@@ -59,15 +62,13 @@ class NumericEncoder(TabularEncoder):
 
     kind = "numeric"
     priority = 30
+    declarable = False
 
     def claim(self, facts: ColumnFacts) -> str | None:
         return "numbers or true/false values in every split" if facts.numeric else None
 
     def neighbour_blocks(self, column: str, values: dict[str, pd.Series]) -> list[Block]:
         return numeric_blocks(str(column), {split: as_float(s) for split, s in values.items()})
-
-    def network_as_number(self, train: pd.Series) -> bool:
-        return True
 
 
 @register_encoder
@@ -80,9 +81,6 @@ class DateEncoder(NumericEncoder):
     def claim(self, facts: ColumnFacts) -> str | None:
         return "dates in every split, compared as seconds since 1970" if facts.numeric and facts.dates else None
 
-    def network_as_number(self, train: pd.Series) -> bool:
-        return False
-
 
 @register_encoder
 class IdentifierEncoder(TabularEncoder):
@@ -90,7 +88,6 @@ class IdentifierEncoder(TabularEncoder):
 
     kind = "identifier"
     priority = 40
-    declarable = True
 
     def claim(self, facts: ColumnFacts) -> str | None:
         if facts.n_distinct is None or facts.n_distinct <= MAX_CATEGORIES:
@@ -106,6 +103,7 @@ class CategoricalEncoder(TabularEncoder):
 
     kind = "categorical"
     priority = 50
+    declarable = False  # one indicator a value: a column of many would explode the matrices
 
     def claim(self, facts: ColumnFacts) -> str:
         return f"{facts.n_distinct} distinct values in train, at most {MAX_CATEGORIES}: one indicator each"
