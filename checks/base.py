@@ -114,6 +114,29 @@ def agree(n: int, plural: str, singular: str) -> str:
     return singular if n == 1 else plural
 
 
+def rows_finding(code: str, rows: list[dict[str, Any]], n_rows: int, fail_at_fraction: float, verb: tuple[str, str],
+                 says: str, *, noun: str = "row", context: Mapping[str, Any] | None = None,
+                 metrics: Mapping[str, Any] | None = None) -> Finding:
+    """A finding on the evidence ``rows``, flagged out of a split's ``n_rows``.
+
+    It fails when they are at least ``fail_at_fraction`` of the split, else warns. The message
+    reads "<split>: <n> <noun>s (<share>) <verb> <says>", the verb agreeing with n (plural,
+    singular) and the split named when ``context`` holds one; the metrics are ``context``,
+    then ``n_rows`` (flagged) and ``fraction``, then ``metrics``.
+    """
+    n_flagged = len(rows)
+    share = n_flagged / n_rows
+    context = dict(context or {})
+    where = f"{context['split']}: " if "split" in context else ""
+    return Finding(
+        code=code,
+        severity=Severity.FAIL if share >= fail_at_fraction else Severity.WARN,
+        message=f"{where}{counted(n_flagged, noun)} ({share:.2%}) {agree(n_flagged, *verb)} {says}",
+        metrics={**context, "n_rows": n_flagged, "fraction": share, **(metrics or {})},
+        rows=rows,
+    )
+
+
 def fraction(allow_none: bool = False) -> Parameter:
     rule = "a float in [0, 1]" + (" or None" if allow_none else "")
     return Parameter(rule, lambda v: (allow_none and v is None) or _is_number(v) and 0 <= v <= 1)

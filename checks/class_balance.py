@@ -8,7 +8,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, positive_int, positive_number, register, row_evidence
+from checks.base import (
+    AuditData,
+    Check,
+    Finding,
+    Severity,
+    agree,
+    counted,
+    fraction,
+    positive_int,
+    positive_number,
+    register,
+    row_evidence,
+    rows_finding,
+)
 
 
 @register
@@ -156,17 +169,11 @@ class ClassBalance(Check):
         if not rows:
             return None
         classes = sorted(map(str, pd.unique(pd.Series(labels, dtype=object))))
-        return Finding(
-            code="unseen_labels",
-            severity=Severity.FAIL,
-            message=(
-                f"{counted(len(rows), 'val row')} ({len(rows) / n_val:.2%}) {agree(len(rows), 'carry', 'carries')} "
-                f"{counted(len(classes), 'label')} "
-                f"that never {agree(len(classes), 'occur', 'occurs')} in train: {', '.join(classes[:5])}{' ...' if len(classes) > 5 else ''}."
-            ),
-            metrics={"n_rows": len(rows), "fraction": len(rows) / n_val, "labels": classes},
-            rows=row_evidence("val", rows, label=labels),
-        )
+        listed = f"{', '.join(classes[:5])}{' ...' if len(classes) > 5 else ''}"
+        # A label the model never saw can only be predicted wrong: any such row fails.
+        return rows_finding("unseen_labels", row_evidence("val", rows, label=labels), n_val, 0.0, ("carry", "carries"),
+                            f"{counted(len(classes), 'label')} that never {agree(len(classes), 'occur', 'occurs')} "
+                            f"in train: {listed}.", noun="val row", metrics={"labels": classes})
 
 
 def class_counts(label_counts: pd.Series) -> pd.Series:

@@ -22,11 +22,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, positive_number, register
+from checks.base import AuditData, Check, Finding, Severity, fraction, positive_number, register, rows_finding
 from checks.features import encoded_features
 from checks.hashing import feature_hashes
-from checks.leakage import leak_severity
 from checks.neighbours import NeighbourGraph, TypicalDistance, neighbour_graph
+
+
+NEAR_COPIES = ("are near copies", "is a near copy")
+NEAR_PARAMETERS = {
+    "max_relative_distance": fraction(),
+    "max_distance": positive_number(allow_none=True),
+    "fail_at_fraction": fraction(),
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,11 @@ class Threshold:
     value: float | None
     source: str
     metrics: dict[str, Any]
+
+    @property
+    def usable(self) -> bool:
+        """Whether rows can be compared: a threshold, and encoded features to measure distances in."""
+        return self.value is not None and self.metrics["n_encoded_features"] > 0
 
 
 def near_threshold(data: AuditData, max_relative_distance: float, max_distance: float | None) -> Threshold:
@@ -171,12 +183,7 @@ class NearDuplicates(Check):
 
     name = "near_duplicates"
     codes = ("near_duplicates", "conflicting_labels")
-    parameters = {
-        "max_relative_distance": fraction(),
-        "max_distance": positive_number(allow_none=True),
-        "fail_at_fraction": fraction(),
-        "conflict_fail_at_fraction": fraction(),
-    }
+    parameters = {**NEAR_PARAMETERS, "conflict_fail_at_fraction": fraction()}
 
     def __init__(self, max_relative_distance=0.05, max_distance=None, fail_at_fraction=0.05,
                  conflict_fail_at_fraction=0.01):
@@ -187,7 +194,7 @@ class NearDuplicates(Check):
 
     def run(self, data: AuditData) -> list[Finding]:
         threshold = near_threshold(data, self.max_relative_distance, self.max_distance)
-        if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
+        if not threshold.usable:
             return [not_compared("near_duplicates", None, threshold)]
         graph = neighbour_graph(data)
         findings = []
@@ -217,20 +224,16 @@ class NearDuplicates(Check):
                                 threshold: Threshold, n_distinct: int) -> Finding:
         """``rows`` nearly repeat the kept rows ``kept`` at ``dist``, by row; the split has
         ``n_distinct`` distinct rows."""
-        share = len(rows) / n_rows
         n_groups = int(pd.unique(kept).size)
-        return Finding(
-            code="near_duplicates",
-            severity=Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN,
-            message=(
-                f"{split}: {counted(len(rows))} ({share:.2%}) {agree(len(rows), 'are near copies', 'is a near copy')} of an earlier row "
-                f"({describe(threshold)}; {n_groups} rows nearly repeated; exact copies not counted)."
-            ),
-            metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
-                     "n_distinct_rows": n_distinct, "max_distance_found": float(dist.max()),
+        return rows_finding(
+            "near_duplicates",
+            [{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d)}
+             for r, k, d in zip(rows, kept, dist)],
+            n_rows, self.fail_at_fraction, NEAR_COPIES,
+            f"of an earlier row ({describe(threshold)}; {n_groups} rows nearly repeated; exact copies not counted).",
+            context={"split": split},
+            metrics={"n_groups": n_groups, "n_distinct_rows": n_distinct, "max_distance_found": float(dist.max()),
                      **threshold.metrics},
-            rows=[{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d)}
-                  for r, k, d in zip(rows, kept, dist)],
         )
 
     def conflicts_within_finding(self, split: str, n_rows: int, labels: pd.Series, rows: np.ndarray,
@@ -249,22 +252,14 @@ class NearDuplicates(Check):
         conflicting = members[n_labels.to_numpy() > 1].sort_values("row", kind="stable")
         if conflicting.empty:
             return None
-        share = len(conflicting) / n_rows
         n_groups = int(conflicting["duplicate_of"].nunique())
-        return Finding(
-            code="conflicting_labels",
-            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
-            message=(
-                f"{split}: {counted(len(conflicting))} ({share:.2%}) "
-                f"{agree(len(conflicting), 'are near copies', 'is a near copy')} of a row with another "
-                f"label ({n_groups} groups; {describe(threshold)})."
-            ),
-            metrics={"split": split, "near": True, "n_rows": len(conflicting), "fraction": share,
-                     "n_groups": n_groups, **threshold.metrics},
-            rows=[{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d),
-                   "label": label, "near": True}
-                  for r, k, d, label in conflicting[["row", "duplicate_of", "distance", "label"]].itertuples(
-                      index=False)],
+        return rows_finding(
+            "conflicting_labels",
+            [{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d), "label": label, "near": True}
+             for r, k, d, label in conflicting[["row", "duplicate_of", "distance", "label"]].itertuples(index=False)],
+            n_rows, self.conflict_fail_at_fraction, NEAR_COPIES,
+            f"of a row with another label ({n_groups} groups; {describe(threshold)}).",
+            context={"split": split, "near": True}, metrics={"n_groups": n_groups, **threshold.metrics},
         )
 
     def conflicts_across_finding(self, n_val: int, val_rows: np.ndarray, train_rows: np.ndarray, dist: np.ndarray,
@@ -274,22 +269,16 @@ class NearDuplicates(Check):
         differ = np.asarray(val_labels != train_labels, dtype=bool)
         if not differ.any():
             return None
-        share = int(differ.sum()) / n_val
-        return Finding(
-            code="conflicting_labels",
-            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
-            message=(
-                f"val: {counted(int(differ.sum()))} ({share:.2%}) "
-                f"{agree(int(differ.sum()), 'are near copies', 'is a near copy')} of a train row labelled "
-                f"differently ({describe(threshold)})."
-            ),
-            metrics={"split": "val", "across_splits": True, "near": True, "n_rows": int(differ.sum()),
-                     "fraction": share, **threshold.metrics},
-            rows=[{"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train",
-                   "distance": float(d), "label": label, "other_label": other, "near": True}
-                  for r, t, d, label, other in zip(np.asarray(val_rows)[differ], np.asarray(train_rows)[differ],
-                                                   np.asarray(dist)[differ], np.asarray(val_labels)[differ],
-                                                   np.asarray(train_labels)[differ])],
+        return rows_finding(
+            "conflicting_labels",
+            [{"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train", "distance": float(d),
+              "label": label, "other_label": other, "near": True}
+             for r, t, d, label, other in zip(np.asarray(val_rows)[differ], np.asarray(train_rows)[differ],
+                                              np.asarray(dist)[differ], np.asarray(val_labels)[differ],
+                                              np.asarray(train_labels)[differ])],
+            n_val, self.conflict_fail_at_fraction, NEAR_COPIES,
+            f"of a train row labelled differently ({describe(threshold)}).",
+            context={"split": "val", "across_splits": True, "near": True}, metrics=threshold.metrics,
         )
 
 
@@ -337,11 +326,7 @@ class NearLeakage(Check):
     name = "near_leakage"
     needs = frozenset({"val"})
     codes = ("near_leakage",)
-    parameters = {
-        "max_relative_distance": fraction(),
-        "max_distance": positive_number(allow_none=True),
-        "fail_at_fraction": fraction(),
-    }
+    parameters = NEAR_PARAMETERS
 
     def __init__(self, max_relative_distance=0.05, max_distance=None, fail_at_fraction=0.01):
         self.max_relative_distance = max_relative_distance
@@ -350,7 +335,7 @@ class NearLeakage(Check):
 
     def run(self, data: AuditData) -> list[Finding]:
         threshold = near_threshold(data, self.max_relative_distance, self.max_distance)
-        if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
+        if not threshold.usable:
             return [not_compared("near_leakage", "val", threshold)]
         graph = neighbour_graph(data)
         val_rows, train_rows, dist = near_leaks(data, graph, threshold.value)
@@ -362,17 +347,11 @@ class NearLeakage(Check):
         """``val_rows`` nearly copy ``train_rows`` at ``dist``, by row."""
         if not len(val_rows):
             return []
-        share = len(val_rows) / n_val
-        return [Finding(
-            code="near_leakage",
-            severity=leak_severity(share, self.fail_at_fraction),
-            message=(
-                f"{counted(len(val_rows), 'val row')} ({share:.2%}) {agree(len(val_rows), 'are near copies', 'is a near copy')} "
-                f"of a train row "
-                f"({describe(threshold)}; exact copies not counted)."
-            ),
-            metrics={"n_rows": len(val_rows), "fraction": share, "max_distance_found": float(np.max(dist)),
-                     **threshold.metrics},
-            rows=[{"split": "val", "row": int(r), "train_row": int(t), "distance": float(d)}
-                  for r, t, d in zip(val_rows, train_rows, dist)],
+        return [rows_finding(
+            "near_leakage",
+            [{"split": "val", "row": int(r), "train_row": int(t), "distance": float(d)}
+             for r, t, d in zip(val_rows, train_rows, dist)],
+            n_val, self.fail_at_fraction, NEAR_COPIES,
+            f"of a train row ({describe(threshold)}; exact copies not counted).", noun="val row",
+            metrics={"max_distance_found": float(np.max(dist)), **threshold.metrics},
         )]

@@ -182,7 +182,7 @@ def labels_of(data: SparkAuditData, split: str, rows: np.ndarray) -> pd.Series:
 
 def near_duplicates(check: NearDuplicates, data: SparkAuditData) -> list[Finding]:
     threshold = near_threshold(data, check.max_relative_distance, check.max_distance)
-    if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
+    if not threshold.usable:
         return [not_compared("near_duplicates", None, threshold)]
     findings = []
     for split in data.splits:
@@ -207,7 +207,7 @@ def near_duplicates(check: NearDuplicates, data: SparkAuditData) -> list[Finding
 
 def near_leakage(check: NearLeakage, data: SparkAuditData) -> list[Finding]:
     threshold = near_threshold(data, check.max_relative_distance, check.max_distance)
-    if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
+    if not threshold.usable:
         return [not_compared("near_leakage", "val", threshold)]
     leaks = near_leaks(data, threshold.value)
     return check.finding(data.n_rows["val"], leaks["row"].to_numpy(), leaks["train_row"].to_numpy(),
