@@ -25,10 +25,9 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from audit.spark.identifiers import as_float
-from audit.spark.load import DATETIME, H1, H2, NUMERIC_KINDS, SparkAuditData, _q, text_key
+from audit.spark.load import DATETIME, H1, H2, NUMERIC_KINDS, SparkAuditData, quoted, text_key
 from audit.spark.rows import ROW
-from checks.encoders import MAX_CATEGORIES, ColumnFacts, ColumnKind, decide_kind
-from checks.encoders.kinds import role_kinds
+from checks.encoders import MAX_CATEGORIES, ColumnFacts, ColumnKind, decide_kind, role_kinds
 from checks.encoders.tabular import ONE_HOT_SCALE
 
 FEATURES = "__audit_features"
@@ -93,7 +92,7 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
     n_train = data.n_rows["train"]
     aggregates: list[Column] = []
     for i, column in enumerate(numeric):
-        value = as_float(F.col(_q(column)), kinds["train"][column])
+        value = as_float(F.col(quoted(column)), kinds["train"][column])
         aggregates += [
             F.count(value).alias(f"n{i}"),
             (F.percentile(value, F.array(*[F.lit(q) for q in (0.25, 0.5, 0.75)])) if n_train <= EXACT_QUANTILE_ROWS
@@ -101,7 +100,7 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
             F.stddev_pop(value).alias(f"s{i}"),
         ]
     for i, column in enumerate(text):
-        key = text_key(F.col(_q(column)), kinds["train"][column])
+        key = text_key(F.col(quoted(column)), kinds["train"][column])
         aggregates += [F.approx_count_distinct(key, 0.01).alias(f"t{i}"), F.count(key).alias(f"tn{i}")]
     stats = train.agg(*aggregates).collect()[0] if aggregates else {}
     # Exact distinct counts only where the estimate leaves the decision open: near the one-hot
@@ -110,7 +109,7 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
                  or stats[f"t{i}"] >= UNIQUE_SCREEN * stats[f"tn{i}"]]
     distinct = {f"t{i}": stats[f"t{i}"] for i in range(len(text))}
     if open_text:
-        distinct |= train.agg(*[F.countDistinct(text_key(F.col(_q(text[i])), kinds["train"][text[i]])).alias(f"t{i}")
+        distinct |= train.agg(*[F.countDistinct(text_key(F.col(quoted(text[i])), kinds["train"][text[i]])).alias(f"t{i}")
                                 for i in open_text]).collect()[0].asDict()
 
     facts = {column: ColumnFacts(column, n_train, numeric=True, dates=_has_dates(data, column),
@@ -153,7 +152,7 @@ def _numbers(data: SparkAuditData, column: str, stats: TrainStats, encoding: Spa
     if not scale > 0:
         scale = 1.0
     centre = centre if n_present else 0.0
-    values = {split: as_float(F.col(_q(column)), data.kinds[split][column]) for split in data.splits}
+    values = {split: as_float(F.col(quoted(column)), data.kinds[split][column]) for split in data.splits}
     encoding.add(column, column, {split: F.coalesce((v - F.lit(centre)) / F.lit(scale), F.lit(0.0))
                                   for split, v in values.items()})
     if stats.missing_anywhere.get(column):
@@ -163,7 +162,7 @@ def _numbers(data: SparkAuditData, column: str, stats: TrainStats, encoding: Spa
 def _one_hot(data: SparkAuditData, column: str, stats: TrainStats, encoding: SparkEncoding) -> None:
     """An indicator per train category and one for the rest, as :func:`checks.encoders.tabular.one_hot_blocks`."""
     known = stats.categories.get(column, [])
-    keys = {split: text_key(F.col(_q(column)), data.kinds[split][column]) for split in data.splits}
+    keys = {split: text_key(F.col(quoted(column)), data.kinds[split][column]) for split in data.splits}
     on = F.lit(float(ONE_HOT_SCALE))
     for category in known:
         encoding.add(f"{column}={category}", column,
@@ -185,7 +184,7 @@ def _missing_anywhere(data: SparkAuditData, numeric: list[str]) -> dict[str, boo
         return found
     for split in data.splits:
         row = data.spark_frames[split].agg(*[
-            F.count(as_float(F.col(_q(c)), data.kinds[split][c])).alias(f"n{i}") for i, c in enumerate(numeric)
+            F.count(as_float(F.col(quoted(c)), data.kinds[split][c])).alias(f"n{i}") for i, c in enumerate(numeric)
         ]).collect()[0]
         for i, column in enumerate(numeric):
             found[column] |= row[f"n{i}"] < data.n_rows[split]
@@ -195,7 +194,7 @@ def _missing_anywhere(data: SparkAuditData, numeric: list[str]) -> dict[str, boo
 def _categories(data: SparkAuditData, columns: list[str]) -> dict[str, list[str]]:
     if not columns:
         return {}
-    pairs = F.explode(F.array(*[F.struct(F.lit(c).alias("c"), text_key(F.col(_q(c)), data.kinds["train"][c]).alias("v"))
+    pairs = F.explode(F.array(*[F.struct(F.lit(c).alias("c"), text_key(F.col(quoted(c)), data.kinds["train"][c]).alias("v"))
                                 for c in columns]))
     found = data.spark_frames["train"].select(pairs.alias("p")).select("p.c", "p.v").filter(F.col("v").isNotNull()) \
         .distinct().collect()
@@ -211,7 +210,7 @@ def _unknown(key: Column, known: list[str]) -> Column:
 
 def _has_unknown(data: SparkAuditData, column: str, known: list[str]) -> bool:
     for split in data.splits:
-        key = text_key(F.col(_q(column)), data.kinds[split][column])
+        key = text_key(F.col(quoted(column)), data.kinds[split][column])
         if data.spark_frames[split].filter(_unknown(key, known)).limit(1).count():
             return True
     return False
@@ -223,6 +222,6 @@ def encoded(data: SparkAuditData, split: str) -> DataFrame:
 
     encoding = spark_encoding(data)
     features = F.array(*encoding.expressions[split]).cast("array<double>")
-    return (data.spark_frames[split].select(ROW, F.col(_q(data.label)).alias("__label"), H1, H2,
+    return (data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__label"), H1, H2,
                                             features.alias(FEATURES))
             .withColumn(VECTOR, array_to_vector(F.col(FEATURES))))

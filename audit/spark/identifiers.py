@@ -14,7 +14,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from audit.spark.load import DATETIME, NUMERIC_KINDS, _q
+from audit.spark.load import DATETIME, NUMERIC_KINDS, quoted
 from audit.spark.rows import ROW
 from checks.encoders import MIN_ROWS_FOR_ID, row_counter_reason
 
@@ -30,7 +30,7 @@ def as_float(value: Column, kind: str) -> Column:
 
 def integer_identifiers(train: DataFrame, kinds: dict[str, str], features: list[str], n_rows: int) -> dict[str, str]:
     """Feature column -> the reason it is a row counter, for the numbered, typed ``train``."""
-    numbers = {c: as_float(F.col(_q(c)), kinds[c]) for c in features if kinds[c] in (*NUMERIC_KINDS, DATETIME)}
+    numbers = {c: as_float(F.col(quoted(c)), kinds[c]) for c in features if kinds[c] in (*NUMERIC_KINDS, DATETIME)}
     if n_rows < MIN_ROWS_FOR_ID or not numbers:
         return {}
     stats = train.agg(*[aggregate for i, value in enumerate(numbers.values()) for aggregate in (

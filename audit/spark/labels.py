@@ -28,7 +28,7 @@ from pyspark.sql import types as T
 
 from audit.spark.exact import label_counts
 from audit.spark.encoding import FEATURES, encoded, spark_encoding
-from audit.spark.load import H1, H2, SparkAuditData, _q
+from audit.spark.load import H1, H2, SparkAuditData, quoted
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
 from checks.base import Finding
@@ -126,7 +126,7 @@ def score_on_executors(data: SparkAuditData, split: str, models: list, n_classes
 
     frame = encoded(data, split).select(ROW, FEATURES)
     schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField("probs", T.ArrayType(T.DoubleType()))])
-    original = data.spark_frames[split].select(ROW, F.col(_q(data.label)).alias("__original"))
+    original = data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__original"))
     with pandas_version_quiet():
         scored = frame.mapInPandas(predict, schema).join(original, on=ROW).orderBy(ROW).collect()
     shared.unpersist()

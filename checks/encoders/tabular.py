@@ -51,6 +51,7 @@ class RowCounterEncoder(TabularEncoder):
     kind = "row_counter"
     priority = 10
     compared = False
+    declarable = False  # found from the values; a column to leave out is declared an identifier or ignored
 
     def claim(self, facts: ColumnFacts) -> str | None:
         return row_counter_reason(facts.n_train_rows) if facts.row_counter else None
