@@ -83,15 +83,16 @@ def measure_column(column: str, values: Mapping[str, pd.Series], declared: str |
     """The facts of one column, measured with pandas over its splits (``values["train"]`` first)."""
     train = values["train"]
     numeric = all(is_numeric(s) for s in values.values())
-    text = None if numeric else as_text(train)
+    # Text keys are made cell by cell, so the distinct keys are those of the distinct cells.
+    keys = None if numeric else as_text(pd.Series(train.unique()))
     return ColumnFacts(
         column=str(column),
         n_train_rows=len(train),
         numeric=numeric,
         dates=any(is_dates(s) for s in values.values()),
         row_counter=is_numeric(train) and is_row_counter(as_float(train)),
-        n_distinct=None if text is None else int(text.nunique(dropna=True)),
-        n_present=None if text is None else int(text.notna().sum()),
+        n_distinct=None if keys is None else int(keys.nunique(dropna=True)),
+        n_present=None if keys is None else int(train.notna().sum()),
         declared=declared,
     )
 
