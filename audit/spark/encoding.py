@@ -84,6 +84,29 @@ def spark_column_kinds(data: SparkAuditData) -> dict[str, ColumnKind]:
 
 
 def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
+    facts, numbers = _measure(data)
+    decided = {column: decide_kind(facts[column]) for column in data.feature_columns}
+    stats = TrainStats(
+        numbers=numbers,
+        missing_anywhere=_missing_anywhere(data, [c for c in numbers if decided[c].kind in NUMBER_KINDS]),
+        categories=_categories(data, [c for c in data.feature_columns if decided[c].kind == "categorical"]),
+    )
+    # Columns in file order, as on one machine: models see the encoded columns in that
+    # order, and tree ensembles depend on it.
+    whole = SparkEncoding(expressions={split: [] for split in data.splits}, kinds=decided)
+    for column in data.feature_columns:
+        builder = BUILDERS.get(decided[column].kind)
+        before = whole.n_features
+        if builder is not None:
+            builder(data, column, stats, whole)
+        if whole.n_features == before:
+            whole.dropped.append({"column": column, "reason": decided[column].reason})
+    return whole
+
+
+def _measure(data: SparkAuditData) -> tuple[dict[str, ColumnFacts], dict[str, Any]]:
+    """Each feature column's facts, and per numeric column (count, quartiles, standard
+    deviation) over train: one aggregate pass, and a second for the exact distinct counts."""
     kinds = data.kinds
     numeric = [c for c in data.feature_columns
                if all(kinds[s][c] in (*NUMERIC_KINDS, DATETIME) for s in data.splits)]
@@ -99,43 +122,25 @@ def _fit_encoding(data: SparkAuditData) -> SparkEncoding:
              else F.percentile_approx(value, [0.25, 0.5, 0.75], QUANTILE_ACCURACY)).alias(f"q{i}"),
             F.stddev_pop(value).alias(f"s{i}"),
         ]
+    keys = {column: text_key(F.col(quoted(column)), kinds["train"][column]) for column in text}
     for i, column in enumerate(text):
-        key = text_key(F.col(quoted(column)), kinds["train"][column])
-        aggregates += [F.approx_count_distinct(key, 0.01).alias(f"t{i}"), F.count(key).alias(f"tn{i}")]
-    stats = train.agg(*aggregates).collect()[0] if aggregates else {}
+        aggregates += [F.approx_count_distinct(keys[column], 0.01).alias(f"t{i}"), F.count(keys[column]).alias(f"tn{i}")]
+    stats = train.agg(*aggregates).collect()[0].asDict() if aggregates else {}
     # Exact distinct counts only where the estimate leaves the decision open: near the one-hot
     # limit, or near one value a row (an identifier's reason says whether it is unique).
     open_text = [i for i in range(len(text)) if 0.7 * MAX_CATEGORIES <= stats[f"t{i}"] <= 1.5 * MAX_CATEGORIES
                  or stats[f"t{i}"] >= UNIQUE_SCREEN * stats[f"tn{i}"]]
-    distinct = {f"t{i}": stats[f"t{i}"] for i in range(len(text))}
     if open_text:
-        distinct |= train.agg(*[F.countDistinct(text_key(F.col(quoted(text[i])), kinds["train"][text[i]])).alias(f"t{i}")
-                                for i in open_text]).collect()[0].asDict()
+        stats |= train.agg(*[F.countDistinct(keys[text[i]]).alias(f"t{i}") for i in open_text]).collect()[0].asDict()
 
-    facts = {column: ColumnFacts(column, n_train, numeric=True, dates=_has_dates(data, column),
-                                 row_counter=column in data.identifiers, declared=data.declared_kinds.get(column))
-             for column in numeric}
-    facts |= {column: ColumnFacts(column, n_train, numeric=False, dates=_has_dates(data, column),
-                                  row_counter=column in data.identifiers, n_distinct=int(distinct[f"t{i}"]),
-                                  n_present=int(stats[f"tn{i}"]), declared=data.declared_kinds.get(column))
+    def facts_of(column: str, **counts: int) -> ColumnFacts:
+        return ColumnFacts(column, n_train, numeric=column in numeric, dates=_has_dates(data, column),
+                           row_counter=column in data.identifiers, declared=data.declared_kinds.get(column), **counts)
+
+    facts = {column: facts_of(column) for column in numeric}
+    facts |= {column: facts_of(column, n_distinct=int(stats[f"t{i}"]), n_present=int(stats[f"tn{i}"]))
               for i, column in enumerate(text)}
-    decided = {column: decide_kind(facts[column]) for column in data.feature_columns}
-    train_stats = TrainStats(
-        numbers={column: (stats[f"n{i}"], stats[f"q{i}"], stats[f"s{i}"]) for i, column in enumerate(numeric)},
-        missing_anywhere=_missing_anywhere(data, [c for c in numeric if decided[c].kind in NUMBER_KINDS]),
-        categories=_categories(data, [c for c in text if decided[c].kind == "categorical"]),
-    )
-    # One part a column, joined in the order of the columns as on one machine (models see
-    # the encoded columns in that order; tree ensembles depend on it).
-    whole = SparkEncoding(expressions={split: [] for split in data.splits}, kinds=decided)
-    for column in data.feature_columns:
-        builder = BUILDERS.get(decided[column].kind)
-        before = whole.n_features
-        if builder is not None:
-            builder(data, column, train_stats, whole)
-        if whole.n_features == before:
-            whole.dropped.append({"column": column, "reason": decided[column].reason})
-    return whole
+    return facts, {column: (stats[f"n{i}"], stats[f"q{i}"], stats[f"s{i}"]) for i, column in enumerate(numeric)}
 
 
 def _has_dates(data: SparkAuditData, column: str) -> bool:

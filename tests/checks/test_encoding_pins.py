@@ -99,7 +99,7 @@ def test_encoded_matrices_hashes_and_out_of_fold_inputs_are_the_stored_ones():
     arrays, names = representations()
     if os.environ.get("AUDIT_UPDATE_PINS") == "1":
         PINS.mkdir(exist_ok=True)
-        np.savez(PINS / "representations.npz", **arrays)
+        np.savez_compressed(PINS / "representations.npz", **arrays)
         (PINS / "representations.json").write_text(json.dumps(names, indent=1) + "\n", encoding="utf-8")
     stored_names = json.loads((PINS / "representations.json").read_text(encoding="utf-8"))
     assert names == stored_names

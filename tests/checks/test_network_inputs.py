@@ -42,7 +42,7 @@ def network_matrices() -> dict[str, np.ndarray]:
 def test_network_inputs_are_the_stored_ones():
     arrays = network_matrices()
     if os.environ.get("AUDIT_UPDATE_PINS") == "1":
-        np.savez(PINS / "network.npz", **arrays)
+        np.savez_compressed(PINS / "network.npz", **arrays)
     with np.load(PINS / "network.npz", allow_pickle=False) as stored:
         assert sorted(stored.files) == sorted(arrays)
         for key, array in arrays.items():
