@@ -2,7 +2,7 @@
 
 Pinned to the stored matrices of the mixed table (``tests/checks/pins/network.npz``, made
 by the baseline's own encoder before the seam existed), and compared with that encoder
-(``audit.baseline._fit_encoder`` / ``_encode``) while it still has one of its own.
+(``audit.training.encoding._fit_encoder`` / ``_encode``) while it still has one of its own.
 """
 
 from __future__ import annotations
@@ -50,10 +50,11 @@ def test_network_inputs_are_the_stored_ones():
 
 
 def baseline_encoder():
-    baseline = pytest.importorskip("audit.baseline")
-    if not hasattr(baseline, "_fit_encoder"):
-        pytest.skip("the baseline encodes through checks.encoders now")
-    return baseline._fit_encoder, baseline._encode
+    """The training package's own encoder, while it has one (it is to call fit_network_inputs)."""
+    encoding = pytest.importorskip("audit.training.encoding")
+    if not hasattr(encoding, "_fit_encoder"):
+        pytest.skip("the baseline encodes through checks.encoders.fit_network_inputs now")
+    return encoding._fit_encoder, encoding._encode
 
 
 def test_network_inputs_match_the_baseline_encoder_split_by_split():
