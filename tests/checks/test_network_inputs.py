@@ -1,8 +1,8 @@
 """The baseline network's inputs: fitted on a training split, applied unchanged to the others.
 
 Pinned to the stored matrices of the mixed table (``tests/checks/pins/network.npz``, made
-by the baseline's own encoder before the seam existed), and compared with that encoder
-(``audit.training.encoding._fit_encoder`` / ``_encode``) while it still has one of its own.
+by the baseline's own encoder before the seam existed; the baseline now encodes through
+this seam, so the pins hold it to what it always did).
 """
 
 from __future__ import annotations
@@ -47,24 +47,6 @@ def test_network_inputs_are_the_stored_ones():
         assert sorted(stored.files) == sorted(arrays)
         for key, array in arrays.items():
             assert array.dtype == np.float32 and np.array_equal(array, stored[key]), key
-
-
-def baseline_encoder():
-    """The training package's own encoder, while it has one (it is to call fit_network_inputs)."""
-    encoding = pytest.importorskip("audit.training.encoding")
-    if not hasattr(encoding, "_fit_encoder"):
-        pytest.skip("the baseline encodes through checks.encoders.fit_network_inputs now")
-    return encoding._fit_encoder, encoding._encode
-
-
-def test_network_inputs_match_the_baseline_encoder_split_by_split():
-    fit, encode = baseline_encoder()
-    for run, (train, splits) in network_splits().items():
-        ours, theirs = fit_network_inputs(train), fit(train)
-        assert ours.numbers.columns == theirs.numeric
-        assert {part.column: part.values for part in ours.parts} == theirs.categories
-        for split, frame in splits.items():
-            assert np.array_equal(ours.transform(frame, split), encode(theirs, frame, split)), (run, split)
 
 
 def test_numbers_lead_and_every_other_column_is_a_one_hot_of_its_top_train_values():
@@ -114,15 +96,6 @@ def test_unusable_inputs_are_refused_with_one_line_naming_the_split_and_columns(
     with pytest.raises(ValueError) as refused:
         fit_network_inputs(train).transform(other, "val")
     assert str(refused.value) == UNUSABLE[case]
-
-
-@pytest.mark.parametrize("case", UNUSABLE)
-def test_unusable_inputs_are_refused_with_the_baseline_encoders_message(case):
-    fit, encode = baseline_encoder()
-    train, other = unusable(case)
-    with pytest.raises(ValueError) as theirs:
-        encode(fit(train), other, "val")
-    assert str(theirs.value) == UNUSABLE[case]
 
 
 def test_a_declared_kind_is_kept_when_fitting():
