@@ -20,9 +20,9 @@ diagnosis), whichever engine loaded the data.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.accepted import judge, read_accepted
 from audit.config import Configuration, Settings
@@ -37,6 +37,10 @@ from audit.runner import override_severities
 from checks import AuditData, Severity
 from checks.expectations import DataQuality
 from checks.expectations_suite import suite_json
+
+if TYPE_CHECKING:
+    from audit.training.diagnose import Diagnosis
+    from audit.training.results import Skipped
 
 BASELINE_DISABLED = "disabled (--no-baseline or baseline.enabled = false)"
 # How the files a fix plan writes are named in the terminal's list of written files.
@@ -99,9 +103,9 @@ def run_job(job: Job, progress: Progress = no_progress) -> Outcome:
         add_baseline(engine, report, settings, progress)
         if job.diagnose:
             if engine.no_diagnosis:
-                from audit.diagnose import skipped
+                from audit.training.diagnose import diagnosis_skipped
 
-                report.diagnosis = skipped(engine.no_diagnosis)
+                report.diagnosis = diagnosis_skipped(engine.no_diagnosis)
             else:
                 add_diagnosis(report, budget_s=job.diagnose_budget_s, seed=settings.seed, progress=progress)
     finally:
@@ -148,27 +152,29 @@ def add_fix_plan(report: AuditReport, options: FixOptions, fixed_files: FixedFil
 
 def add_baseline(engine: Engine, report: AuditReport, settings: Settings, progress: Progress = no_progress) -> None:
     """Train the baseline on the raw and the fixed data (``report.plan``), unless disabled;
-    with ``baseline.attribute``, then once per fix family (see :mod:`audit.attribution`)."""
-    from audit.baseline_runs import run_baseline_for, skipped
+    with ``baseline.attribute``, then once per fix family (see :mod:`audit.training.attribution`)."""
+    from audit.training.pipeline import run_baseline_for
+    from audit.training.results import baseline_skipped
 
     options = settings.baseline
     if not options.get("enabled", True):
-        report.baseline = skipped(BASELINE_DISABLED)
+        report.baseline = baseline_skipped(BASELINE_DISABLED)
         return
     on_driver = engine.training_data(report.data, report.plan, settings, progress)
     report.baseline = run_baseline_for(on_driver.data, on_driver.plan, options, settings.seed, progress,
                                        sample=on_driver.sample)
-    if options.get("attribute") and report.baseline["status"] == "ran":
+    if options.get("attribute") and report.baseline.ran:
         if engine.no_attribution:
-            report.baseline["attribution"] = skipped(engine.no_attribution)
+            attribution = baseline_skipped(engine.no_attribution)
         else:
-            from audit.attribution import attribute_fixes
+            from audit.training.attribution import attribute_fixes
 
-            report.baseline["attribution"] = attribute_fixes(report, report.plan, options, settings.seed, progress)
+            attribution = attribute_fixes(report, report.plan, options, settings.seed, progress)
+        report.baseline = replace(report.baseline, attribution=attribution)
 
 
 def add_diagnosis(report: AuditReport, *, budget_s: float | None = None, seed: int | None = None,
-                  progress: Progress = no_progress) -> dict[str, Any]:
+                  progress: Progress = no_progress) -> Diagnosis | Skipped:
     """Run the small controlled experiments behind every cause of a stalling val loss.
 
     Trains variants of the baseline network on the report's fixed data (its fix plan
@@ -178,9 +184,9 @@ def add_diagnosis(report: AuditReport, *, budget_s: float | None = None, seed: i
     result lists what was cut.
 
     >>> report = run_audit(train_df, val_df, label="y")      # doctest: +SKIP
-    >>> add_diagnosis(report, budget_s=120)["causes"]         # doctest: +SKIP
+    >>> add_diagnosis(report, budget_s=120).causes            # doctest: +SKIP
     """
-    from audit.diagnose import DEFAULT_BUDGET_S, DiagnoseSettings, diagnose
+    from audit.training.diagnose import DEFAULT_BUDGET_S, DiagnoseSettings, diagnose
 
     budget = DEFAULT_BUDGET_S if budget_s is None else float(budget_s)
     if not budget > 0:

@@ -9,7 +9,7 @@ every engine and happens in :mod:`audit.run`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,6 +22,7 @@ from audit.runner import CheckResult
 from checks import AuditData, Check
 
 if TYPE_CHECKING:
+    from audit.training.results import TrainingSample
     from checks.expectations import DataQuality
 
 
@@ -55,13 +56,13 @@ class Loaded:
 class TrainingData:
     """What the baseline trains on: the loaded splits or a sample of them, and the fix plan's actions on those rows.
 
-    ``sample`` says how much of each split a sample holds (``{"train": {"rows", "of_rows"},
-    ..., "how": ...}``), so the report can say what the network saw; None for every row.
+    ``sample`` says how much of each split a sample holds, so the report can say what the
+    network saw; None for every row.
     """
 
     data: AuditData
     plan: FixPlan
-    sample: Mapping[str, Any] | None = None
+    sample: TrainingSample | None = None
 
 
 class Engine(Protocol):

@@ -10,9 +10,9 @@ where the work happens:
 - exact checks (class balance, duplicates, conflicting labels, exact, group and temporal
   leakage) are Spark jobs over every row, comparing rows by a hash of the same type-aligned
   feature values :mod:`checks.hashing` uses (:mod:`audit.spark.exact`);
-- near duplicates and near leakage encode the features as :mod:`checks.features` does and
-  find close pairs with MLlib's random-projection LSH, the threshold calibrated as on one
-  machine (:mod:`audit.spark.near`);
+- near duplicates and near leakage encode the features by the kinds of :mod:`checks.encoders`
+  (:mod:`audit.spark.encoding`) and find close pairs with MLlib's random-projection LSH, the
+  threshold calibrated as on one machine (:mod:`audit.spark.near`);
 - label issues fit the fold models on a seeded sample on the driver, score every row on the
   executors and run cleanlab on the collected probabilities (:mod:`audit.spark.labels`);
 - data quality infers the pandas engine's suite from Spark aggregates over every train row
