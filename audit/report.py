@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from audit.accepted import Judgement
+from audit.errors import ExitCode
 from audit.fixes import FixPlan, FixSummary
 from audit.runner import CheckResult
 from checks import REGISTRY, AuditData, Finding, Severity
@@ -25,16 +26,6 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 TOOL_NAME = "dataset-audit"
-
-
-class ExitCode:
-    """The process exit codes, one meaning each, as documented in the README."""
-
-    PASSED = 0
-    GATE_FAILED = 1
-    USAGE_ERROR = 2
-    CHECK_CRASHED = 3
-    INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 @dataclass(frozen=True)
@@ -214,7 +205,7 @@ class AuditReport:
         return {section: sections.get(section, "") for section in DOC_SECTIONS}
 
     def to_dict(self) -> dict[str, Any]:
-        from audit import __version__
+        from audit.version import __version__
 
         gate = self.gate
         return to_builtin({

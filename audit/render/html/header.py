@@ -30,7 +30,7 @@ def page_title(report: AuditReport) -> str:
 
 
 def tool() -> str:
-    from audit import __version__
+    from audit.version import __version__
     from audit.report import TOOL_NAME
 
     return f"{TOOL_NAME} {__version__}"
