@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audit.report import AuditReport
 from checks import Severity
+
+if TYPE_CHECKING:  # only read for its attributes; the report imports this module
+    from audit.report import AuditReport
 
 if TYPE_CHECKING:
     from audit.training.results import TrainingSample
@@ -16,7 +18,6 @@ DIAGNOSIS_LINE = 240
 
 def render_text(report: AuditReport, written: dict[str, str] | None = None) -> str:
     lines = []
-    gate = report.gate
     for result in report.results:
         if result.status == "skipped":
             lines.append(f"skip  {result.check}: {one_line(result.detail or '', limit=None)}")
