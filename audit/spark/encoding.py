@@ -25,7 +25,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from audit.spark.identifiers import as_float
-from audit.spark.load import DATETIME, H1, H2, NUMERIC_KINDS, SparkAuditData, quoted, text_key
+from audit.spark.kinds import DATETIME, NUMERIC_KINDS, quoted
+from audit.spark.load import H1, H2, SparkAuditData, text_key
 from audit.spark.rows import ROW
 from checks.encoders import MAX_CATEGORIES, ColumnFacts, ColumnKind, decide_kind, role_kinds
 from checks.encoders.tabular import ONE_HOT_SCALE

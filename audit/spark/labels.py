@@ -28,7 +28,8 @@ from pyspark.sql import types as T
 
 from audit.spark.exact import label_counts
 from audit.spark.encoding import FEATURES, encoded, spark_encoding
-from audit.spark.load import H1, H2, SparkAuditData, quoted
+from audit.spark.kinds import quoted
+from audit.spark.load import H1, H2, SparkAuditData
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
 from checks.base import Finding
