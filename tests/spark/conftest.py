@@ -1,4 +1,4 @@
-"""One local Spark for the whole test session, and the planted 50,000-row pair on disk.
+"""One local Spark and one standalone cluster for the whole test session, and the planted 50,000-row pair on disk.
 
 Spark starts in about 15 s here, so every Spark test shares one session: two cores, few
 shuffle partitions, no UI, and small file splits so each input file is read by several
@@ -38,6 +38,18 @@ def spark():
     })
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """A standalone master and one worker (2 cores, 1 GB) on 127.0.0.1, for the whole session."""
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime: .ci/run installs default-jre-headless")
+    from tests.spark.standalone import start_cluster
+
+    running = start_cluster(tmp_path_factory.mktemp("standalone"), workers=1, cores=2, memory="1g")
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="session")
