@@ -89,9 +89,9 @@ class SparkAuditData(AuditData):
         return self.spark_frames[split].select(*names)
 
     def unpersist(self) -> None:
-        """Free the cached splits and every cached frame the checks shared."""
+        """Free the cached splits and every cached frame (or holder of frames) the checks shared."""
         for frame in [*self.spark_frames.values(), *self._shared.values()]:
-            if isinstance(frame, DataFrame):
+            if callable(getattr(frame, "unpersist", None)):
                 frame.unpersist()
 
 
