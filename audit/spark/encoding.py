@@ -32,7 +32,6 @@ from checks.encoders import MAX_CATEGORIES, ColumnFacts, ColumnKind, decide_kind
 from checks.encoders.tabular import ONE_HOT_SCALE
 
 FEATURES = "__audit_features"
-VECTOR = "__audit_vector"
 QUANTILE_ACCURACY = 10_000
 # Up to this many train rows the quartiles are exact (numpy's linear interpolation; the
 # values of a column are held in one aggregation buffer); above, percentile_approx.
@@ -223,11 +222,8 @@ def _has_unknown(data: SparkAuditData, column: str, known: list[str]) -> bool:
 
 
 def encoded(data: SparkAuditData, split: str) -> DataFrame:
-    """ROW, label, the hashes, the encoded features as an array and as an MLlib vector."""
-    from pyspark.ml.functions import array_to_vector
-
+    """ROW, label, the hashes and the encoded features as an array of doubles."""
     encoding = spark_encoding(data)
     features = F.array(*encoding.expressions[split]).cast("array<double>")
-    return (data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__label"), H1, H2,
-                                            features.alias(FEATURES))
-            .withColumn(VECTOR, array_to_vector(F.col(FEATURES))))
+    return data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__label"), H1, H2,
+                                           features.alias(FEATURES))

@@ -54,7 +54,7 @@ def test_near_findings_state_the_calibrated_threshold_and_the_lsh_search(near_re
     assert spark_leak.severity == pandas_leak.severity
     assert spark_leak.metrics["threshold_source"] == "relative"
     assert spark_leak.metrics["threshold"] == pytest.approx(pandas_leak.metrics["threshold"], rel=0.05)
-    assert "BucketedRandomProjectionLSH" in spark_leak.metrics["neighbour_search"]
+    assert "banded random projections on Spark" in spark_leak.metrics["neighbour_search"]
     assert spark_leak.metrics["n_encoded_features"] == pandas_leak.metrics["n_encoded_features"]
 
 
