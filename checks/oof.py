@@ -220,7 +220,7 @@ def content_order(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
     The hash reads the model's own inputs, which every engine encodes alike, so every engine
     orders the rows, and so cuts the folds, the same way.
     """
-    values = np.asarray(features, dtype=np.float32).reshape(len(labels), -1) + np.float32(0.0)  # -0.0 as 0.0
+    values = np.asarray(features, dtype=np.float32) + np.float32(0.0)  # rows x features; -0.0 as 0.0
     values[np.isnan(values)] = np.nan  # one NaN
     key = np.zeros(len(values), dtype=np.uint64)
     for column in range(values.shape[1]):
