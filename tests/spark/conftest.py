@@ -40,6 +40,18 @@ def spark():
     session.stop()
 
 
+def written_near_pair(folder, n_train: int, n_near: int, n_exact: int, n_conflict: int):
+    """tests/checks' near pair (val a third of train; ``n_near`` near copies and as many near
+    leaks), written to ``folder`` as train.csv and val.csv."""
+    from tests.checks.test_near_duplicates import near_pair
+
+    pair = near_pair(n_train=n_train, n_val=n_train // 3, n_near=n_near, n_leak=n_near, n_exact=n_exact,
+                     n_conflict=n_conflict, n_conflict_leak=n_conflict)
+    pair.train.to_csv(folder / "train.csv", index=False)
+    pair.val.to_csv(folder / "val.csv", index=False)
+    return pair
+
+
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
     """A standalone master and one worker (2 cores, 1 GB) on 127.0.0.1, for the whole session."""

@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from audit import run_audit
-from tests.checks.test_near_duplicates import near_pair
+from tests.spark.conftest import written_near_pair
 
 pytestmark = pytest.mark.slow
 
@@ -30,11 +30,8 @@ JAVA_NOISE = re.compile(r"\b(WARN|WARNING|INFO|ERROR)\b|log4j|setLogLevel|at org
 
 @pytest.fixture(scope="module")
 def cluster_files(tmp_path_factory, cluster):
-    pair = near_pair(n_train=N_TRAIN, n_val=N_TRAIN // 3, n_near=N_NEAR, n_leak=N_NEAR, n_exact=20,
-                     n_conflict=10, n_conflict_leak=10)
     folder = tmp_path_factory.mktemp("cluster_run")
-    pair.train.to_csv(folder / "train.csv", index=False)
-    pair.val.to_csv(folder / "val.csv", index=False)
+    pair = written_near_pair(folder, N_TRAIN, N_NEAR, n_exact=20, n_conflict=10)
     # What a user sets in spark-defaults.conf for a small cluster: the worker has 1 GB.
     conf = folder / "conf"
     conf.mkdir()

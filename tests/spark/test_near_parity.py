@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from audit import run_audit
-from tests.checks.test_near_duplicates import near_pair
+from tests.spark.conftest import written_near_pair
 
 pytestmark = pytest.mark.slow
 
@@ -17,11 +17,8 @@ N_TRAIN, N_NEAR = 50_000, 200
 
 @pytest.fixture(scope="module")
 def near_reports(spark, tmp_path_factory):
-    pair = near_pair(n_train=N_TRAIN, n_val=N_TRAIN // 3, n_near=N_NEAR, n_leak=N_NEAR, n_exact=50,
-                     n_conflict=50, n_conflict_leak=50)
     folder = tmp_path_factory.mktemp("near_50k")
-    pair.train.to_csv(folder / "train.csv", index=False)
-    pair.val.to_csv(folder / "val.csv", index=False)
+    pair = written_near_pair(folder, N_TRAIN, N_NEAR, n_exact=50, n_conflict=50)
     roles = dict(label="label", id_column="id", checks=CHECKS, baseline={"enabled": False})
     on_pandas = run_audit(folder / "train.csv", folder / "val.csv", **roles)
     on_spark = run_audit(folder / "train.csv", folder / "val.csv", engine="spark", spark=spark, **roles)
