@@ -63,6 +63,7 @@ def test_the_rule_on_spark_aggregates_flags_exactly_what_cleanlab_flags(spark, s
 
     from audit.spark.confident import CODE, PROBS, confident_joint, confident_thresholds, flagged_rows, prune_counts
     from audit.spark.rows import ROW
+    from audit.spark.session import pandas_version_quiet
 
     rng = np.random.default_rng(seed)
     true = rng.integers(0, n_classes, n_rows)
@@ -74,8 +75,9 @@ def test_the_rule_on_spark_aggregates_flags_exactly_what_cleanlab_flags(spark, s
     probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     expected = np.flatnonzero(find_label_issues(labels, probs, n_jobs=1))
 
-    frame = spark.createDataFrame(pd.DataFrame({ROW: np.arange(n_rows), CODE: labels.astype(np.int32),
-                                                PROBS: list(probs)}))
+    with pandas_version_quiet():
+        frame = spark.createDataFrame(pd.DataFrame({ROW: np.arange(n_rows), CODE: labels.astype(np.int32),
+                                                    PROBS: list(probs)}))
     counts = np.bincount(labels, minlength=n_classes)
     prune = prune_counts(confident_joint(frame, confident_thresholds(frame, n_classes), counts))
     found = sorted(row[ROW] for row in flagged_rows(frame, prune, counts).collect())
