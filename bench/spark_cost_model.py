@@ -9,7 +9,8 @@ origin when a single size is given). The prediction for ``--rows`` on ``--execut
 ``--cores`` divides the CPU seconds by the cores at ``--efficiency`` of local mode's use of
 them (network shuffles and stragglers cost what one machine does not pay); the driver's
 memory is extrapolated the same way from its peak at each size, and the rows the findings
-bring back to the driver (their evidence) from the counts the runs reported. A phase whose
+bring back to the driver (their evidence) from the counts the runs reported; with a single
+size the driver's peak is held flat. A phase whose
 per-row cost grows with the rows (a super-linear fit) is named: it breaks first.
 """
 
@@ -75,7 +76,8 @@ def predict(records: list[dict], rows: float, executors: int, cores: int, effici
     total_cpu = sum(f.cpu_s(rows) for f in fits)
     wall = total_cpu / (executors * cores * efficiency)
     driver = np.array([max(p["driver_rss"] for p in r["phases"]) for r in records], dtype=float)
-    driver_fixed, driver_slope = fit_line(millions, driver)
+    # One size says nothing about growth: the driver's peak is then held flat, not scaled.
+    driver_fixed, driver_slope = fit_line(millions, driver) if len(records) > 1 else (float(driver[0]), 0.0)
     evidence = np.array([collected_rows(r) for r in records], dtype=float)
     evidence_per_million = float(np.mean(evidence / millions))
     evidence_rows = evidence_per_million * rows / 1e6
