@@ -1,7 +1,13 @@
-"""The whole Spark audit (every check, no baseline) on a planted pair of millions of rows, in local mode.
+"""The whole Spark audit (every check, no baseline) on a planted pair of millions of rows.
 
-    python bench/bench_spark_scale.py --n-train 1000000                       # validate the script
-    python bench/bench_spark_scale.py --n-train 10000000 --driver-memory 12g --out bench/results/spark_10m.md
+    python bench/bench_spark_scale.py --n-train 100000                        # validate the script
+    python bench/bench_spark_scale.py --n-train 10000000 --driver-memory 12g \
+        --out bench/results/spark_10m.md --json bench/results/spark_10m.json
+    python bench/bench_spark_scale.py --n-train 1000000 --standalone 2        # the same on a standalone cluster
+
+Local mode (``--master``, local[2] by default) or, with ``--standalone N``, a standalone master
+and N workers started on 127.0.0.1 from the installed pyspark, so the per-row cost of a
+cluster (separate executor JVMs, shuffles between them) can be set beside local mode's.
 
 A child process generates the planted pair (bench/planted.py: 20 numeric features, 1
 categorical, 3 classes; val a fifth of train; 1% near copies in train, 1% near leaks in val,
@@ -14,7 +20,7 @@ Each phase is delimited by the engine's progress messages and measured for the w
 tree (this Python driver, the JVM it starts, Spark's Python workers): wall time, CPU seconds
 (utime + stime + cutime + cstime of every live descendant, read from /proc at the phase's
 ends; a reaped worker's time is in its parent's cutime) and peak resident memory (the tree's
-summed RSS, sampled every 100 ms by a thread). The table ends with the recall and precision
+summed RSS, sampled every 100 ms by a thread), and the peak of this Python driver alone. The table ends with the recall and precision
 of near_duplicates and near_leakage against the planted truth, the load average, the Spark
 settings, and the CPU cost per million rows of each phase. Linux only (/proc).
 """
@@ -31,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,9 +89,16 @@ class Phase:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     peak_rss: int = 0
+    driver_rss: int = 0
     processes: int = 0
     status: str = ""
     findings: str = ""
+
+
+def own_rss() -> int:
+    """Resident bytes of this Python process: the driver, which must stay small whatever the rows."""
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE
 
 
 @dataclass
@@ -108,6 +121,8 @@ class Recorder:
             phase = self.current
             if phase is not None and rss > phase.peak_rss:
                 phase.peak_rss, phase.processes = rss, processes
+            if phase is not None:
+                phase.driver_rss = max(phase.driver_rss, own_rss())
             time.sleep(0.1)
 
     def enter(self, name: str | None) -> None:
@@ -117,8 +132,9 @@ class Recorder:
             self.current.wall_s = now - self.started
             self.current.cpu_s = cpu - self.cpu_at_start
             self.current.peak_rss = max(self.current.peak_rss, rss)
+            self.current.driver_rss = max(self.current.driver_rss, own_rss())
             self.phases.append(self.current)
-        self.current = Phase(name, peak_rss=rss, processes=processes) if name else None
+        self.current = Phase(name, peak_rss=rss, driver_rss=own_rss(), processes=processes) if name else None
         self.started, self.cpu_at_start = now, cpu
         if name:  # a long run shows where it is
             print(f"{time.strftime('%H:%M:%S')} {name}", file=sys.stderr, flush=True)
@@ -164,7 +180,20 @@ def run(args: argparse.Namespace) -> str:
         generate_s = time.perf_counter() - started
         truth = json.loads((folder / "truth.json").read_text())
         load_before = load_average()
-        return audit(args, folder, truth, generate_s, load_before)
+        if not args.standalone:
+            args.master_label = args.master
+            return audit(args, folder, truth, generate_s, load_before)
+        from tests.spark.standalone import start_cluster
+
+        cluster = start_cluster(folder / "cluster", workers=args.standalone, cores=args.worker_cores,
+                                memory=args.worker_memory)
+        try:
+            args.master = cluster.master_url
+            args.master_label = (f"standalone cluster on this machine ({args.standalone} worker(s) of "
+                                 f"{args.worker_cores} cores, {args.worker_memory})")
+            return audit(args, folder, truth, generate_s, load_before)
+        finally:
+            cluster.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -180,6 +209,8 @@ def audit(args: argparse.Namespace, folder: Path, truth: dict, generate_s: float
 
     config = {"spark.driver.memory": args.driver_memory, "spark.driver.maxResultSize": args.max_result_size,
               "spark.sql.shuffle.partitions": str(args.shuffle_partitions)}
+    if args.master.startswith("spark://"):
+        config["spark.executor.memory"] = args.executor_memory
     settings = resolve_settings(None, {"label": LABEL, "baseline": {"enabled": False}, "seed": args.seed})
     recorder = Recorder()
     recorder.enter("(start Spark)")
@@ -207,6 +238,11 @@ def audit(args: argparse.Namespace, folder: Path, truth: dict, generate_s: float
                        "spark.sql.shuffle.partitions", "spark.sql.files.maxPartitionBytes")}
     version = spark.version
     spark.stop()
+    if args.json:
+        record = {"n_train": truth["n_train"], "n_val": truth["n_val"], "master": args.master_label,
+                  "load_average": [load_before, load_average()], "spark": spark_settings,
+                  "phases": [asdict(p) for p in recorder.phases]}
+        args.json.write_text(json.dumps(record, indent=1))
     return table(args, truth, report, recorder.phases, generate_s, load_before, spark_settings, version)
 
 
@@ -214,20 +250,21 @@ def table(args, truth, report, phases: list[Phase], generate_s: float, load_befo
           spark_settings: dict, version: str) -> str:
     n_rows = truth["n_train"] + truth["n_val"]
     lines = [f"### Spark engine, {truth['n_train']:,} train + {truth['n_val']:,} val rows (21 features), "
-             f"{args.master}", "",
-             "| phase | status | wall s | CPU s (tree) | CPU s per 1M rows | peak RSS MB (tree) | processes "
-             "| findings (code:severity:rows) |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"{args.master_label}", "",
+             "| phase | status | wall s | CPU s (tree) | CPU s per 1M rows | peak RSS MB (tree) "
+             "| peak RSS MB (Python driver) | processes | findings (code:severity:rows) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for p in phases:
         lines.append(f"| {p.name} | {p.status} | {p.wall_s:.1f} | {p.cpu_s:.1f} | {p.cpu_s / n_rows * 1e6:.1f} "
-                     f"| {p.peak_rss / 2**20:,.0f} | {p.processes} | {p.findings} |")
+                     f"| {p.peak_rss / 2**20:,.0f} | {p.driver_rss / 2**20:,.0f} | {p.processes} | {p.findings} |")
     checks = [p for p in phases if not p.name.startswith("(")]
     audit_phases = [p for p in phases if p.name != "(start Spark)"]
     lines += ["",
               f"Load, checks, collection and plan: {sum(p.wall_s for p in audit_phases):.0f} s wall, "
               f"{sum(p.cpu_s for p in audit_phases):.0f} CPU s (checks alone {sum(p.wall_s for p in checks):.0f} s "
               f"wall, {sum(p.cpu_s for p in checks):.0f} CPU s); peak RSS of the process tree "
-              f"{max(p.peak_rss for p in phases) / 2**30:.1f} GiB; generating the pair took {generate_s:.0f} s "
+              f"{max(p.peak_rss for p in phases) / 2**30:.1f} GiB, of the Python driver "
+              f"{max(p.driver_rss for p in phases) / 2**20:,.0f} MB; generating the pair took {generate_s:.0f} s "
               f"(not counted).", "",
               *accuracy(report, truth), "",
               f"- load average (1/5/15 min): {load_before} before the audit, {load_average()} after; "
@@ -243,8 +280,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="12g", help="the JVM's heap (in local mode it runs the tasks too)")
-    parser.add_argument("--max-result-size", default="8g",
-                        help="label issues collect every row's probabilities; Spark's default (1g) refuses that at 10M")
+    parser.add_argument("--max-result-size", default="2g",
+                        help="the most one collect may bring to the driver (flagged rows, bounded samples)")
+    parser.add_argument("--standalone", type=int, default=0, metavar="WORKERS",
+                        help="start a standalone master and this many workers on 127.0.0.1 and run on them "
+                             "(--master is then ignored)")
+    parser.add_argument("--worker-cores", type=int, default=1)
+    parser.add_argument("--worker-memory", default="4g")
+    parser.add_argument("--executor-memory", default="3g", help="with a spark:// master")
+    parser.add_argument("--json", type=Path, help="also write the phases as JSON (read by bench/spark_cost_model.py)")
     parser.add_argument("--shuffle-partitions", type=int, default=32)
     parser.add_argument("--tmp", help="folder for the generated Parquet files (default: the system's)")
     parser.add_argument("--out", type=Path, help="also write the table here")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,6 +17,26 @@ from checks.oof import (
     model_choice,
     out_of_fold_probabilities,
 )
+
+
+@dataclass(frozen=True)
+class SplitIssues:
+    """One split's judged rows: what its ``label_issues`` finding states.
+
+    ``rows`` are the flagged data-row numbers, worst ``quality`` (the given label's
+    probability) first, each with its given and suggested label; the counts describe the
+    whole split.
+    """
+
+    split: str
+    n_rows: int
+    n_scored: int
+    n_unseen: int
+    accuracy: float | None
+    rows: np.ndarray
+    given_labels: np.ndarray
+    suggested_labels: np.ndarray
+    quality: np.ndarray
 
 
 @register
@@ -113,35 +134,46 @@ class LabelIssues(Check):
         positions = np.flatnonzero(flagged)
         positions = positions[np.lexsort((positions, quality[positions]))]
         suggested = suggested_classes(probs, codes)
-        n_rows = len(codes)
-        share = len(positions) / n_rows
-        if len(positions) and share >= self.fail_at_fraction:
+        accuracy = float((probs[scored].argmax(axis=1) == codes[scored]).mean()) if len(scored) else None
+        issues = SplitIssues(split, len(codes), len(scored), int((codes < 0).sum()), accuracy,
+                             np.asarray(rows)[positions], np.asarray(given_labels)[positions],
+                             oof.classes[suggested[positions]], quality[positions])
+        return self.issues_finding(issues, oof, train_counts)
+
+    def issues_finding(self, issues: SplitIssues, oof: OutOfFold, train_counts: np.ndarray) -> Finding:
+        """The finding for one split's judged rows; ``train_counts`` counts every train row per class.
+
+        Whoever judged the rows (cleanlab on one machine, the same rule on Spark aggregates),
+        message, severity, metrics and evidence are built here alike.
+        """
+        split, n_rows, n_flagged = issues.split, issues.n_rows, len(issues.rows)
+        share = n_flagged / n_rows
+        if n_flagged and share >= self.fail_at_fraction:
             severity = Severity.FAIL
-        elif len(positions) and share >= self.warn_at_fraction:
+        elif n_flagged and share >= self.warn_at_fraction:
             severity = Severity.WARN
         else:
             severity = Severity.INFO
-        accuracy = float((probs[scored].argmax(axis=1) == codes[scored]).mean()) if len(scored) else None
         action = "relabel or drop them" if split == "train" else "review them (val labels are never changed)"
+        source = describe_source(oof, split, int(train_counts.sum()))
         message = (
-            f"{split}: {len(positions)} of {counted(n_rows)} ({share:.2%}) {agree(len(positions), 'have', 'has')} a label that out-of-sample "
-            f"predictions contradict ({describe_source(oof, split)}); {action}."
+            f"{split}: {n_flagged} of {counted(n_rows)} ({share:.2%}) {agree(n_flagged, 'have', 'has')} a label that out-of-sample "
+            f"predictions contradict ({source}); {action}."
         )
         metrics = {
             "split": split,
-            "n_rows": len(positions),
+            "n_rows": n_flagged,
             "fraction": share,
-            "n_scored_rows": len(scored),
-            "n_unseen_label_rows": int((codes < 0).sum()),
+            "n_scored_rows": issues.n_scored,
+            "n_unseen_label_rows": issues.n_unseen,
             "single_row_classes": [str(c) for c, n in zip(oof.classes, train_counts) if n == 1],
-            "prediction_accuracy": accuracy,
+            "prediction_accuracy": issues.accuracy,
             "classes": [str(c) for c in oof.classes],
             **oof.describe(),
         }
-        evidence = row_evidence(split, np.asarray(rows)[positions].tolist(),
-                                given_label=np.asarray(given_labels)[positions],
-                                suggested_label=oof.classes[suggested[positions]],
-                                label_quality=np.round(quality[positions], 6))
+        evidence = row_evidence(split, np.asarray(issues.rows).tolist(), given_label=issues.given_labels,
+                                suggested_label=issues.suggested_labels,
+                                label_quality=np.round(np.asarray(issues.quality, dtype=float), 6))
         return Finding(code="label_issues", severity=severity, message=message, metrics=metrics, rows=evidence)
 
     @staticmethod
@@ -168,7 +200,7 @@ def suggested_classes(probs: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return others.argmax(axis=1)
 
 
-def describe_source(oof: OutOfFold, split: str) -> str:
+def describe_source(oof: OutOfFold, split: str, n_train: int) -> str:
     model = oof.model.replace("_", " ")
     if oof.source.get(split) == "given":
         return "probabilities given with --pred-probs"
@@ -176,6 +208,6 @@ def describe_source(oof: OutOfFold, split: str) -> str:
         text = f"{oof.n_folds}-fold cross-validated {model}"
     else:
         text = f"{model} fitted on train"
-    if oof.n_fit_rows < len(oof.labels["train"]):
+    if oof.n_fit_rows < n_train:
         text += f" on a sample of {oof.n_fit_rows} rows"
     return text

@@ -29,7 +29,6 @@ import pandas as pd
 
 from checks.base import AuditData, Parameter
 from checks.features import model_inputs
-from checks.hashing import feature_hashes
 
 MODELS = ("logistic_regression", "hist_gradient_boosting", "random_forest", "extra_trees", "knn")
 DEFAULT_MODEL = "extra_trees"
@@ -140,7 +139,7 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
     n_classes = len(classes)
     # Folds, samples and fits see train in the order of its content, not of the file, so
     # re-sorting a file flags the same rows (accepted findings rely on it).
-    order = content_order(data, labels["train"])
+    order = content_order(features["train"], labels["train"])
     features["train"] = features["train"][order]
     y = labels["train"][order]
 
@@ -215,10 +214,18 @@ def fold_sources(folds: int, splits: list[str]) -> dict[str, str]:
     return source
 
 
-def content_order(data: AuditData, labels: np.ndarray) -> np.ndarray:
-    """Train row positions sorted by feature content and label (ties keep file order)."""
-    hashes = feature_hashes(data)["train"].to_numpy()
-    return np.lexsort((labels, hashes))
+def content_order(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Row positions sorted by a hash of each row's encoded features, then by label (ties keep the given order).
+
+    The hash reads the model's own inputs, which every engine encodes alike, so every engine
+    orders the rows, and so cuts the folds, the same way.
+    """
+    values = np.asarray(features, dtype=np.float32) + np.float32(0.0)  # rows x features; -0.0 as 0.0
+    values[np.isnan(values)] = np.nan  # one NaN
+    key = np.zeros(len(values), dtype=np.uint64)
+    for column in range(values.shape[1]):
+        key = key * np.uint64(1_000_003) + pd.util.hash_array(np.ascontiguousarray(values[:, column]).view(np.uint32))
+    return np.lexsort((labels, key))
 
 
 def expand(probs: np.ndarray, seen: np.ndarray, n_classes: int) -> np.ndarray:

@@ -13,17 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("audit", "checks")
 
-# Imports that still close a cycle, each to be broken; remove an entry once its cycle is gone
-# (test_no_import_cycle_at_all then passes, and its xfail marker goes too).
-KNOWN_CYCLE_EDGES = {
-    # The loader asks identifiers for row counters; identifiers reads the loader's column kinds.
-    ("audit.spark.load", "audit.spark.identifiers"),
-}
+# Imports that still close a cycle, each to be broken; none is left, so
+# test_no_import_cycle_at_all holds, and a new cycle fails both tests.
+KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 
 def module_files(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
@@ -153,8 +148,6 @@ def test_no_import_cycle_but_the_known_ones():
     assert [sorted(c) for c in cycles(without_known)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="a cycle remains to be broken: audit.spark.load <-> "
-                                       "audit.spark.identifiers; see KNOWN_CYCLE_EDGES")
 def test_no_import_cycle_at_all():
     assert cycles(import_graph()) == []
 

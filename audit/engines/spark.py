@@ -23,6 +23,7 @@ from audit.spark.load import SparkAuditData, load_spark
 from audit.spark.quality import inferred_suite
 from audit.spark.runner import SparkAuditReport, collect_evidence, engine_settings, run_spark_checks
 from audit.spark.session import DEFAULT_MASTER, spark_session
+from audit.spark.workers import prepare_workers
 from checks import Check
 from checks.expectations import DataQuality
 
@@ -55,10 +56,13 @@ class SparkEngine:
 
     def session(self, progress: Progress = no_progress):
         if self.spark is not None and not isinstance(self.spark, str):
-            return self.spark
-        master = self.spark or DEFAULT_MASTER
-        progress(f"starting Spark ({master})")
-        return spark_session(master)
+            session = self.spark
+        else:
+            master = self.spark or DEFAULT_MASTER
+            progress(f"starting Spark ({master})")
+            session = spark_session(master)
+        prepare_workers(session)
+        return session
 
     def load(self, inputs: Inputs, roles: Roles, *, split_column: str | None = None, random_state: int = 0,
              progress: Progress = no_progress) -> Loaded:

@@ -11,10 +11,10 @@ where the work happens:
   leakage) are Spark jobs over every row, comparing rows by a hash of the same type-aligned
   feature values :mod:`checks.hashing` uses (:mod:`audit.spark.exact`);
 - near duplicates and near leakage encode the features by the kinds of :mod:`checks.encoders`
-  (:mod:`audit.spark.encoding`) and find close pairs with MLlib's random-projection LSH, the
+  (:mod:`audit.spark.encoding`) and find close pairs by banded random projections, the
   threshold calibrated as on one machine (:mod:`audit.spark.near`);
 - label issues fit the fold models on a seeded sample on the driver, score every row on the
-  executors and run cleanlab on the collected probabilities (:mod:`audit.spark.labels`);
+  executors and flag rows there by cleanlab's rule from Spark aggregates (:mod:`audit.spark.labels`);
 - data quality infers the pandas engine's suite from Spark aggregates over every train row
   and validates it with great-expectations' Spark data source on every row
   (:mod:`audit.spark.quality`);

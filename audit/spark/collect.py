@@ -16,7 +16,8 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from audit.spark.load import BOOLEAN, DATETIME, FLOAT, INTEGER, SparkAuditData, quoted
+from audit.spark.kinds import BOOLEAN, DATETIME, FLOAT, INTEGER, quoted
+from audit.spark.load import SparkAuditData
 from audit.spark.rows import ROW
 
 HASH_SPAN = 2 ** 64

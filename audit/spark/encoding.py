@@ -25,13 +25,13 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from audit.spark.identifiers import as_float
-from audit.spark.load import DATETIME, H1, H2, NUMERIC_KINDS, SparkAuditData, quoted, text_key
+from audit.spark.kinds import DATETIME, NUMERIC_KINDS, quoted
+from audit.spark.load import H1, H2, SparkAuditData, text_key
 from audit.spark.rows import ROW
 from checks.encoders import MAX_CATEGORIES, ColumnFacts, ColumnKind, decide_kind, role_kinds
 from checks.encoders.tabular import ONE_HOT_SCALE
 
 FEATURES = "__audit_features"
-VECTOR = "__audit_vector"
 QUANTILE_ACCURACY = 10_000
 # Up to this many train rows the quartiles are exact (numpy's linear interpolation; the
 # values of a column are held in one aggregation buffer); above, percentile_approx.
@@ -222,11 +222,8 @@ def _has_unknown(data: SparkAuditData, column: str, known: list[str]) -> bool:
 
 
 def encoded(data: SparkAuditData, split: str) -> DataFrame:
-    """ROW, label, the hashes, the encoded features as an array and as an MLlib vector."""
-    from pyspark.ml.functions import array_to_vector
-
+    """ROW, label, the hashes and the encoded features as an array of doubles."""
     encoding = spark_encoding(data)
     features = F.array(*encoding.expressions[split]).cast("array<double>")
-    return (data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__label"), H1, H2,
-                                            features.alias(FEATURES))
-            .withColumn(VECTOR, array_to_vector(F.col(FEATURES))))
+    return data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__label"), H1, H2,
+                                           features.alias(FEATURES))

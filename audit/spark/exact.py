@@ -15,7 +15,8 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from audit.spark.findings import plain
-from audit.spark.load import H1, H2, SparkAuditData, quoted
+from audit.spark.kinds import quoted
+from audit.spark.load import H1, H2, SparkAuditData
 from audit.spark.rows import ROW
 from checks.base import Finding
 from checks.class_balance import ClassBalance

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from audit.spark.load import DATETIME, NUMERIC_KINDS, quoted
+from audit.spark.kinds import DATETIME, NUMERIC_KINDS, quoted
 from audit.spark.rows import ROW
 from checks.encoders import MIN_ROWS_FOR_ID, row_counter_reason
 

@@ -10,9 +10,11 @@ Here the same steps are split where they fit:
 - the fitted fold models are broadcast, and a ``mapInPandas`` job applies them to every row of
   each split on the executors (the average of the fold models; for the sampled rows, the
   driver's out-of-fold predictions replace it);
-- the probabilities (rows x classes) and the labels are collected, and the check's own
-  builder (:meth:`~checks.label_noise.LabelIssues.split_finding`) runs cleanlab on them, so
-  message, metrics, severity and evidence are the check's.
+- the probabilities stay there, cached; cleanlab's rule runs on them as Spark aggregates and
+  windows (:mod:`audit.spark.confident`), and only the flagged rows come back, to the
+  check's own builder (:meth:`~checks.label_noise.LabelIssues.issues_finding`), so message,
+  metrics, severity and evidence are the check's. The driver holds the fitting sample and a
+  classes x classes table, never a row per row of the data.
 
 The finding's metrics say how many rows the models were fitted on and where the
 probabilities came from (``notes``).
@@ -20,21 +22,36 @@ probabilities came from (``notes``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
-from pyspark.sql import Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from audit.spark.confident import (
+    CODE,
+    PROBS,
+    class_probability,
+    confident_joint,
+    confident_thresholds,
+    first_argmax,
+    flagged_rows,
+    prune_counts,
+    suggested_class,
+)
 from audit.spark.exact import label_counts
 from audit.spark.encoding import FEATURES, encoded, spark_encoding
-from audit.spark.load import H1, H2, SparkAuditData, quoted
+from audit.spark.kinds import quoted
+from audit.spark.load import SparkAuditData
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
 from checks.base import Finding
-from checks.label_noise import LabelIssues
+from checks.label_noise import LabelIssues, SplitIssues
 from checks.oof import (
     OutOfFold,
+    content_order,
     encode_labels,
     expand,
     fit_model,
@@ -53,7 +70,7 @@ def fit_sample(data: SparkAuditData, classes: np.ndarray, n_folds: int, max_fit_
     or all of a smaller class), chosen by a seeded hash of the row number, so the sample does
     not depend on how Spark partitioned the data.
     """
-    frame = encoded(data, "train").select(ROW, F.col("__label").alias("label"), FEATURES, H1, H2)
+    frame = encoded(data, "train").select(ROW, F.col("__label").alias("label"), FEATURES)
     n_train = data.n_rows["train"]
     if n_train > max_fit_rows:
         share = max_fit_rows / n_train
@@ -61,23 +78,41 @@ def fit_sample(data: SparkAuditData, classes: np.ndarray, n_folds: int, max_fit_
         take = F.create_map(*[x for label, n in takes.items() for x in (F.lit(label), F.lit(n))])
         order = Window.partitionBy("label").orderBy(F.xxhash64(F.col(ROW), F.lit(int(data.random_state))), ROW)
         frame = frame.withColumn("__n", F.row_number().over(order)).filter(F.col("__n") <= take[F.col("label")])
-    # Folds see train in the order of its content (feature hash, then label), as on one
-    # machine, so re-sorting a file flags the same rows; the hash is Spark's, so the folds
-    # are not pandas' own.
-    records = frame.select(ROW, "label", FEATURES).orderBy(H1, H2, F.col("label").cast("string"), ROW).collect()
-    return pd.DataFrame([tuple(r) for r in records], columns=[ROW, "label", FEATURES])
+    # Folds see train in the order of its content, as on one machine and by the same rule
+    # (checks.oof.content_order over the encoded features), so both engines cut the same folds
+    # and re-sorting a file flags the same rows.
+    records = frame.select(ROW, "label", FEATURES).orderBy(ROW).collect()
+    sample = pd.DataFrame([tuple(r) for r in records], columns=[ROW, "label", FEATURES])
+    x = np.array(sample[FEATURES].tolist(), dtype=np.float32).reshape(len(sample), -1)
+    order = content_order(x, encode_labels(sample["label"], classes))
+    return sample.iloc[order].reset_index(drop=True)
 
 
-Scored = dict[str, tuple[np.ndarray, np.ndarray]]  # per split: each probability row's row number and label
+@dataclass(frozen=True)
+class SparkOutOfFold:
+    """Where the probabilities came from, and every row's probabilities, kept on the executors.
+
+    ``oof`` carries the classes and the facts the finding states (its per-row arrays are
+    empty); ``scored[split]`` holds ROW, the class index of the row's label
+    (:data:`~audit.spark.confident.CODE`, -1 for a label train never has) and the class
+    probabilities (:data:`~audit.spark.confident.PROBS`), cached.
+    """
+
+    oof: OutOfFold
+    scored: dict[str, DataFrame]
+
+    def unpersist(self) -> None:
+        for frame in self.scored.values():
+            frame.unpersist()
 
 
-def spark_out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: int) -> tuple[OutOfFold, Scored]:
-    """The probabilities of every row, and which row and label each belongs to; shared."""
+def spark_out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: int) -> SparkOutOfFold:
+    """Every row's probabilities for these settings, computed on first use and shared."""
     key = f"spark_out_of_fold:{model}:{n_folds}:{max_fit_rows}"
     return data.shared(key, lambda d: _out_of_fold(d, model, n_folds, max_fit_rows))
 
 
-def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: int) -> tuple[OutOfFold, Scored]:
+def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: int) -> SparkOutOfFold:
     counts = label_counts(data)
     classes = label_classes(pd.Series([label for label, _ in counts["train"]], dtype=object))
     n_classes = len(classes)
@@ -95,56 +130,107 @@ def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: i
         sample_probs[fold_test] = expand(fitted.predict_proba(x[fold_test]), fitted.classes_, n_classes)
         models.append(fitted)
     notes.append(f"the {folds} fold models were fitted on the Spark driver and applied to every row on the "
-                 f"executors; cleanlab ran on the collected probabilities")
-
-    labels, probs = {}, {}
-    for split in data.splits:
-        rows, split_labels, split_probs = score_on_executors(data, split, models, n_classes)
-        if split == "train":
-            position = pd.Index(rows).get_indexer(sample[ROW].to_numpy())
-            split_probs[position] = sample_probs
-        labels[split] = (rows, split_labels)
-        probs[split] = split_probs
-    oof = OutOfFold(classes, {split: encode_labels(pd.Series(v[1], dtype=object), classes) for split, v in labels.items()},
-                    probs, fold_sources(folds, data.splits), model, folds, len(sample), notes)
-    return oof, labels
+                 f"executors, which also flagged the rows by cleanlab's rule from Spark aggregates")
+    rows = sample[ROW].to_numpy(dtype=np.int64)
+    order = np.argsort(rows)
+    held_out = (rows[order], sample_probs[order])
+    scored = {split: score_on_executors(data, split, models, classes, held_out if split == "train" else None)
+              for split in data.splits}
+    oof = OutOfFold(classes, {}, {}, fold_sources(folds, data.splits), model, folds, len(sample), notes)
+    return SparkOutOfFold(oof, scored)
 
 
-def score_on_executors(data: SparkAuditData, split: str, models: list, n_classes: int
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every row's average fold-model probabilities, computed by a pandas UDF; collected by row."""
-    shared = data.spark.sparkContext.broadcast(models)
+def score_on_executors(data: SparkAuditData, split: str, models: list, classes: np.ndarray,
+                       held_out: tuple[np.ndarray, np.ndarray] | None) -> DataFrame:
+    """Every row's class index and probabilities, computed by a pandas UDF and cached there.
+
+    Rows are scored by the average of the fold models, except the rows the folds held out
+    (``held_out``: their sorted row numbers and out-of-fold probabilities), which keep the
+    probabilities of the one model that never saw them.
+    """
+    n_classes = len(classes)
+    shared = data.spark.sparkContext.broadcast((models, classes, held_out))
 
     def predict(batches):
-        fitted = shared.value
+        fitted, known_classes, known = shared.value
         for batch in batches:
             features = np.array(batch[FEATURES].tolist(), dtype=np.float32).reshape(len(batch), -1)
             total = np.zeros((len(batch), n_classes))
             for model in fitted:
                 total += expand(model.predict_proba(features), model.classes_, n_classes)
-            yield pd.DataFrame({ROW: batch[ROW].to_numpy(), "probs": list(total / len(fitted))})
+            probs = total / len(fitted)
+            rows = batch[ROW].to_numpy(dtype=np.int64)
+            if known is not None and len(known[0]):
+                at = np.minimum(np.searchsorted(known[0], rows), len(known[0]) - 1)
+                hit = known[0][at] == rows
+                probs[hit] = known[1][at[hit]]
+            yield pd.DataFrame({ROW: rows, CODE: encode_labels(batch["__label"], known_classes).astype(np.int32),
+                                PROBS: list(probs)})
 
-    frame = encoded(data, split).select(ROW, FEATURES)
-    schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField("probs", T.ArrayType(T.DoubleType()))])
-    original = data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__original"))
+    schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField(CODE, T.IntegerType()),
+                           T.StructField(PROBS, T.ArrayType(T.DoubleType()))])
     with pandas_version_quiet():
-        scored = frame.mapInPandas(predict, schema).join(original, on=ROW).orderBy(ROW).collect()
+        scored = encoded(data, split).select(ROW, "__label", FEATURES).mapInPandas(predict, schema).persist()
+        scored.count()
     shared.unpersist()
-    rows = np.array([r[ROW] for r in scored], dtype=np.int64)
-    labels = np.empty(len(scored), dtype=object)
-    labels[:] = [r["__original"] for r in scored]
-    probs = np.array([r["probs"] for r in scored], dtype=np.float64).reshape(len(scored), n_classes)
-    return rows, labels, probs
+    return scored
+
+
+def judged_split(data: SparkAuditData, split: str, scored: DataFrame, train_counts: np.ndarray,
+                 classes: np.ndarray) -> SplitIssues:
+    """cleanlab's rule applied to one split on the executors; only the flagged rows come back."""
+    n_classes = len(classes)
+    can_score = F.col(CODE) >= 0
+    if (train_counts < 2).any():
+        two_or_more = F.array(*[F.lit(bool(n >= 2)) for n in train_counts])
+        can_score = can_score & F.element_at(two_or_more, F.greatest(F.col(CODE), F.lit(0)) + 1)
+    judged = scored.where(can_score)
+    facts = scored.agg(F.count(F.lit(1)).alias("n"), F.sum((F.col(CODE) < 0).cast("long")).alias("unseen"),
+                       F.sum(can_score.cast("long")).alias("scored"),
+                       F.avg(F.when(can_score, (first_argmax(F.col(PROBS)) == F.col(CODE)).cast("double")))
+                       .alias("accuracy")).collect()[0]
+    class_counts = np.zeros(n_classes, dtype=np.int64)
+    for row in judged.groupBy(CODE).count().collect():
+        class_counts[row[CODE]] = row["count"]
+    empty = SplitIssues(split, int(facts["n"]), int(facts["scored"] or 0), int(facts["unseen"] or 0),
+                        facts["accuracy"], np.array([], dtype=np.int64), np.array([], dtype=object),
+                        np.array([], dtype=object), np.array([]))
+    if (class_counts > 0).sum() < 2:
+        return empty
+    thresholds = confident_thresholds(judged, n_classes)
+    prune = prune_counts(confident_joint(judged, thresholds, class_counts))
+    flagged = flagged_rows(judged, prune, class_counts)
+    labels = data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__given"))
+    evidence = (judged.join(flagged, on=ROW).join(labels, on=ROW)
+                .select(ROW, "__given", suggested_class(F.col(CODE)).alias("__suggested"),
+                        class_probability(F.col(CODE)).alias("__quality"))
+                .orderBy("__quality", ROW).collect())
+    if not evidence:
+        return empty
+    given = np.empty(len(evidence), dtype=object)
+    given[:] = [r["__given"] for r in evidence]
+    return SplitIssues(split, empty.n_rows, empty.n_scored, empty.n_unseen, empty.accuracy,
+                       np.array([r[ROW] for r in evidence], dtype=np.int64), given,
+                       classes[np.array([r["__suggested"] for r in evidence], dtype=np.int64)],
+                       np.array([r["__quality"] for r in evidence], dtype=np.float64))
 
 
 def label_issues(check: LabelIssues, data: SparkAuditData) -> list[Finding]:
-    if len(label_counts(data)["train"]) < 2:
+    counts = label_counts(data)["train"]
+    if len(counts) < 2:
         return []
     encoding = spark_encoding(data)
     if not encoding.n_features:
         return [check.not_checked_finding(encoding.dropped)]
-    oof, scored = spark_out_of_fold(data, check.model, check.n_folds, check.max_fit_rows)
-    return [check.split_finding(split, oof, *scored[split]) for split in data.splits if split in oof.pred_probs]
+    result = spark_out_of_fold(data, check.model, check.n_folds, check.max_fit_rows)
+    classes = result.oof.classes
+    train_counts = np.zeros(len(classes), dtype=np.int64)
+    position = {label: k for k, label in enumerate(classes)}
+    for label, n in counts:
+        train_counts[position[label]] = n
+    return [check.issues_finding(judged_split(data, split, result.scored[split], train_counts, classes),
+                                 result.oof, train_counts)
+            for split in data.splits if split in result.scored]
 
 
 IMPLEMENTATIONS = {"label_issues": label_issues}

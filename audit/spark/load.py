@@ -30,6 +30,8 @@ from pyspark.sql.utils import AnalysisException
 from audit.data import SPLIT_NAMES, ReadOptions, Roles, check_same_columns
 from audit.errors import InputError
 from audit.readers import MISSING_TOKENS, closest_names
+from audit.spark.identifiers import integer_identifiers
+from audit.spark.kinds import BOOLEAN, DATETIME, FLOAT, INTEGER, NUMERIC_KINDS, TEXT, quoted
 from audit.spark.rows import ROW, number_file_rows, number_partition_rows
 from checks.base import AuditData
 from checks.encoders.values import MISSING_TEXT
@@ -42,8 +44,6 @@ NUMBER_PATTERN = r"^\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[iI][nN][fF]([iI][
 INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
 BOOL_TOKENS = ("True", "False", "TRUE", "FALSE", "true", "false")
 
-INTEGER, FLOAT, BOOLEAN, TEXT, DATETIME = "integer", "float", "boolean", "text", "datetime"
-NUMERIC_KINDS = (INTEGER, FLOAT, BOOLEAN)
 
 
 @dataclass
@@ -89,9 +89,9 @@ class SparkAuditData(AuditData):
         return self.spark_frames[split].select(*names)
 
     def unpersist(self) -> None:
-        """Free the cached splits and every cached frame the checks shared."""
+        """Free the cached splits and every cached frame (or holder of frames) the checks shared."""
         for frame in [*self.spark_frames.values(), *self._shared.values()]:
-            if isinstance(frame, DataFrame):
+            if callable(getattr(frame, "unpersist", None)):
                 frame.unpersist()
 
 
@@ -249,8 +249,6 @@ def build(spark: SparkSession, raw: dict[str, tuple[DataFrame, str, bool]], role
     if not data.feature_columns:
         raise InputError(f"{sources['train']}: no feature columns are left after the label and the role columns; "
                          f"check --label, --id-column, --group-column, --time-column and --ignore")
-    from audit.spark.identifiers import integer_identifiers  # it reads this module's kinds
-
     data.identifiers = integer_identifiers(typed["train"].frame, typed["train"].kinds, data.feature_columns,
                                            typed["train"].n_rows)
     keys = canonical_keys({split: (entry.frame, entry.kinds) for split, entry in typed.items()},
@@ -404,11 +402,6 @@ def _try_cast(value: Column, type_name: str) -> Column:
     # Null instead of an error where ANSI mode (Spark 4's default) would raise; Spark 3.5
     # has no try_cast on columns, but its casts are not ANSI by default.
     return value.try_cast(type_name) if hasattr(value, "try_cast") else value.cast(type_name)
-
-
-def quoted(name: str) -> str:
-    """A column name quoted for Spark (dots and spaces in names are not paths)."""
-    return f"`{name.replace('`', '``')}`"
 
 
 def _first_line(error: Exception) -> str:

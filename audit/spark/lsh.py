@@ -1,11 +1,13 @@
 """Banded random-projection hashing on Spark: which pairs of rows to compare for near copies.
 
-Spark MLlib's ``BucketedRandomProjectionLSH`` projects each row on random unit vectors and
-cuts every projection into buckets ``BUCKETS_PER_THRESHOLD`` thresholds long. The projections
-are grouped into bands: two rows are candidates when they share the bucket of every projection
-of one band, and a candidate is kept at its exact distance if within the threshold. MLlib's
-own ``approxSimilarityJoin`` ORs single projections, whose candidates grow with the square of
-the rows.
+Each row is projected on random unit vectors (:func:`directions`) and every projection cut
+into buckets ``BUCKETS_PER_THRESHOLD`` thresholds long, by a pandas UDF doing one matrix
+product a batch. The projections are grouped into bands: two rows are candidates when they
+share the bucket of every projection of one band, and a candidate is kept at its exact
+distance if within the threshold. (Spark MLlib's ``BucketedRandomProjectionLSH`` computes the
+same buckets, but as one vector object per projection and row, several times slower; its
+``approxSimilarityJoin`` ORs single projections, whose candidates grow with the square of
+the rows.)
 
 How many projections a band has and how many bands there are follow from the data
 (:func:`choose_banding`), since a fixed number does not hold up as rows grow: three
@@ -34,8 +36,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from audit.spark.rows import ROW
 
@@ -47,7 +51,6 @@ MIN_BANDS, MAX_BANDS = 4, 24
 DRAWS = 4
 # Fewer sample pairs meeting than this measure the share too coarsely to compare with.
 MIN_MEETING_PAIRS = 20
-HASHES = "__audit_hashes"
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Banding:
     bucket_length: float
 
     def describe(self) -> str:
-        return (f"approximate (Spark MLlib BucketedRandomProjectionLSH: {self.bands} bands of {self.projections} "
+        return (f"approximate (banded random projections on Spark: {self.bands} bands of {self.projections} "
                 f"projections, bucket length {self.bucket_length:.4g}; candidates within the threshold kept at "
                 f"their exact distance)")
 
@@ -101,31 +104,51 @@ def meeting_pairs(keys: np.ndarray) -> int:
     return int((counts * (counts - 1) // 2).sum())
 
 
-def fit_model(frame: DataFrame, vector: str, banding: Banding, random_state: int):
-    from pyspark.ml.feature import BucketedRandomProjectionLSH
-
-    lsh = BucketedRandomProjectionLSH(inputCol=vector, outputCol=HASHES, bucketLength=banding.bucket_length,
-                                      numHashTables=banding.bands * banding.projections, seed=int(random_state))
-    return lsh.fit(frame)
-
-
-def signatures(model, banding: Banding, frame: DataFrame) -> DataFrame:
-    """One row per (row, band): ROW and ``key``, a hash of the band and its buckets."""
-    from pyspark.ml.functions import vector_to_array
-
-    k = banding.projections
-    bucket = [vector_to_array(F.col(HASHES)[i])[0] for i in range(banding.bands * k)]
-    keys = [F.xxhash64(F.lit(band), *bucket[band * k:(band + 1) * k]) for band in range(banding.bands)]
-    return model.transform(frame).select(ROW, F.explode(F.array(*keys)).alias("key"))
+def directions(n_features: int, banding: Banding, random_state: int) -> np.ndarray:
+    """Unit projection directions, features x (bands x projections), seeded."""
+    drawn = np.random.default_rng([int(random_state), n_features, banding.bands, banding.projections]).standard_normal(
+        (n_features, banding.bands * banding.projections))
+    return drawn / np.linalg.norm(drawn, axis=0, keepdims=True)
 
 
-def candidate_pairs(model, banding: Banding, left: DataFrame, right: DataFrame, features: str, threshold: float,
-                    within: bool) -> DataFrame:
+def signatures(banding: Banding, projections: np.ndarray, frame: DataFrame, features: str) -> DataFrame:
+    """One row per (row, band): ROW and ``key``, a hash of the band and its buckets.
+
+    A pandas UDF projects each batch with one matrix product and combines a band's buckets
+    into one 64-bit key with wrapping integer arithmetic (a clash only adds a candidate,
+    which the exact distance then rejects).
+    """
+    from audit.spark.session import pandas_version_quiet
+
+    bands, k, width = banding.bands, banding.projections, banding.bucket_length
+
+    def keys(batches):
+        for batch in batches:
+            rows = batch[ROW].to_numpy(dtype=np.int64)
+            if not len(rows):
+                continue
+            x = np.vstack(batch[features].to_numpy()).astype(np.float64, copy=False)
+            buckets = np.floor(x @ projections / width).astype(np.int64)
+            per_band = []
+            for band in range(bands):
+                key = np.full(len(rows), band, dtype=np.int64)
+                for column in buckets[:, band * k:(band + 1) * k].T:
+                    key = key * np.int64(1_000_003) + column
+                per_band.append(key)
+            yield pd.DataFrame({ROW: np.tile(rows, bands), "key": np.concatenate(per_band)})
+
+    schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField("key", T.LongType())])
+    with pandas_version_quiet():
+        return frame.select(ROW, features).mapInPandas(keys, schema)
+
+
+def candidate_pairs(banding: Banding, projections: np.ndarray, left: DataFrame, right: DataFrame, features: str,
+                    threshold: float, within: bool) -> DataFrame:
     """Pairs (``a`` of left, ``b`` of right) meeting in a band, once each, with their exact
     distance ``d``, kept within the threshold; ``within``: left is right, and each pair is
     taken once, a < b."""
-    a = signatures(model, banding, left).select(F.col(ROW).alias("a"), "key")
-    b = signatures(model, banding, right).select(F.col(ROW).alias("b"), "key")
+    a = signatures(banding, projections, left, features).select(F.col(ROW).alias("a"), "key")
+    b = signatures(banding, projections, right, features).select(F.col(ROW).alias("b"), "key")
     met = a.join(b, on="key").select("a", "b")
     if within:
         met = met.where(F.col("a") < F.col("b"))

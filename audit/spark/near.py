@@ -1,4 +1,4 @@
-"""Near duplicates and near leakage on Spark: the same encoded features, MLlib's LSH for the pairs.
+"""Near duplicates and near leakage on Spark: the same encoded features, banded random projections for the pairs.
 
 The features are encoded as on one machine (:mod:`audit.spark.encoding`). As there, rows are
 compared once per group of identical features (the group's first row), and the threshold is
@@ -7,8 +7,7 @@ other one (or ``max_distance``). That median is measured exactly, on every disti
 up to ``CALIBRATION_SAMPLE`` and on a seeded sample of that many above it: the sample is
 broadcast and each partition computes its distances to it.
 
-Pairs within the threshold come from Spark MLlib's ``BucketedRandomProjectionLSH``, banded
-(:mod:`audit.spark.lsh`), with as many projections a band and bands as the rows and the
+Pairs within the threshold come from banded random projections (:mod:`audit.spark.lsh`), with as many projections a band and bands as the rows and the
 calibration sample call for.
 The pairs then go through the pandas check's own rule (each row's ``WITHIN_K`` nearest
 within the threshold, then :func:`checks.near_duplicates.keep_first_in_file_order`), so the
@@ -18,16 +17,14 @@ float32 matrix's in the last digits.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from audit.spark.encoding import FEATURES, VECTOR, encoded, spark_encoding
-from audit.spark.lsh import Banding, candidate_pairs, choose_banding, fit_model
+from audit.spark.encoding import FEATURES, encoded, spark_encoding
+from audit.spark.lsh import Banding, candidate_pairs, choose_banding, directions
 from audit.spark.load import H1, H2, SparkAuditData
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
@@ -120,12 +117,12 @@ def near_threshold(data: SparkAuditData, max_relative_distance: float, max_dista
                                 lambda threshold: "" if threshold is None else lsh_for(data, threshold)[0].describe())
 
 
-def lsh_for(data: SparkAuditData, threshold: float) -> tuple[Banding, Any]:
-    """The banding for this threshold and the MLlib model with its projections; shared."""
-    def compute(d: SparkAuditData) -> tuple[Banding, Any]:
+def lsh_for(data: SparkAuditData, threshold: float) -> tuple[Banding, np.ndarray]:
+    """The banding for this threshold and its projection directions; shared."""
+    def compute(d: SparkAuditData) -> tuple[Banding, np.ndarray]:
         _, vectors, n_distinct = calibration_sample(d)
         banding = choose_banding(vectors, n_distinct, threshold, d.random_state)
-        return banding, fit_model(distinct_rows(d, "train"), VECTOR, banding, d.random_state)
+        return banding, directions(vectors.shape[1], banding, d.random_state)
 
     return data.shared(f"spark_lsh:{threshold!r}", compute)
 
@@ -134,8 +131,8 @@ def close_pairs(data: SparkAuditData, split: str, threshold: float) -> pd.DataFr
     """Pairs of distinct rows of a split within the threshold: a < b (row numbers), distance d."""
     def compute(d: SparkAuditData) -> pd.DataFrame:
         rows = distinct_rows(d, split)
-        banding, model = lsh_for(d, threshold)
-        pairs = candidate_pairs(model, banding, rows, rows, FEATURES, threshold, within=True).collect()
+        banding, projections = lsh_for(d, threshold)
+        pairs = candidate_pairs(banding, projections, rows, rows, FEATURES, threshold, within=True).collect()
         return pd.DataFrame(pairs, columns=["a", "b", "d"]).astype({"a": "int64", "b": "int64", "d": "float64"})
 
     return data.shared(f"spark_pairs:{split}:{threshold!r}", compute)
@@ -158,8 +155,8 @@ def near_leaks(data: SparkAuditData, threshold: float) -> pd.DataFrame:
         train = distinct_rows(d, "train")
         train_hashes = d.spark_frames["train"].select(H1, H2).distinct()
         val = encoded(d, "val").join(train_hashes, on=[H1, H2], how="left_anti")
-        banding, model = lsh_for(d, threshold)
-        pairs = (candidate_pairs(model, banding, val, train, FEATURES, threshold, within=False)
+        banding, projections = lsh_for(d, threshold)
+        pairs = (candidate_pairs(banding, projections, val, train, FEATURES, threshold, within=False)
                  .join(val.select(F.col(ROW).alias("a"), F.col("__label").alias("la")), on="a")
                  .join(train.select(F.col(ROW).alias("b"), F.col("__label").alias("lb")), on="b"))
         nearest = (pairs.select("a", "la", F.struct("d", "b", "lb").alias("m"))

@@ -30,7 +30,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from audit.spark.load import DATETIME, FLOAT, INTEGER, SparkAuditData, quoted
+from audit.spark.kinds import DATETIME, FLOAT, INTEGER, quoted
+from audit.spark.load import SparkAuditData
 from audit.spark.quality_facts import first_rows, split_facts, train_profiles, validated_view
 from audit.spark.rows import ROW
 from checks.base import Finding

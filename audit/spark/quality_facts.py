@@ -24,7 +24,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from audit.spark.findings import plain
-from audit.spark.load import BOOLEAN, DATETIME, FLOAT, INTEGER, NUMBER_PATTERN, TEXT, SparkAuditData, quoted
+from audit.spark.kinds import BOOLEAN, DATETIME, FLOAT, INTEGER, TEXT, quoted
+from audit.spark.load import NUMBER_PATTERN, SparkAuditData
 from audit.spark.rows import ROW
 from checks.expectations_suite import (
     BOOL_TYPES,

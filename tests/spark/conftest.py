@@ -1,4 +1,4 @@
-"""One local Spark for the whole test session, and the planted 50,000-row pair on disk.
+"""One local Spark and one standalone cluster for the whole test session, and the planted 50,000-row pair on disk.
 
 Spark starts in about 15 s here, so every Spark test shares one session: two cores, few
 shuffle partitions, no UI, and small file splits so each input file is read by several
@@ -38,6 +38,30 @@ def spark():
     })
     yield session
     session.stop()
+
+
+def written_near_pair(folder, n_train: int, n_near: int, n_exact: int, n_conflict: int):
+    """tests/checks' near pair (val a third of train; ``n_near`` near copies and as many near
+    leaks), written to ``folder`` as train.csv and val.csv."""
+    from tests.checks.test_near_duplicates import near_pair
+
+    pair = near_pair(n_train=n_train, n_val=n_train // 3, n_near=n_near, n_leak=n_near, n_exact=n_exact,
+                     n_conflict=n_conflict, n_conflict_leak=n_conflict)
+    pair.train.to_csv(folder / "train.csv", index=False)
+    pair.val.to_csv(folder / "val.csv", index=False)
+    return pair
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """A standalone master and one worker (2 cores, 1 GB) on 127.0.0.1, for the whole session."""
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime: .ci/run installs default-jre-headless")
+    from tests.spark.standalone import start_cluster
+
+    running = start_cluster(tmp_path_factory.mktemp("standalone"), workers=1, cores=2, memory="1g")
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from audit import run_audit
-from tests.checks.test_near_duplicates import near_pair
+from tests.spark.conftest import written_near_pair
 
 pytestmark = pytest.mark.slow
 
@@ -17,11 +17,8 @@ N_TRAIN, N_NEAR = 50_000, 200
 
 @pytest.fixture(scope="module")
 def near_reports(spark, tmp_path_factory):
-    pair = near_pair(n_train=N_TRAIN, n_val=N_TRAIN // 3, n_near=N_NEAR, n_leak=N_NEAR, n_exact=50,
-                     n_conflict=50, n_conflict_leak=50)
     folder = tmp_path_factory.mktemp("near_50k")
-    pair.train.to_csv(folder / "train.csv", index=False)
-    pair.val.to_csv(folder / "val.csv", index=False)
+    pair = written_near_pair(folder, N_TRAIN, N_NEAR, n_exact=50, n_conflict=50)
     roles = dict(label="label", id_column="id", checks=CHECKS, baseline={"enabled": False})
     on_pandas = run_audit(folder / "train.csv", folder / "val.csv", **roles)
     on_spark = run_audit(folder / "train.csv", folder / "val.csv", engine="spark", spark=spark, **roles)
@@ -54,7 +51,7 @@ def test_near_findings_state_the_calibrated_threshold_and_the_lsh_search(near_re
     assert spark_leak.severity == pandas_leak.severity
     assert spark_leak.metrics["threshold_source"] == "relative"
     assert spark_leak.metrics["threshold"] == pytest.approx(pandas_leak.metrics["threshold"], rel=0.05)
-    assert "BucketedRandomProjectionLSH" in spark_leak.metrics["neighbour_search"]
+    assert "banded random projections on Spark" in spark_leak.metrics["neighbour_search"]
     assert spark_leak.metrics["n_encoded_features"] == pandas_leak.metrics["n_encoded_features"]
 
 
