@@ -224,7 +224,7 @@ def flat(text: str) -> str:
     """One line, whatever a file name or a parser's message holds (line breaks, escape codes)."""
     from audit.render.text import one_line
 
-    return one_line(text, limit=None)
+    return one_line(text)
 
 
 def command_checks(args: argparse.Namespace) -> int:
@@ -358,7 +358,7 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
     terminal lists them after the JSON.
     """
     from audit.output import safe_name, write_atomic
-    from audit.render.text import render_text, verdict_line
+    from audit.render.text import WIDTH, render_text, verdict_line
 
     stem = safe_name(name)
     json_text = report.to_json()
@@ -375,12 +375,13 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
     elif quiet:
         print(verdict_line(report))
     else:
-        print(render_text(report, files).rstrip("\n"))
-        if report.fixes is not None:
-            from audit.fixes import describe_fixes
-
-            print(describe_fixes(report.fixes))
+        print(render_text(report, files, width=WIDTH, colour=wants_colour(sys.stdout)).rstrip("\n"))
     return report.exit_code
+
+
+def wants_colour(stream) -> bool:
+    """Colours on a terminal, unless NO_COLOR is set (https://no-color.org); never into a pipe or file."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def print_github(report: AuditReport) -> None:
