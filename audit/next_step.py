@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from audit.training.attribution import Attribution, FamilyRun
     from audit.training.diagnose.results import Cause, Diagnosis
 
+IN_MEMORY = "DataFrame"
+"""The source a split has when it was given as a DataFrame rather than a file."""
 # The fix family behind each data cause of the diagnosis.
 CAUSE_FAMILIES = {"label_noise": "labels", "duplicates": "duplicates", "leakage": "leakage"}
 FAMILY_ACTIONS = {
@@ -62,10 +64,14 @@ def next_step(report: AuditReport) -> NextStep:
 
 
 def fix_command(report: AuditReport) -> str | None:
-    """``audit fix`` with this run's inputs, roles, seed, output folder and fix options."""
+    """``audit fix`` with this run's inputs, roles, seed, output folder and fix options.
+
+    None when the inputs were DataFrames (``report.fixed_train()`` gives the fixed split) or
+    the run was on Spark, which writes no fixed files.
+    """
     data, settings = report.data, report.settings or {}
     train, val = data.sources.get("train"), data.sources.get("val")
-    if not train or train.startswith("<"):
+    if not train or train == IN_MEMORY or settings.get("engine") == "spark":
         return None
     split_column = settings.get("split_column")
     words = ["audit", "fix", "--train", train]

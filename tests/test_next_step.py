@@ -1,0 +1,31 @@
+"""The next step: the audit fix command repeats the run's roles and options; remedies rank by measured effect."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import replace
+
+from audit.fixes import FixOptions
+from audit.next_step import Remedy, fix_command, ranked
+from audit.run import add_fix_plan
+from tests.conftest import LABEL, audit_checks
+
+
+def test_measured_gains_rank_first_then_predicted_then_unmeasured():
+    remedies = [Remedy("unmeasured", "", "", None), Remedy("predicted", "", "", 0.6, predicted=True),
+                Remedy("small", "", "", 0.05), Remedy("large", "", "", 0.37), Remedy("worse", "", "", -0.1)]
+    assert [r.title for r in ranked(remedies)] == ["large", "small", "worse", "predicted", "unmeasured"]
+
+
+def test_the_fix_command_repeats_the_files_roles_seed_and_options(planted, tmp_path):
+    report = audit_checks(planted.train, planted.val, label=LABEL, id_column="id", group_column="group",
+                          time_column="time", checks=["exact_leakage"])
+    assert fix_command(report) is None  # DataFrames: there is no file to name
+    train, val = tmp_path / "my train.csv", tmp_path / "val.csv"
+    report.data = replace(report.data, sources={"train": str(train), "val": str(val)}, ignored=("note",))
+    report.settings = {"seed": 7, "out": str(tmp_path / "out")}
+    add_fix_plan(report, FixOptions(relabel=True))
+    assert shlex.split(fix_command(report)) == [
+        "audit", "fix", "--train", str(train), "--val", str(val), "--label", LABEL, "--id-column", "id",
+        "--group-column", "group", "--time-column", "time", "--ignore", "note", "--seed", "7",
+        "--out", str(tmp_path / "out"), "--relabel"]
