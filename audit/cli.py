@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_diagnose_arguments(run)
 
     fix = commands.add_parser(
-        "fix", help="audit, then write the fixed splits and a manifest of every changed row (trains nothing)",
+        "fix", help="audit, then write the fixed splits and a manifest of every changed row (the baseline "
+                    "trains on raw and fixed data too, unless --no-baseline)",
         epilog="Exit codes: 0 files written, 2 usage or input error, 3 a check crashed (the plan may be incomplete) "
                "or the audit did.",
     )
@@ -69,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_input_arguments(accept)
     add_output_arguments(accept)
 
-    commands.add_parser("checks", help="list the checks and what each detects")
+    checks = commands.add_parser("checks", help="list the checks, what each detects and the codes it emits; "
+                                                "with a NAME, that check's documentation and parameters")
+    checks.add_argument("name", nargs="?", metavar="NAME", help="a check name, as `audit checks` lists them")
 
     demo = commands.add_parser("demo", help="build a demo pair with planted problems and audit it")
     demo.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
@@ -228,11 +231,15 @@ def flat(text: str) -> str:
 
 
 def command_checks(args: argparse.Namespace) -> int:
+    from audit.check_docs import check_listing, check_page
     from checks import REGISTRY
 
-    width = max(len(name) for name in REGISTRY)
-    for name, check in REGISTRY.items():
-        print(f"{name:<{width}}  {check.description()}")
+    if args.name is None:
+        print(check_listing())
+    elif args.name in REGISTRY:
+        print(check_page(REGISTRY[args.name]), end="")
+    else:
+        raise InputError(f"no check is named {args.name!r}; `audit checks` lists them: {', '.join(REGISTRY)}")
     return ExitCode.PASSED
 
 
