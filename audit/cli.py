@@ -369,8 +369,11 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
 
     stem = safe_name(name)
     json_text = report.to_json()
-    files = {"json": str(write_atomic(out / f"{stem}.json", json_text)), **written}
-    files["html"] = str(write_atomic(out / f"{stem}.html", report.to_html()))
+    json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
+    # A rerun replaces the report of the same name: say so (--name or --out keeps both).
+    replaced = " (replaced the earlier one)" if json_path.exists() or html_path.exists() else ""
+    files = {"json": str(write_atomic(json_path, json_text)) + replaced, **written}
+    files["html"] = str(write_atomic(html_path, report.to_html())) + replaced
     if junit:
         from audit.render.junit import render_junit
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from audit.training.numbers import fmt
+from checks import REGISTRY
 
 if TYPE_CHECKING:
     from audit.report import AuditReport
@@ -82,6 +83,9 @@ def fix_command(report: AuditReport) -> str | None:
     words += [word for flag, value in flags if value for word in (flag, str(value))]
     for column in data.ignored:
         words += ["--ignore", str(column)]
+    checks = settings.get("checks")
+    if checks and set(checks) != set(REGISTRY):  # the plan fixes what these checks found
+        words += ["--checks", ",".join(checks)]
     if settings.get("seed"):
         words += ["--seed", str(settings["seed"])]
     if settings.get("out"):

@@ -23,9 +23,10 @@ def test_the_fix_command_repeats_the_files_roles_seed_and_options(planted, tmp_p
     assert fix_command(report) is None  # DataFrames: there is no file to name
     train, val = tmp_path / "my train.csv", tmp_path / "val.csv"
     report.data = replace(report.data, sources={"train": str(train), "val": str(val)}, ignored=("note",))
-    report.settings = {"seed": 7, "out": str(tmp_path / "out")}
+    report.settings = {"seed": 7, "out": str(tmp_path / "out"), "checks": ["exact_leakage"]}
     add_fix_plan(report, FixOptions(relabel=True))
     assert shlex.split(fix_command(report)) == [
         "audit", "fix", "--train", str(train), "--val", str(val), "--label", LABEL, "--id-column", "id",
-        "--group-column", "group", "--time-column", "time", "--ignore", "note", "--seed", "7",
+        "--group-column", "group", "--time-column", "time", "--ignore", "note", "--checks", "exact_leakage",
+        "--seed", "7",
         "--out", str(tmp_path / "out"), "--relabel"]
