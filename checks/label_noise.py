@@ -123,10 +123,14 @@ class LabelIssues(Check):
             severity = Severity.INFO
         accuracy = float((probs[scored].argmax(axis=1) == codes[scored]).mean()) if len(scored) else None
         action = "relabel or drop them" if split == "train" else "review them (val labels are never changed)"
-        message = (
-            f"{split}: {len(positions)} of {counted(n_rows)} ({share:.2%}) {agree(len(positions), 'have', 'has')} a label that out-of-sample "
-            f"predictions contradict ({describe_source(oof, split)}); {action}."
-        )
+        if len(positions):
+            message = (
+                f"{split}: {len(positions)} of {counted(n_rows)} ({share:.2%}) {agree(len(positions), 'have', 'has')} a label that out-of-sample "
+                f"predictions contradict ({describe_source(oof, split)}); {action}."
+            )
+        else:  # nothing to act on, so no action to name
+            message = (f"{split}: none of {counted(n_rows)} has a label that out-of-sample predictions contradict "
+                       f"({describe_source(oof, split)}).")
         metrics = {
             "split": split,
             "n_rows": len(positions),
