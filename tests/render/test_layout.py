@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from audit.output import write_atomic
-from tests.render.test_browser import chromium, run_chromium  # noqa: F401 (a fixture, used by name)
+from tests.render.test_browser import run_chromium
 
 pytestmark = pytest.mark.slow
 
