@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import shutil
 import subprocess
 import sys
 
@@ -90,6 +91,7 @@ def test_piped_output_is_the_terminal_output_minus_its_colours(tmp_path):
             str(tmp_path / "val.csv"), "--label", LABEL, "--id-column", "id", "--out", str(tmp_path / "out"),
             "--checks", "class_balance,duplicates,exact_leakage"]
     on_terminal = run_in(tmp_path, argv, terminal=True)
+    shutil.rmtree(tmp_path / "out")  # or the second run says it replaced the first one's report
     piped = run_in(tmp_path, argv, terminal=False)
     assert "\x1b[1;31mFAIL\x1b[0m" in on_terminal and "\x1b[" not in piped
     assert ANSI.sub("", on_terminal) == piped
