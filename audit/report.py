@@ -17,6 +17,7 @@ from audit.accepted import Judgement
 from audit.errors import ExitCode
 from audit.fixes import FixPlan, FixSummary
 from audit.runner import CheckResult
+from audit.version import TOOL_NAME, __version__
 from checks import REGISTRY, AuditData, Finding, Severity
 from checks.base import DOC_SECTIONS, SPLITS, to_builtin
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from audit.training.results import BaselineResult, Skipped
 
 SCHEMA_VERSION = 1
-TOOL_NAME = "dataset-audit"
 
 
 @dataclass(frozen=True)
@@ -205,8 +205,6 @@ class AuditReport:
         return {section: sections.get(section, "") for section in DOC_SECTIONS}
 
     def to_dict(self) -> dict[str, Any]:
-        from audit.version import __version__
-
         gate = self.gate
         return to_builtin({
             "schema_version": SCHEMA_VERSION,

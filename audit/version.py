@@ -4,4 +4,5 @@
 (``pyproject.toml`` takes the version from this file).
 """
 
+TOOL_NAME = "dataset-audit"
 __version__ = "0.1.0"

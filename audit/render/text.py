@@ -12,11 +12,11 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from audit.next_step import next_step
-from audit.report import AuditReport
 from checks import Severity
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only read for its attributes; the report imports this module
     from audit.fixes import FixSummary
+    from audit.report import AuditReport
     from audit.training.results import TrainingSample
 
 WIDTH = 100

@@ -6,11 +6,13 @@ experiments measured.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.next_step import Remedy, next_step
 from audit.render.html.format import text
-from audit.report import AuditReport
+
+if TYPE_CHECKING:  # the report renders itself through these modules; they only read its attributes
+    from audit.report import AuditReport
 
 
 def next_step_view(report: AuditReport) -> dict[str, Any]:
