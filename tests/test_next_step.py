@@ -30,3 +30,16 @@ def test_the_fix_command_repeats_the_files_roles_seed_and_options(planted, tmp_p
         "--group-column", "group", "--time-column", "time", "--ignore", "note", "--checks", "exact_leakage",
         "--seed", "7",
         "--out", str(tmp_path / "out"), "--relabel"]
+
+
+def test_the_header_and_the_terminal_end_on_the_command(planted, tmp_path):
+    from audit.render.html import render_html
+    from audit.render.text import render_text
+    from tests.render.test_html import parse
+
+    report = audit_checks(planted.train, planted.val, label=LABEL, id_column="id", checks=["duplicates"])
+    report.data = replace(report.data, sources={"train": str(tmp_path / "t.csv"), "val": str(tmp_path / "v.csv")})
+    command = fix_command(report)
+    header = parse(render_html(report)).root.find(id="verdict")
+    assert header.find(id="next-step").find("code").content() == command
+    assert render_text(report).rstrip("\n").splitlines()[-1].strip() == command

@@ -24,5 +24,11 @@ def next_step_view(report: AuditReport) -> dict[str, Any]:
     }
 
 
-def remedy_view(remedy: Remedy) -> dict[str, str]:
-    return {"title": text(remedy.title, 80), "action": text(remedy.action, 600), "measured": text(remedy.measured, 400)}
+def remedy_view(remedy: Remedy) -> dict[str, Any]:
+    return {"title": text(remedy.title, 80), "action": spans(text(remedy.action, 600)),
+            "measured": text(remedy.measured, 400)}
+
+
+def spans(said: str) -> list[dict[str, Any]]:
+    """Text with its `backquoted` commands as code segments, as a remedy writes them."""
+    return [{"code": i % 2 == 1, "text": part} for i, part in enumerate(said.split("`")) if part]
