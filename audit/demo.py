@@ -49,8 +49,8 @@ class DemoPair:
         lines = [f"demo: digits, {len(self.train)} train rows and {len(self.val)} val rows, planted:"]
         lines += [f"  {name}: {len(rows)} rows" for name, rows in self.planted.items()]
         lines.append(f"  thinned class: digit {THINNED_CLASS} keeps {THINNED_KEEP} train rows")
-        lines.append(f"baseline network: {BASELINE_MODEL} (two Dense(512), no dropout), which memorises flipped "
-                     f"labels; the diagnosis varies the {DIAGNOSIS_MODEL} network")
+        lines.append(f"  baseline network: {BASELINE_MODEL} (two Dense(512), no dropout): it memorises flipped labels")
+        lines.append(f"  diagnosis network: {DIAGNOSIS_MODEL} (Dense(128), dropout 0.5)")
         return "\n".join(lines)
 
 
