@@ -36,7 +36,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "lang", "charset", "http-equiv", "content", "name", "class", "id", "href", "title", "role", "aria-label",
-    "viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "d", "text-anchor",
+    "viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "d", "text-anchor", "colspan",
 }
 VOID_TAGS = {"meta"}
 
