@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_diagnose_arguments(run)
 
     fix = commands.add_parser(
-        "fix", help="audit, then write the fixed splits and a manifest of every changed row (trains nothing)",
+        "fix", help="audit, then write the fixed splits and a manifest of every changed row (the baseline "
+                    "trains on raw and fixed data too, unless --no-baseline)",
         epilog="Exit codes: 0 files written, 2 usage or input error, 3 a check crashed (the plan may be incomplete) "
                "or the audit did.",
     )
@@ -69,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_input_arguments(accept)
     add_output_arguments(accept)
 
-    commands.add_parser("checks", help="list the checks and what each detects")
+    checks = commands.add_parser("checks", help="list the checks, what each detects and the codes it emits; "
+                                                "with a NAME, that check's documentation and parameters")
+    checks.add_argument("name", nargs="?", metavar="NAME", help="a check name, as `audit checks` lists them")
 
     demo = commands.add_parser("demo", help="build a demo pair with planted problems and audit it")
     demo.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
@@ -224,15 +227,19 @@ def flat(text: str) -> str:
     """One line, whatever a file name or a parser's message holds (line breaks, escape codes)."""
     from audit.render.text import one_line
 
-    return one_line(text, limit=None)
+    return one_line(text)
 
 
 def command_checks(args: argparse.Namespace) -> int:
+    from audit.check_docs import check_listing, check_page
     from checks import REGISTRY
 
-    width = max(len(name) for name in REGISTRY)
-    for name, check in REGISTRY.items():
-        print(f"{name:<{width}}  {check.description()}")
+    if args.name is None:
+        print(check_listing())
+    elif args.name in REGISTRY:
+        print(check_page(REGISTRY[args.name]), end="")
+    else:
+        raise InputError(f"no check is named {args.name!r}; `audit checks` lists them: {', '.join(REGISTRY)}")
     return ExitCode.PASSED
 
 
@@ -358,12 +365,15 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
     terminal lists them after the JSON.
     """
     from audit.output import safe_name, write_atomic
-    from audit.render.text import render_text, verdict_line
+    from audit.render.text import WIDTH, render_text, verdict_line
 
     stem = safe_name(name)
     json_text = report.to_json()
-    files = {"json": str(write_atomic(out / f"{stem}.json", json_text)), **written}
-    files["html"] = str(write_atomic(out / f"{stem}.html", report.to_html()))
+    json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
+    # A rerun replaces the report of the same name: say so (--name or --out keeps both).
+    replaced = " (replaced the earlier one)" if json_path.exists() or html_path.exists() else ""
+    files = {"json": str(write_atomic(json_path, json_text)) + replaced, **written}
+    files["html"] = str(write_atomic(html_path, report.to_html())) + replaced
     if junit:
         from audit.render.junit import render_junit
 
@@ -375,12 +385,13 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
     elif quiet:
         print(verdict_line(report))
     else:
-        print(render_text(report, files).rstrip("\n"))
-        if report.fixes is not None:
-            from audit.fixes import describe_fixes
-
-            print(describe_fixes(report.fixes))
+        print(render_text(report, files, width=WIDTH, colour=wants_colour(sys.stdout)).rstrip("\n"))
     return report.exit_code
+
+
+def wants_colour(stream) -> bool:
+    """Colours on a terminal, unless NO_COLOR is set (https://no-color.org); never into a pipe or file."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def print_github(report: AuditReport) -> None:

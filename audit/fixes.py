@@ -200,13 +200,6 @@ class FixPlan:
         )
 
 
-def describe_fixes(summary: FixSummary) -> str:
-    """One line for the terminal from a plan's :meth:`~FixPlan.summary`."""
-    return (f"fixes: drop {summary.train_rows_dropped} train and {summary.val_rows_dropped} val rows, "
-            f"relabel {summary.labels_changed}, keep {summary.val_rows_excluded_from_reference} val rows "
-            f"out of the reference set")
-
-
 def build_plan(findings: Iterable[tuple[str, Finding]], data: AuditData,
                options: FixOptions = FixOptions()) -> FixPlan:
     """Turn ``(check name, finding)`` pairs into a plan for ``data``'s rows.

@@ -69,6 +69,8 @@ class Job:
     fixed_files: FixedFiles | None = None
     diagnose: bool = False
     diagnose_budget_s: float | None = None
+    diagnose_model: str | None = None
+    """The built-in network the diagnosis varies; None: the baseline's."""
     expectations_out: Path | None = None
     """Where to save the suite data_quality infers from train, if anywhere."""
     extra_settings: Mapping[str, Any] = field(default_factory=dict)
@@ -107,7 +109,8 @@ def run_job(job: Job, progress: Progress = no_progress) -> Outcome:
 
                 report.diagnosis = diagnosis_skipped(engine.no_diagnosis)
             else:
-                add_diagnosis(report, budget_s=job.diagnose_budget_s, seed=settings.seed, progress=progress)
+                add_diagnosis(report, budget_s=job.diagnose_budget_s, seed=settings.seed, progress=progress,
+                              model=job.diagnose_model)
     finally:
         engine.release(loaded.data)
     return Outcome(report, written)
@@ -174,7 +177,7 @@ def add_baseline(engine: Engine, report: AuditReport, settings: Settings, progre
 
 
 def add_diagnosis(report: AuditReport, *, budget_s: float | None = None, seed: int | None = None,
-                  progress: Progress = no_progress) -> Diagnosis | Skipped:
+                  progress: Progress = no_progress, model: str | None = None) -> Diagnosis | Skipped:
     """Run the small controlled experiments behind every cause of a stalling val loss.
 
     Trains variants of the baseline network on the report's fixed data (its fix plan
@@ -193,5 +196,6 @@ def add_diagnosis(report: AuditReport, *, budget_s: float | None = None, seed: i
         raise ValueError(f"The 'budget_s' parameter of add_diagnosis must be a positive number of seconds. "
                          f"Got {budget_s!r} instead.")
     random_state = seed if seed is not None else int((report.settings or {}).get("seed") or 0)
-    report.diagnosis = diagnose(report, DiagnoseSettings(budget_s=budget, random_state=random_state), progress)
+    settings = DiagnoseSettings(budget_s=budget, random_state=random_state, model=model)
+    report.diagnosis = diagnose(report, settings, progress)
     return report.diagnosis

@@ -156,10 +156,13 @@ class LabelIssues(Check):
             severity = Severity.INFO
         action = "relabel or drop them" if split == "train" else "review them (val labels are never changed)"
         source = describe_source(oof, split, int(train_counts.sum()))
-        message = (
-            f"{split}: {n_flagged} of {counted(n_rows)} ({share:.2%}) {agree(n_flagged, 'have', 'has')} a label that out-of-sample "
-            f"predictions contradict ({source}); {action}."
-        )
+        if n_flagged:
+            message = (
+                f"{split}: {n_flagged} of {counted(n_rows)} ({share:.2%}) {agree(n_flagged, 'have', 'has')} a label that out-of-sample "
+                f"predictions contradict ({source}); {action}."
+            )
+        else:  # nothing to act on, so no action to name
+            message = f"{split}: none of {counted(n_rows)} has a label that out-of-sample predictions contradict ({source})."
         metrics = {
             "split": split,
             "n_rows": n_flagged,

@@ -128,11 +128,17 @@ def flagged(report, code: str, split: str | None = None, key: str | None = None)
 @pytest.fixture(scope="session")
 def demo_cli_json(tmp_path_factory):
     """The JSON path of `audit demo` as a user runs it (baseline, attribution and diagnosis),
-    run once for every test that reads it."""
+    run once for every test that reads it; what it printed is beside it in ``terminal.txt``."""
+    import contextlib
+    import io
+
     from audit.cli import main
 
     out = tmp_path_factory.mktemp("demo-cli")
-    assert main(["demo", "--out", str(out)]) == 0
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--out", str(out)]) == 0
+    (out / "terminal.txt").write_text(printed.getvalue(), encoding="utf-8")
     return out / "demo.json"
 
 

@@ -386,7 +386,10 @@ def learning_curve(points: Sequence[tuple[float, float | None, float | None]], t
         marks.append(Path(_polyline([(x(math.log(last)), y(shown[-1][1])), (px, py)]), "fit"))
         marks.append(Text(px, bottom + 14, tick_text(round(predicted[0])), "tick", "middle"))
         marks.append(Path(_dot(px, py), "predicted-dot", f"{round(predicted[0])} rows: predicted {predicted[1]:.3f}"))
-        marks.append(Text(r(px - 8), r(py - 9), f"predicted {predicted[1]:.3f}", "note", "end"))
+        # The label sits on the side of the dot the dashed line does not come from, so the line never crosses it.
+        from_above = y(shown[-1][1]) < py
+        label_y = py + 16 if from_above and py + 16 < bottom - 2 else py - 9
+        marks.append(Text(r(px - 8), r(label_y), f"predicted {predicted[1]:.3f}", "note", "end"))
     marks.append(Path(_polyline([(x(math.log(n)), y(m)) for n, m, _ in shown]), "curve s-val", "best val loss"))
     for n, m, s in shown:
         px = x(math.log(n))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from audit.fixes import CONFLICT, DUPLICATE_CODES, LABEL_ISSUES, LEAK_CODES, FixPlan, build_plan
 from audit.progress import Progress, no_progress
 from audit.training.cost import baseline_seconds
-from audit.training.numbers import Spread, fmt
+from audit.training.numbers import Spread, fmt, percent
 from audit.training.pipeline import baseline_settings, time_budget_s, training_split
 from audit.training.results import Skipped, baseline_skipped
 
@@ -221,8 +221,8 @@ def _family_sentence(entry: FamilyRun) -> str:
         beyond = "" if effect.reference_loss_drop_beyond_spread else ", within the seed spread"
         text += f" ({change}{beyond})"
     if effect.inflation_removed >= 0.05:
-        text += (f" and made the val loss honest: {effect.val_inflation_relative_raw:.0%} below the clean "
-                 f"reference loss before, {effect.val_inflation_relative:.0%} after")
+        text += (f" and made the val loss honest: {percent(effect.val_inflation_relative_raw)} below the clean "
+                 f"reference loss before, {percent(effect.val_inflation_relative)} after")
     return text
 
 

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 CURVES = (
     "train_loss",
     "train_accuracy",
+    "train_inference_loss",
+    "train_inference_accuracy",
     "val_loss",
     "val_accuracy",
     "reference_loss",
@@ -52,6 +54,7 @@ SEED_NUMBERS = (
     "end_gap",
     "best_gap",
     "train_loss_end",
+    "keras_train_loss_end",
     "val_loss_end",
     "reference_loss_at_best",
     "reference_accuracy_at_best",
@@ -210,15 +213,20 @@ def _run_summary(data: Encoded, curves: list[dict], duration: float, settings: B
 
 
 def _seed_summary(curves: dict, patience: int) -> dict:
-    """The numbers the verdict reads, for one seed."""
-    n = usable_epochs(curves["train_loss"], curves["val_loss"])
+    """The numbers the verdict reads, for one seed.
+
+    The train loss is the inference-mode one (dropout off, no class weights), comparable
+    with the val loss; Keras' own figure is kept as ``keras_train_loss_end``.
+    """
+    n = usable_epochs(curves["train_inference_loss"], curves["val_loss"])
     if n == 0:
         return dict.fromkeys(SEED_NUMBERS)
-    train, val = curves["train_loss"][:n], curves["val_loss"][:n]
+    train, val = curves["train_inference_loss"][:n], curves["val_loss"][:n]
     numbers = curve_numbers(train, val, patience)
     best = numbers["best_epoch"] - 1
     return {
         **numbers,
+        "keras_train_loss_end": curves["train_loss"][n - 1],
         "val_accuracy_at_best": curves["val_accuracy"][best],
         "climb_after_stall": val[-1] - val[best],
         "reference_loss_at_best": curves["reference_loss"][best],

@@ -7,9 +7,12 @@ see the same batches, so the seed spread covers initialisation and dropout but n
 order. ``steps_per_execution=32`` and a batch size growing with the data keep epochs cheap;
 the clean reference set is scored at every epoch end through the compiled test function.
 
-The train loss is the one Keras reports: the mean over the epoch's batches with dropout
-active and class weights applied, so with dropout it sits above the loss of the same
-weights in inference mode and the gap (val loss minus train loss) can be negative.
+Keras' own train loss is the mean over the epoch's batches with dropout active and class
+weights applied: with dropout it sits above the loss of the same weights in inference mode,
+and a gap read from it (val loss minus train loss) can be negative while the model fits
+train far better than val. So a fixed sample of train rows (at most ``TRAIN_SAMPLE_ROWS``,
+chosen by the seed) is also scored at every epoch end the way val is, in inference mode and
+unweighted: the ``train_inference_loss`` curve, kept beside Keras' ``train_loss``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 STEPS_PER_EXECUTION = 32
 EVAL_BATCH_SIZE = 1024
+TRAIN_SAMPLE_ROWS = 2048
 
 
 def batch_size_for(n_rows: int, settings: BaselineSettings) -> int:
@@ -47,6 +51,14 @@ def batch_size_for(n_rows: int, settings: BaselineSettings) -> int:
 
 def never() -> bool:
     return False
+
+
+def train_sample(n_rows: int, random_state: int) -> np.ndarray:
+    """The train rows scored in inference mode at every epoch end: all of them, or a seeded
+    sample of ``TRAIN_SAMPLE_ROWS``, in their input order."""
+    if n_rows <= TRAIN_SAMPLE_ROWS:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(random_state).choice(n_rows, TRAIN_SAMPLE_ROWS, replace=False))
 
 
 def train_run(
@@ -68,7 +80,10 @@ def train_run(
     def per_seed(y: np.ndarray) -> dict:
         return dict.fromkeys(names, y)
 
-    epoch_end = _epoch_end_callback(keras, data.x_ref, per_seed(data.y_ref), deadline, interrupted)
+    sample = train_sample(len(data.y_train), settings.random_state)
+    scored = {"reference": (data.x_ref, per_seed(data.y_ref)),
+              "train_inference": (data.x_train[sample], per_seed(data.y_train[sample]))}
+    epoch_end = _epoch_end_callback(keras, scored, deadline, interrupted)
     weights = None if data.class_weight is None else per_seed(_row_weights(data.y_train, data.class_weight))
     history = model.fit(
         data.x_train,
@@ -165,41 +180,45 @@ def _metric_key(output: str, metric: str, n_outputs: int) -> str:
     return f"{output}_{metric}" if n_outputs > 1 else metric
 
 
-def _seed_curves(history: dict, reference: list[dict], output: str, n_outputs: int) -> dict:
-    """One seed's per-epoch curves out of the stacked model's logs."""
+def _seed_curves(history: dict, scores: dict[str, list[dict]], output: str, n_outputs: int) -> dict:
+    """One seed's per-epoch curves out of the stacked model's logs and the epoch-end scores."""
     curves = {}
     for metric in ("loss", "accuracy"):
         key = _metric_key(output, metric, n_outputs)
         curves[f"train_{metric}"] = [finite(v) for v in history.get(key, [])]
         curves[f"val_{metric}"] = [finite(v) for v in history.get(f"val_{key}", [])]
-        curves[f"reference_{metric}"] = [finite(scores.get(key)) for scores in reference]
+        for name, per_epoch in scores.items():
+            curves[f"{name}_{metric}"] = [finite(epoch.get(key)) for epoch in per_epoch]
     return curves
 
 
-def _epoch_end_callback(keras: Any, x_ref: np.ndarray, y_ref: dict, deadline: float | None,
+def _epoch_end_callback(keras: Any, scored: dict[str, tuple[np.ndarray, dict]], deadline: float | None,
                         interrupted: Callable[[], bool] = never) -> Any:
-    """A callback scoring the reference set at every epoch end, enforcing the deadline and Ctrl-C.
+    """A callback scoring each set of ``scored`` (name: inputs, labels per output) at every epoch
+    end, enforcing the deadline and Ctrl-C.
 
     Scoring goes through the model's compiled test function (the one validation uses),
-    so the reference loss is the same function as the val loss, at a few milliseconds an
-    epoch; ``evaluate`` would build a new data pipeline each
-    time. Metrics are reset first: the test function accumulates into them.
+    so each loss is the same function as the val loss, at a few milliseconds an epoch;
+    ``evaluate`` would build a new data pipeline each time. Metrics are reset before each
+    set: the test function accumulates into them.
     """
-    chunks = np.array_split(np.arange(len(x_ref)), math.ceil(len(x_ref) / EVAL_BATCH_SIZE))
+    chunks = {name: np.array_split(np.arange(len(x)), math.ceil(len(x) / EVAL_BATCH_SIZE))
+              for name, (x, _) in scored.items()}
 
     class EpochEnd(keras.callbacks.Callback):
         def __init__(self) -> None:
             super().__init__()
-            self.scores: list[dict] = []
+            self.scores: dict[str, list[dict]] = {name: [] for name in scored}
             self.out_of_time = False
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            self.model.reset_metrics()
-            for rows in chunks:
-                result = self.model.test_on_batch(
-                    x_ref[rows], {name: y[rows] for name, y in y_ref.items()}, return_dict=True
-                )
-            self.scores.append(result)
+            for name, (x, y) in scored.items():
+                self.model.reset_metrics()
+                for rows in chunks[name]:
+                    result = self.model.test_on_batch(
+                        x[rows], {output: labels[rows] for output, labels in y.items()}, return_dict=True
+                    )
+                self.scores[name].append(result)
             if deadline is not None and time.perf_counter() > deadline:
                 self.out_of_time = self.model.stop_training = True
             if interrupted():

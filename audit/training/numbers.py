@@ -98,7 +98,8 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 
 def percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.0f}%"
+    """A share as whole percent; a share that rounds to zero reads 0%, never -0%."""
+    return "n/a" if value is None else f"{round(100 * value) + 0}%"
 
 
 def pm(spread: Spread, digits: int = 3) -> str:

@@ -7,8 +7,6 @@ Without Chromium they skip, except under CI=true, where a missing browser is a f
 
 from __future__ import annotations
 
-import os
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -34,17 +32,6 @@ pytestmark = pytest.mark.slow
 
 SCREEN = (1280, 4000)
 MAX_LOAD_S = 3.0
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).is_file():
-        reason = f"no Chromium at {path} (install Debian's chromium, or set CHROMIUM to its path)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true requires the browser tests to run")
-        pytest.skip(reason)
-    return path
 
 
 def run_chromium(chromium: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:

@@ -36,7 +36,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "lang", "charset", "http-equiv", "content", "name", "class", "id", "href", "title", "role", "aria-label",
-    "viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "d", "text-anchor",
+    "viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "d", "text-anchor", "colspan",
 }
 VOID_TAGS = {"meta"}
 
@@ -157,6 +157,7 @@ def baseline_run(stall: int | None, bump: float, end_gap: float, n: int = 30) ->
         train_rows=500, val_rows=200, reference_rows=180,
         curves={
             "train_loss": curve(n, 2.0, 0.2),
+            "train_inference_loss": curve(n, 1.9, 0.1),
             "val_loss": curve(n, 2.1, 0.6, bump=bump, stall=stall),
             "reference_loss": curve(n, 2.1, 0.65, bump=bump, stall=stall),
         },
@@ -383,6 +384,9 @@ def test_learning_curves_mark_the_stall_and_show_the_gap():
     curve_classes = [" ".join(sorted(p.classes())) for p in raw.find_all("path")]
     assert sum(c == "curve s-val" for c in curve_classes) == 2  # split at the missing epoch
     assert "band s-train" in curve_classes or "s-train band" in curve_classes
+    assert "curve s-keras" in curve_classes  # Keras' own train loss, beside the inference-mode one
+    reference = charts["Clean reference loss at the best epoch, raw and fixed"]
+    assert {t.content() for t in reference.find_all("text")} >= {"0.660", "raw", "fixed"}
     gap = charts["Gap at the last epoch: val loss minus train loss"]
     assert {t.content() for t in gap.find_all("text")} >= {"1.200", "0.350", "raw", "fixed"}
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audit.render.html import baseline, charts, checks, diagnosis, header, inputs
+from audit.render.html.next_step import next_step_view
 from audit.render.html.evidence import MAX_EVIDENCE_COLUMNS, MAX_EVIDENCE_ROWS
 
 if TYPE_CHECKING:  # the report renders itself through these modules; they only read its attributes
@@ -50,6 +51,7 @@ def build_view(report: AuditReport) -> dict[str, Any]:
         "title": header.page_title(report),
         "tool": header.tool(),
         "verdict": header.verdict(report),
+        "next": next_step_view(report),
         "inputs": inputs.inputs(report),
         "settings": settings,
         "unset_settings": unset_settings,

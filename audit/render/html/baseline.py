@@ -15,8 +15,10 @@ from audit.training.curves import CurveBand
 from audit.training.numbers import Spread
 from audit.training.results import BaselineResult, RunSummary, Skipped
 
-CURVES = (("train loss", "s-train", "train_loss"), ("val loss", "s-val", "val_loss"),
-          ("reference loss", "s-ref", "reference_loss"))
+CURVES = (("train loss", "s-train", "train_inference_loss"), ("train loss, Keras", "s-keras", "train_loss"),
+          ("val loss", "s-val", "val_loss"), ("reference loss", "s-ref", "reference_loss"))
+# The curves' scale leaves out the first epochs, whose loss is far above where raw and fixed differ.
+ZOOM_FROM_EPOCH = 3
 BASELINE_ROWS = (
     ("train_rows", "train rows", "count"),
     ("val_rows", "val rows", "count"),
@@ -38,6 +40,10 @@ def baseline(result: BaselineResult | Skipped | None) -> dict[str, Any] | None:
                 "attribution": None}
     runs = {"raw": result.raw, "fixed": result.fixed}
     y_max = _curves_top(runs.values())
+    reference = svg.signed_bars(
+        [(name, *_mean_std(run.summary["reference_loss_at_best"]), f"s-{name}") for name, run in runs.items()],
+        "Clean reference loss at the best epoch, raw and fixed", "reference loss (lower is better)", width=420,
+    )
     panels = [{"name": name, "chart": _learning_curves(name, run, y_max), "caption": _curve_caption(run)}
               for name, run in runs.items()]
     gap = svg.signed_bars(
@@ -51,6 +57,9 @@ def baseline(result: BaselineResult | Skipped | None) -> dict[str, Any] | None:
         "code": code,
         "code_text": code_text,
         "panels": panels,
+        "reference": reference,
+        "reference_caption": _reference_caption(result),
+        "zoom_from": ZOOM_FROM_EPOCH,
         "gap": gap,
         "table": _baseline_table(runs),
         "notes": _baseline_notes(result),
@@ -69,18 +78,31 @@ def _bands(run: RunSummary) -> list[tuple[str, str, CurveBand]]:
 
 
 def _curves_top(runs: Iterable[RunSummary]) -> float | None:
-    """One y-scale for raw and fixed, so the two panels compare at a glance."""
+    """One y-scale for raw and fixed, so the two panels compare at a glance, zoomed to the
+    epochs from ``ZOOM_FROM_EPOCH`` on (all of them when a run is shorter)."""
     highs = []
     for run in runs:
-        for _, _, band in _bands(run):
+        for _, cls, band in _bands(run):
+            if cls == "s-keras":  # Keras' train loss sits far above the rest with dropout: not the scale's concern
+                continue
             std = list(band.std) + [None] * (len(band.mean) - len(band.std))
-            highs += [m + (s or 0.0) for m, s in zip(band.mean, std) if m is not None]
+            start = ZOOM_FROM_EPOCH - 1 if len(band.mean) > ZOOM_FROM_EPOCH else 0
+            highs += [m + (s or 0.0) for m, s in zip(band.mean[start:], std[start:]) if m is not None]
     return max(highs) if highs else None
 
 
+def _clipped(values: Iterable[float | None], top: float | None) -> list[float | None]:
+    """Values above the zoomed scale drawn at its top edge."""
+    return [v if v is None or top is None else min(v, top) for v in values]
+
+
 def _learning_curves(name: str, run: RunSummary, y_max: float | None) -> svg.Chart | None:
-    bands = [svg.Band(label, cls, list(band.mean), list(band.std) if band.std else None)
-             for label, cls, band in _bands(run)]
+    bands = []
+    for label, cls, band in _bands(run):
+        mean = _clipped(band.mean, y_max)
+        spread = [None if m is None or s is None or y_max is None else min(s, y_max - m)
+                  for m, s in zip(mean, band.std)] if band.std else None
+        bands.append(svg.Band(label, cls, mean, spread))
     stall, best = run.summary["stall_epoch"].mean, run.summary["best_epoch"].mean
     markers = []
     if stall is not None:
@@ -93,6 +115,20 @@ def _learning_curves(name: str, run: RunSummary, y_max: float | None) -> svg.Cha
             points.append((epoch, val.mean[epoch - 1], "best-dot", f"lowest val loss, epoch {epoch_text(best)}"))
     return svg.line_chart(bands, f"Learning curves, {name} data: loss by epoch", y_max=y_max, markers=markers,
                           points=points)
+
+
+def _reference_caption(result: BaselineResult) -> str:
+    """The verdict's measure in words: how much the fixes moved the clean reference loss."""
+    comparison = result.comparison
+    raw, fixed = comparison.reference_loss.raw, comparison.reference_loss.fixed
+    if raw is None or fixed is None:
+        return "The loss of each run on the same clean validation rows; bars are the mean over seeds, whiskers one std."
+    change = comparison.reference_loss_drop_relative
+    moved = (f"the fixes {'lowered' if fixed < raw else 'raised'} it from {raw:.3f} to {fixed:.3f}"
+             + (f" ({-change:+.0%})" if change is not None else ""))
+    spread = "beyond" if comparison.reference_loss_drop_beyond_spread else "within"
+    return (f"The loss of each run on the same clean validation rows, the quantity the verdict is about: {moved}, "
+            f"{spread} the seed spread. Bars are the mean over seeds, whiskers one std.")
 
 
 def _curve_caption(run: RunSummary) -> str:

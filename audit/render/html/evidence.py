@@ -27,6 +27,9 @@ MAX_EVIDENCE_COLUMNS = 12
 MAX_EVIDENCE_DICTS = 20
 MAX_CELL_CHARS = 48
 DATA_DIGITS = 10  # data cells: enough digits that two values shown alike are alike
+# Two numbers of a pair differ when they are further apart than this share of their column's
+# spread: a near copy moves every cell a little, and marking every cell would mark nothing.
+DIFF_SHARE_OF_SPREAD = 0.01
 PARTNER_KEYS = ("duplicate_of", "train_row")
 HIDDEN_EVIDENCE_KEYS = {"split", "row", "duplicate_of", "duplicate_split", "train_row"}
 LABEL_ISSUE_KEYS = ("given_label", "suggested_label", "label_quality")
@@ -62,12 +65,13 @@ def _pair_table(report: AuditReport, finding: Finding, shown: list[dict[str, Any
     """The flagged row's values with its partner's underneath, differing cells marked."""
     pairs = []
     differing: set = set()
+    tolerance = _tolerances(report)
     for evidence in shown:
         flagged = (str(evidence.get("split")), evidence.get("row"))
         partner = _partner(evidence)
         values = _row_values(report, *flagged)
         other = _row_values(report, partner[0], partner[1]) if partner else None
-        diff = _differing(values, other) - {report.data.id_column} if partner else set()
+        diff = _differing(values, other, tolerance) - {report.data.id_column} if partner else set()
         differing |= diff
         pairs.append((evidence, flagged, partner, values, other, diff))
     columns = _pick_columns(report, _named_columns(finding), differing)
@@ -233,10 +237,25 @@ def _row_values(report: AuditReport, split: str, row: Any) -> pd.Series | None:
     return values if isinstance(values, pd.Series) else None
 
 
-def _differing(a: pd.Series | None, b: pd.Series | None) -> set:
+def _tolerances(report: AuditReport) -> dict[Any, float]:
+    """By numeric column: the distance within which two of its values count as alike."""
+    frame = report.data.frames["train"]
+    spreads = frame.select_dtypes("number").std()
+    return {column: DIFF_SHARE_OF_SPREAD * float(spread) for column, spread in spreads.items()
+            if math.isfinite(float(spread))}
+
+
+def _differing(a: pd.Series | None, b: pd.Series | None, tolerance: Mapping[Any, float]) -> set:
     if a is None or b is None:
         return set()
-    return {column for column in a.index if column in b.index and not _same(a[column], b[column])}
+    return {column for column in a.index
+            if column in b.index and not _alike(a[column], b[column], tolerance[column] if column in tolerance else 0)}
+
+
+def _alike(a: Any, b: Any, tolerance: float) -> bool:
+    if tolerance and is_number(a) and is_number(b):
+        return abs(float(a) - float(b)) <= tolerance
+    return _same(a, b)
 
 
 def _data_cell(values: pd.Series | None, column: Any, differs: bool = False) -> dict[str, str]:

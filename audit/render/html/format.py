@@ -33,7 +33,7 @@ def fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        number = float(value)
+        number = float(value) + 0.0  # -0.0 reads as 0
         if not math.isfinite(number):
             return "NA" if math.isnan(number) else ("inf" if number > 0 else "-inf")
         return f"{number:.{digits}g}" if abs(number) < 1e15 else f"{number:.{digits}e}"
@@ -79,7 +79,8 @@ def is_number(value: Any) -> bool:
 
 
 def epoch_text(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"~{value:.1f}"
+    """An epoch, or the mean epoch over seeds, as a whole epoch (the spread is shown beside it where it matters)."""
+    return f"{value:.0f}"
 
 
 def paragraphs(doc: str) -> list[list[dict[str, Any]]]:

@@ -77,6 +77,7 @@ def verdict(report: AuditReport) -> dict[str, Any]:
         "rule": f"The gate fails on any finding of severity {fail_on} or worse"
                 + ("." if gate.allow_errors else " and on any crashed check."),
         "exit_code": gate.exit_code,
+        "exit_note": exit_note(report),
         "chips": chips,
         "n_checks": gate.n_checks,
         "baseline_sentence": text(baseline.verdict.text, 2000) if trained else "",
@@ -84,3 +85,12 @@ def verdict(report: AuditReport) -> dict[str, Any]:
         "baseline_code_text": code_text,
         "diagnosis_sentence": diagnosis_sentence(report.diagnosis),
     }
+
+
+def exit_note(report: AuditReport) -> str:
+    """The exit code; the demo's own command always exits 0, so its report says both."""
+    code = report.gate.exit_code
+    settings = report.settings or {}
+    if "demo" in settings and settings["demo"]:
+        return f"An audit run of these files exits {code}; audit demo always exits 0."
+    return f"Exit code {code}."
