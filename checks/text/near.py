@@ -40,10 +40,10 @@ from checks.text.minhash import Banding, banding_for, candidate_pairs, estimated
 from checks.text.normalise import text_hashes, token_text
 from checks.text.shingles import ShingleSpec
 
-DEFAULT_MAX_DISTANCE = 0.37  # Jaccard similarity >= 0.63 of word-bigram sets
+DEFAULT_MAX_DISTANCE = 0.36  # Jaccard similarity >= 0.64 of word-bigram sets
 DEFAULT_SPEC = ShingleSpec(word_ngrams=(2,))
 PREFILTER_MARGIN = 0.15
-CANDIDATE_MARGIN = 0.1
+CANDIDATE_MARGIN = 0.05
 COLUMN_BREAK = " \u00b6 "  # not a word character: survives token_text only between columns
 
 

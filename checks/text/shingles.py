@@ -34,13 +34,22 @@ CHUNK_TEXTS = 4096
 
 @dataclass(frozen=True)
 class ShingleSpec:
-    """Which n-grams make a text's shingle set: word n-grams and character n-grams (any of each)."""
+    """Which n-grams make a text's shingle set (any of each family).
+
+    ``word_ngrams``: n consecutive words. ``char_ngrams``: n consecutive characters of the text
+    with a space added at each end, across words. ``char_wb_ngrams``: n consecutive characters
+    within one word padded with a space at each end (scikit-learn's ``char_wb``; a padded word
+    shorter than n is one n-gram).
+    """
 
     word_ngrams: tuple[int, ...] = (2,)
     char_ngrams: tuple[int, ...] = ()
+    char_wb_ngrams: tuple[int, ...] = ()
 
     def describe(self) -> str:
-        parts = [f"word {n}-grams" for n in self.word_ngrams] + [f"character {n}-grams" for n in self.char_ngrams]
+        parts = ([f"word {n}-grams" for n in self.word_ngrams]
+                 + [f"character {n}-grams" for n in self.char_ngrams]
+                 + [f"in-word character {n}-grams" for n in self.char_wb_ngrams])
         return " and ".join(parts)
 
 
@@ -95,6 +104,7 @@ def shingle_sets(texts: Sequence[str], spec: ShingleSpec) -> Shingles:
 
 
 def _chunk_shingles(texts: Sequence[str], spec: ShingleSpec) -> Shingles:
+    texts = [f" {t} " if t else "" for t in texts]  # padded, so every word has a space on each side
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64) + np.uint64(1)
@@ -109,11 +119,10 @@ def _chunk_shingles(texts: Sequence[str], spec: ShingleSpec) -> Shingles:
     owners, hashes = [], []
     text_ids = np.arange(len(texts), dtype=np.int64)
     nonempty = lengths > 0
-    if spec.word_ngrams:
+    if spec.word_ngrams or spec.char_wb_ngrams:
         word_starts, word_ends = _words(codes, starts, lengths)
         word_owner = np.searchsorted(starts, word_starts, side="right") - 1
         n_words = np.bincount(word_owner, minlength=len(texts))
-        first_word = np.concatenate([[0], np.cumsum(n_words)[:-1]])
         for size in spec.word_ngrams:
             last = np.arange(size - 1, len(word_starts))
             whole = word_owner[last] == word_owner[last - size + 1]
@@ -122,6 +131,13 @@ def _chunk_shingles(texts: Sequence[str], spec: ShingleSpec) -> Shingles:
             owners += [word_owner[first], text_ids[short]]
             hashes += [substring(word_starts[first], word_ends[last[whole]], size),
                        substring(starts[short], starts[short] + lengths[short], size)]
+        for size in spec.char_wb_ngrams:
+            padded = word_ends - word_starts + 2
+            counts = np.maximum(padded - size + 1, 1)
+            word = np.repeat(np.arange(len(word_starts)), counts)
+            begin = word_starts[word] - 1 + ranks_within(counts)
+            owners.append(word_owner[word])
+            hashes.append(substring(begin, np.minimum(begin + size, word_ends[word] + 1), 2000 + size))
     for size in spec.char_ngrams:
         counts = np.maximum(lengths - size + 1, 0)
         owner = np.repeat(text_ids, counts)
