@@ -250,6 +250,8 @@ class TicketWriter:
             w = words[i]
             j = self.random.randrange(1, len(w) - 2)
             edit = self.random.choice(("swap", "drop", "double"))
+            if edit == "swap" and w[j] == w[j + 1]:
+                edit = "double"  # swapping two equal letters would leave a byte copy
             words[i] = (w[:j] + w[j + 1] + w[j] + w[j + 2:] if edit == "swap"
                         else w[:j] + w[j + 1:] if edit == "drop" else w[:j] + w[j] + w[j:])
             return " ".join(words)

@@ -3,8 +3,8 @@
 The same contract as checks/oof.py (and the same :class:`~checks.oof.OutOfFold` result), with
 text as the input:
 
-- features: hashed TF-IDF of word 1-2-grams and in-word character 3-5-grams
-  (checks/text/tfidf.py), fitted on the train rows the models are fitted on; beside them, when
+- features: hashed TF-IDF of word 1-2-grams (and in-word character n-grams if the spec asks;
+  checks/text/tfidf.py), fitted on the train rows the models are fitted on; beside them, when
   given, the tabular features' encoded matrix (its columns already scaled alike);
 - train rows get out-of-fold probabilities from seeded stratified K-fold cross-validation;
   val rows the average of the fold models; above ``max_fit_rows`` train rows the folds run
@@ -38,13 +38,16 @@ DEFAULT_C = 1.0
 def text_out_of_fold(texts: dict[str, pd.Series | pd.DataFrame], labels: dict[str, pd.Series],
                      numeric: dict[str, np.ndarray] | None = None, n_folds: int = 5,
                      max_fit_rows: int = DEFAULT_MAX_FIT_ROWS, random_state: int = 0,
-                     spec: TfidfSpec = TfidfSpec(), c: float = DEFAULT_C) -> OutOfFold:
+                     spec: TfidfSpec = TfidfSpec(), c: float = DEFAULT_C,
+                     normalised: dict[str, pd.Series | pd.DataFrame] | None = None) -> OutOfFold:
     """Probabilities per split (``train`` and optionally ``val``) from the texts and, if given,
-    ``numeric[split]`` (rows in the splits' order) stacked beside them."""
+    ``numeric[split]`` (rows in the splits' order) stacked beside them; ``normalised`` takes
+    the splits' normalised texts when the caller already has them."""
     splits = [s for s in ("train", "val") if s in texts]
     classes = label_classes(labels["train"])
     codes = {s: encode_labels(labels[s], classes) for s in splits}
-    tokens = {s: joined_token_texts(normalise_all(texts[s])).tolist() for s in splits}
+    normalised = {s: normalise_all(texts[s]) for s in splits} if normalised is None else normalised
+    tokens = {s: joined_token_texts(normalised[s]).tolist() for s in splits}
     n_classes = len(classes)
     order = np.lexsort((codes["train"], text_hashes(pd.Series(tokens["train"]))))
     y = codes["train"][order]
