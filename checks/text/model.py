@@ -9,8 +9,8 @@ text as the input:
 - train rows get out-of-fold probabilities from seeded stratified K-fold cross-validation;
   val rows the average of the fold models; above ``max_fit_rows`` train rows the folds run
   on a seeded stratified sample and the other rows are scored like val rows;
-- folds see train in the order of its content (text hash, then label), so re-sorting a file
-  flags the same rows;
+- folds see train in the order of its content (raw text hash, then label; byte-identical
+  rows keep their file order), so re-sorting a file flags the same rows;
 - logistic regression (lbfgs, deterministic): a linear model on TF-IDF is what text
   classification baselines use, and its probabilities are calibrated enough for confident
   learning.
@@ -49,7 +49,7 @@ def text_out_of_fold(texts: dict[str, pd.Series | pd.DataFrame], labels: dict[st
     normalised = {s: normalise_all(texts[s]) for s in splits} if normalised is None else normalised
     tokens = {s: joined_token_texts(normalised[s]).tolist() for s in splits}
     n_classes = len(classes)
-    order = np.lexsort((codes["train"], text_hashes(pd.Series(tokens["train"]))))
+    order = np.lexsort((codes["train"], text_hashes(texts["train"])))
     y = codes["train"][order]
     notes: list[str] = []
     fit_rows = np.arange(len(y))

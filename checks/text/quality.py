@@ -4,9 +4,12 @@
 - ``whitespace_only``: spaces, tabs or line breaks and nothing else;
 - ``too_short`` / ``too_long``: the length is extreme *for this column*: the robust z-score of
   log(1 + characters), centred on the train median and scaled by 1.4826 x the train median
-  absolute deviation (the standard deviation when that is 0), is beyond ``max_abs_z``. Logs,
-  because lengths are skewed (a ticket twice the typical length is ordinary, a tenth of it is
-  not); median and MAD, because the outliers must not set their own yardstick;
+  absolute deviation (the standard deviation when that is 0), is beyond ``max_abs_z``, and
+  the length is at most a ``MIN_LENGTH_RATIO``-th of the train median or at least that many
+  times it. Logs, because lengths are skewed (a ticket twice the typical length is ordinary,
+  a tenth of it is not); median and MAD, because the outliers must not set their own
+  yardstick; the ratio, because a column of very even lengths (templated tickets) has so
+  small a spread that half the typical length would already be "extreme";
 - ``mojibake``: text decoded with the wrong encoding: a UTF-8 lead byte read as Latin-1 or
   Windows-1252 followed by continuation bytes read the same way ("Ã©" for "é", "â€™" for "’",
   "Â " for a non-breaking space), or the replacement character U+FFFD;
@@ -24,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 MAX_ABS_Z = 5.0
+MIN_LENGTH_RATIO = 4.0
 EXAMPLES_SHOWN = 3
 EXAMPLE_CHARACTERS = 80
 ISSUE_KINDS = ("empty", "whitespace_only", "too_short", "too_long", "mojibake", "markup")
@@ -93,9 +97,10 @@ def text_quality(column: str, splits: dict[str, pd.Series], max_abs_z: float = M
             "markup": pc.fill_null(pc.match_substring_regex(text, MARKUP), False).to_numpy(zero_copy_only=False),
         }
         z = scale.z(lengths) if scale is not None else np.zeros(len(values))
+        ratio = np.log1p(lengths) - (scale.centre if scale is not None else 0.0)
         sized = present & ~blank
-        masks["too_short"] = sized & (z < -max_abs_z)
-        masks["too_long"] = sized & (z > max_abs_z)
+        masks["too_short"] = sized & (z < -max_abs_z) & (ratio <= -np.log(MIN_LENGTH_RATIO))
+        masks["too_long"] = sized & (z > max_abs_z) & (ratio >= np.log(MIN_LENGTH_RATIO))
         for kind in ISSUE_KINDS:
             where = np.flatnonzero(masks[kind])
             if len(where):
