@@ -59,9 +59,9 @@ def banding_for(similarity: float, n_slots: int = N_SLOTS, recall: float = CANDI
     """The most selective banding (most rows per band) that still makes pairs of this
     Jaccard similarity candidates with probability at least ``recall``.
 
-    Selectivity is what keeps the candidates few: on the ticket generator a band of 6 slots
-    made about 7 times fewer chance candidates than a band of 5 (texts sharing template
-    phrases agree on single slots often, on six at once rarely).
+    Selectivity is what keeps the candidates few: texts sharing template phrases agree on
+    single slots often and on six at once rarely, so each slot more per band divides the
+    chance candidates far more than it costs the pairs above the threshold.
     """
     best = Banding(1, n_slots)
     for rows in range(1, n_slots + 1):
