@@ -1,13 +1,15 @@
 """Time the text detectors (checks/text) on planted ticket pairs of growing size, with their accuracy.
 
-For each size a fresh process generates a planted pair (bench/planted_text.py: tickets of
-about 40 words, four overlapping queues, a priority and a channel column; val has a fifth of
-train's rows; 1% of train rows planted as copies of each of seven kinds, 2% of val rows as
-leaks of each kind, about 6% flipped labels) and runs each component on the ``text`` column,
-printing its wall time, CPU time and the peak resident memory while it ran (sampled from
-/proc by bench/run_bench.py's sampler):
+For each size a process generates a planted pair and writes it as Parquet
+(bench/planted_text.py: tickets of about 40 words, four overlapping queues, a priority and a
+channel column; val has a fifth of train's rows; 1% of train rows planted as copies of each
+of seven kinds, 2% of val rows as leaks of each kind, about 6% flipped labels); fresh
+processes read it back and run each component on the ``text`` column, printing its wall
+time, CPU time and the peak resident memory while it ran (sampled from /proc by
+bench/run_bench.py's sampler):
 
-- normalise: the documented normalisation of both splits (shared by the next two);
+- normalise: the documented normalisation of both splits (shared by the next four, as an
+  audit computes it once);
 - exact: raw and normalised hashes, duplicates within train, leaks into val;
 - near: shingles, MinHash, banding, estimate prefilter and exact Jaccard verification;
 - tfidf_oof: out-of-fold TF-IDF + logistic-regression probabilities (train and val);
@@ -37,6 +39,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,12 +47,21 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = ("normalise", "exact", "near", "tfidf_oof", "cleanlab", "shortcut", "quality")
 
 
-def run_size(n_train: int, seed: int, peer_max: int, clean: bool) -> dict:
+def generate(n_train: int, seed: int, folder: Path) -> None:
+    """Write the planted pair (and its clean twin) as Parquet, as a user's files would come."""
+    sys.path.insert(0, str(ROOT))
+    from bench.planted_text import make_text_pair, save_text_pair
+
+    save_text_pair(make_text_pair(n_train, n_train // 5, seed=seed), folder / "planted")
+    save_text_pair(make_text_pair(n_train, n_train // 5, seed=seed, plant=False), folder / "clean")
+
+
+def run_size(folder: Path, seed: int, peer_max: int, clean: bool) -> dict:
     sys.path.insert(0, str(ROOT))
     import numpy as np
     import pandas as pd
 
-    from bench.planted_text import LABEL, TEXT, make_text_pair
+    from bench.planted_text import LABEL, TEXT, load_text_pair
     from bench.run_bench import RssSampler
 
     rows: list[dict] = []
@@ -64,16 +76,16 @@ def run_size(n_train: int, seed: int, peer_max: int, clean: bool) -> dict:
             return value
 
         started = time.perf_counter()
-        pair = make_text_pair(n_train, n_train // 5, seed=seed)
-        out["generate_s"] = time.perf_counter() - started
+        pair = load_text_pair(folder / "planted")
+        out["read_s"] = time.perf_counter() - started
+        n_train = len(pair.train)
         texts = {"train": pair.train[TEXT], "val": pair.val[TEXT]}
         labels = {"train": pair.train[LABEL], "val": pair.val[LABEL]}
         results = run_components(measure, texts, labels, seed)
         if n_train <= peer_max:
             results.update(run_peers(measure, texts, labels, seed, results["near"].threshold))
         if clean:
-            clean_pair = make_text_pair(n_train, n_train // 5, seed=seed, plant=False)
-            results["clean"] = run_clean(clean_pair, seed)
+            results["clean"] = run_clean(load_text_pair(folder / "clean"), seed)
         sampler.enter(None)
     for row in rows:
         row["peak_rss_mb"] = sampler.peaks.get(row["component"], 0) / 2**20
@@ -102,10 +114,12 @@ def run_components(measure, texts, labels, seed: int) -> dict:
 
     results = {"exact": measure("exact", exact)}
     results["near"] = measure("near", lambda: near_text(texts, seed=seed, normalised=normalised))
-    results["oof"] = measure("tfidf_oof", lambda: text_out_of_fold(texts, labels, random_state=seed))
+    results["oof"] = measure("tfidf_oof", lambda: text_out_of_fold(texts, labels, random_state=seed,
+                                                                   normalised=normalised))
     results["issues"] = measure("cleanlab", lambda: label_issues(results["oof"], np))
     results["shortcut"] = measure("shortcut", lambda: text_shortcut("text", texts["train"], labels["train"],
-                                                                    random_state=seed))
+                                                                    random_state=seed,
+                                                                    normalised=normalised["train"]))
     measure("quality", lambda: text_quality("text", texts))
     return results
 
@@ -212,8 +226,8 @@ def render(result: dict) -> str:
         lines.append(f"| {r['component']} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['peak_rss_mb']:.0f} |")
     load = result["load_average"]
     lines += ["", f"text components: {total_wall(result):.1f} s wall; process peak RSS {result['peak_rss_mb']:.0f} MB; "
-                  f"load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}; generating the pair took "
-                  f"{result['generate_s']:.1f} s", "",
+                  f"load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}; reading the pair (Parquet) took "
+                  f"{result['read_s']:.1f} s", "",
               "| measure | recall | precision | F1 | found | planted |", "|---|---|---|---|---|---|"]
     for name, s in result["scores"].items():
         lines.append(f"| {name} | {s['recall']:.4f} | {s['precision']:.4f} | {s['f1']:.4f} | {s['found']} | {s['planted']} |")
@@ -252,16 +266,28 @@ def main() -> None:
     parser.add_argument("--peer-max", type=int, default=100_000, help="largest size at which peers run")
     parser.add_argument("--clean", action="store_true", help="also run the clean pair (smallest size only)")
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate:
+        generate(args.generate, args.seed, args.one)
+        return
     if args.one:
         print(json.dumps(run_size(args.one, args.seed, args.peer_max, args.clean)))
         return
+    with tempfile.TemporaryDirectory(prefix="bench-text-") as scratch:
+        run_sizes(args, Path(scratch))
+
+
+def run_sizes(args: argparse.Namespace, scratch: Path) -> None:
     results, text = [], []
     for k, n in enumerate(args.sizes):
         runs = []
+        folder = scratch / str(n)
+        subprocess.run([sys.executable, __file__, "--generate", str(n), "--seed", str(args.seed), "--one", str(folder)],
+                       check=True, cwd=ROOT)
         for _ in range(args.repeat):
-            command = [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed),
+            command = [sys.executable, __file__, "--one", str(folder), "--seed", str(args.seed),
                        "--peer-max", str(args.peer_max)] + (["--clean"] if args.clean and k == 0 else [])
             done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
             if done.returncode != 0:

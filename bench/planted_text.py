@@ -26,9 +26,11 @@ no flips); ``leak_column=True`` adds a ``note`` column that names the queue in 9
 
 from __future__ import annotations
 
+import json
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -354,3 +356,23 @@ def make_text_pair(n_train: int = 4000, n_val: int = 1000, seed: int = 0, plant:
         return out
 
     return TextPair(finish(train), finish(val), sorted(copies, key=lambda c: (c.split, c.row)), truth, true_labels)
+
+
+def save_text_pair(pair: TextPair, folder: Path) -> None:
+    """Write the pair as ``train.parquet`` and ``val.parquet`` and its truth as ``truth.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pair.train.to_parquet(folder / "train.parquet", index=False)
+    pair.val.to_parquet(folder / "val.parquet", index=False)
+    truth = {"copies": [asdict(c) for c in pair.copies],
+             "label_issues": {s: sorted(rows) for s, rows in pair.label_issues.items()},
+             "true_labels": {s: labels.tolist() for s, labels in pair.true_labels.items()}}
+    (folder / "truth.json").write_text(json.dumps(truth))
+
+
+def load_text_pair(folder: Path) -> TextPair:
+    """Read what :func:`save_text_pair` wrote."""
+    truth = json.loads((folder / "truth.json").read_text())
+    return TextPair(pd.read_parquet(folder / "train.parquet"), pd.read_parquet(folder / "val.parquet"),
+                    [PlantedCopy(**c) for c in truth["copies"]],
+                    {s: set(rows) for s, rows in truth["label_issues"].items()},
+                    {s: np.array(labels) for s, labels in truth["true_labels"].items()})

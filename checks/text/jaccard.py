@@ -8,10 +8,8 @@ pairs and no sort of the pairs' elements.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-from checks.text.shingles import Shingles, ShingleSpec, ranks_within, shingle_sets
+from checks.text.shingles import Shingles, ShingleSpec, Texts, ranks_within, shingle_sets, take_texts
 
 CHUNK_PAIRS = 100_000
 
@@ -43,9 +41,9 @@ def _members(offsets: np.ndarray, sets: np.ndarray, sizes: np.ndarray) -> np.nda
     return np.repeat(offsets[sets], counts) + ranks_within(counts)
 
 
-def similarities_of_texts(texts: Sequence[str], first: np.ndarray, second: np.ndarray, spec: ShingleSpec) -> np.ndarray:
+def similarities_of_texts(texts: Texts, first: np.ndarray, second: np.ndarray, spec: ShingleSpec) -> np.ndarray:
     """Jaccard similarities of pairs of positions into ``texts`` (token texts); only the texts
     that occur in a pair are shingled."""
     involved, local = np.unique(np.concatenate([first, second]).astype(np.int64), return_inverse=True)
-    sets = shingle_sets([texts[i] for i in involved.tolist()], spec)
+    sets = shingle_sets(take_texts(texts, involved), spec)
     return jaccard_of_pairs(sets, local[:len(first)], local[len(first):])

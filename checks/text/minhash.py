@@ -23,13 +23,12 @@ threshold. Everything is seeded and ordered by text position: same inputs, same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from checks.text.shingles import CHUNK_TEXTS, ShingleSpec, iter_shingles, mix64, ranks_within
+from checks.text.shingles import CHUNK_TEXTS, ShingleSpec, Texts, iter_shingles, mix64, ranks_within
 
 N_SLOTS = 256
 SLOT_BITS = 8  # log2(N_SLOTS)
@@ -79,7 +78,7 @@ class Signatures:
     has_shingles: np.ndarray
 
 
-def minhash_signatures(texts: Sequence[str], spec: ShingleSpec, seed: int = 0,
+def minhash_signatures(texts: Texts, spec: ShingleSpec, seed: int = 0,
                        chunk_texts: int = CHUNK_TEXTS) -> Signatures:
     """The signatures of ``texts`` (token texts, see checks/text/normalise.py)."""
     salts = mix64(np.arange(1, COPIES + 1, dtype=np.uint64) + np.uint64(seed % 2**32) * np.uint64(COPIES + 1))
@@ -141,8 +140,9 @@ def candidate_pairs(signatures: Signatures, banding: Banding) -> tuple[np.ndarra
             keys = mix64(keys ^ signatures.slots[usable, column].astype(np.uint64))
         first, second = _bucket_pairs(keys)
         codes.append(pd.unique(usable[first] * n_texts + usable[second]))
-    unique = pd.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
-    unique = np.sort(unique)
+        if sum(map(len, codes)) > 4 * len(usable):  # most bands repeat the same pairs: merge as we go
+            codes = [pd.unique(np.concatenate(codes))]
+    unique = np.sort(pd.unique(np.concatenate(codes))) if codes else np.zeros(0, dtype=np.int64)
     return unique // n_texts, unique % n_texts
 
 

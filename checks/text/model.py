@@ -19,8 +19,6 @@ text as the input:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
@@ -28,6 +26,7 @@ from checks.oof import OutOfFold, encode_labels, expand, label_classes, stratifi
 from checks.text.exact import normalise_all
 from checks.text.near import joined_token_texts
 from checks.text.normalise import text_hashes
+from checks.text.shingles import take_texts
 from checks.text.tfidf import CHUNK_ROWS, TfidfSpec, fit_tfidf, tfidf_matrix
 
 TEXT_MODEL = "tfidf_logistic_regression"
@@ -47,7 +46,7 @@ def text_out_of_fold(texts: dict[str, pd.Series | pd.DataFrame], labels: dict[st
     classes = label_classes(labels["train"])
     codes = {s: encode_labels(labels[s], classes) for s in splits}
     normalised = {s: normalise_all(texts[s]) for s in splits} if normalised is None else normalised
-    tokens = {s: joined_token_texts(normalised[s]).tolist() for s in splits}
+    tokens = {s: joined_token_texts(normalised[s]).reset_index(drop=True) for s in splits}
     n_classes = len(classes)
     order = np.lexsort((codes["train"], text_hashes(texts["train"])))
     y = codes["train"][order]
@@ -58,10 +57,10 @@ def text_out_of_fold(texts: dict[str, pd.Series | pd.DataFrame], labels: dict[st
         notes.append(f"train has {len(y)} rows: the models were fitted on a seeded stratified sample of "
                      f"{len(fit_rows)} rows and the other rows scored by the fold models' average")
     fit_positions = order[fit_rows]
-    fit_texts = [tokens["train"][i] for i in fit_positions.tolist()]
+    fit_texts = take_texts(tokens["train"], fit_positions)
     fitted = fit_tfidf(fit_texts, spec)
 
-    def features(split: str, positions: np.ndarray, split_texts: Sequence[str]):
+    def features(split: str, positions: np.ndarray, split_texts: pd.Series):
         matrix = tfidf_matrix(fitted, split_texts)
         if numeric is None:
             return matrix
@@ -92,7 +91,7 @@ def text_out_of_fold(texts: dict[str, pd.Series | pd.DataFrame], labels: dict[st
     for split, positions in rest.items():
         for begin in range(0, len(positions), CHUNK_ROWS):
             chunk = positions[begin:begin + CHUNK_ROWS]
-            x_chunk = features(split, chunk, [tokens[split][i] for i in chunk.tolist()])
+            x_chunk = features(split, chunk, take_texts(tokens[split], chunk))
             probs[split][chunk] = sum(expand(m.predict_proba(x_chunk), m.classes_, n_classes) for m in models) / folds
     source = {"train": f"{folds}-fold cross-validation"}
     if "val" in splits:

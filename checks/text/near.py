@@ -40,7 +40,7 @@ from checks.text.exact import first_positions, normalise_all
 from checks.text.jaccard import similarities_of_texts
 from checks.text.minhash import Banding, banding_for, candidate_pairs, estimated_similarity, minhash_signatures
 from checks.text.normalise import text_hashes, token_text
-from checks.text.shingles import ShingleSpec
+from checks.text.shingles import ShingleSpec, take_texts
 
 DEFAULT_MAX_DISTANCE = 0.36  # Jaccard similarity >= 0.64 of word-bigram sets
 DEFAULT_SPEC = ShingleSpec(word_ngrams=(2,))
@@ -187,8 +187,7 @@ def near_text(splits: dict[str, pd.Series | pd.DataFrame], max_distance: float |
         positions = np.arange(len(split_codes), dtype=np.int64)
         holder[split_codes[::-1]] = positions[::-1]
         texts_of[s] = SplitTexts(splits[s].index.to_numpy(), split_codes, holder)
-    tokens = pd.concat([joined_token_texts(normalised[s]) for s in names], ignore_index=True)
-    texts = tokens.to_numpy(dtype=object)[distinct].tolist()
+    texts = take_texts(pd.concat([joined_token_texts(normalised[s]) for s in names], ignore_index=True), distinct)
 
     banding = banding_for(min(1.0, threshold + CANDIDATE_MARGIN))
     signatures = minhash_signatures(texts, spec, seed)
@@ -228,6 +227,6 @@ def pair_similarities(first: pd.Series | pd.DataFrame, second: pd.Series | pd.Da
     the pairs the tabular neighbour search found and keep those near in both.
     """
     texts = pd.concat([joined_token_texts(normalise_all(first)), joined_token_texts(normalise_all(second))],
-                      ignore_index=True).tolist()
+                      ignore_index=True)
     n = len(first)
     return similarities_of_texts(texts, np.arange(n), np.arange(n, 2 * n), spec)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from checks.text.normalise import arrow_strings
+
 MAX_ABS_Z = 5.0
 MIN_LENGTH_RATIO = 4.0
 EXAMPLES_SHOWN = 3
@@ -110,11 +112,8 @@ def text_quality(column: str, splits: dict[str, pd.Series], max_abs_z: float = M
 
 
 def _arrow_texts(values: pd.Series):
-    """The values as an Arrow string array (missing as null) and their lengths in characters (0 if missing)."""
-    import pyarrow as pa
+    """The values as Arrow strings (missing as null) and their lengths in characters (0 if missing)."""
     import pyarrow.compute as pc
 
-    present = values.notna().to_numpy()
-    text = pa.array(values.astype(object).where(present, None).map(str, na_action="ignore").to_numpy(),
-                    type=pa.string(), from_pandas=True)
+    text = arrow_strings(values)
     return text, pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False).astype(np.int64)

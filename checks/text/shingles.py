@@ -1,7 +1,8 @@
 """Shingles: the word n-grams (and optionally character n-grams) of texts, as 64-bit hashes.
 
 Texts come in as :func:`checks.text.normalise.token_text` output (words of letters and digits
-separated by single spaces). Hashing is vectorised over a chunk of texts at once: the chunk's
+separated by single spaces), a chunk at a time, so that a Series of Arrow strings becomes
+Python strings only a few thousand at once. Hashing is vectorised over a chunk: the chunk's
 code points become one array, a polynomial prefix sum over it (``np.cumsum`` in uint64, which
 wraps modulo 2**64) gives the hash of any substring in O(1), and every n-gram is a substring
 between a word start and a later word end (or any n consecutive code points). The substring
@@ -24,7 +25,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+# Token texts (checks/text/normalise.py): a list of strings, or a Series of them (Arrow-backed
+# or not), missing values already replaced by "".
+Texts = Sequence[str] | pd.Series
 BASE = np.uint64(0x100000001B3)  # odd, so it has an inverse modulo 2**64
 BASE_INVERSE = np.uint64(pow(int(BASE), -1, 2**64))
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -80,13 +85,24 @@ def mix64(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def iter_shingles(texts: Sequence[str], spec: ShingleSpec, chunk_texts: int = CHUNK_TEXTS) -> Iterator[tuple[int, Shingles]]:
+def iter_shingles(texts: Texts, spec: ShingleSpec, chunk_texts: int = CHUNK_TEXTS) -> Iterator[tuple[int, Shingles]]:
     """``(first text position, Shingles)`` for consecutive chunks of ``texts`` (hashes not deduplicated)."""
     for start in range(0, len(texts), chunk_texts):
-        yield start, _chunk_shingles(texts[start:start + chunk_texts], spec)
+        yield start, _chunk_shingles(text_slice(texts, start, start + chunk_texts), spec)
 
 
-def shingle_sets(texts: Sequence[str], spec: ShingleSpec) -> Shingles:
+def text_slice(texts: Texts, begin: int, end: int) -> list[str]:
+    """Texts ``begin`` to ``end`` (positions) as Python strings; a Series makes only these."""
+    return texts.iloc[begin:end].tolist() if isinstance(texts, pd.Series) else list(texts[begin:end])
+
+
+def take_texts(texts: Texts, positions: np.ndarray) -> pd.Series:
+    """The texts at these positions, as a Series with a fresh 0-based index."""
+    series = texts if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
+    return series.iloc[np.asarray(positions, dtype=np.int64)].reset_index(drop=True)
+
+
+def shingle_sets(texts: Texts, spec: ShingleSpec) -> Shingles:
     """Every text's distinct shingle hashes, sorted (for exact Jaccard similarities)."""
     offsets, hashes = [np.zeros(1, dtype=np.int64)], []
     total = 0

@@ -65,7 +65,7 @@ def text_shortcut(column: str, values: pd.Series, labels: pd.Series, reference_s
         keep = np.sort(rng.choice(len(values), max_rows, replace=False))
         normalised, labels = normalised.iloc[keep], labels.iloc[keep]
     classes, y = np.unique(labels.astype(str).to_numpy(), return_inverse=True)
-    tokens = token_text(normalised).fillna("").tolist()
+    tokens = token_text(normalised).fillna("").reset_index(drop=True)
     rows, words, hashes = _row_words(tokens)
     n_rows, n_classes = len(y), len(classes)
     folds = rng.permutation(n_rows) % n_folds
@@ -91,17 +91,17 @@ def text_shortcut(column: str, values: pd.Series, labels: pd.Series, reference_s
     return TextShortcut(str(column), float(score), balanced, float(reference_score), keywords, flagged, reason, n_rows)
 
 
-def _row_words(tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _row_words(tokens: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row position, word number) for each distinct word of each row, and each word number's hash."""
     sets = shingle_sets(tokens, WORDS)
     words, hashes = pd.factorize(sets.hashes)
     return sets.owners, words.astype(np.int64), np.asarray(hashes, dtype=np.uint64)
 
 
-def _spelled(word_hash: int, rows: np.ndarray, words: np.ndarray, hashes: np.ndarray, tokens: list[str]) -> str:
+def _spelled(word_hash: int, rows: np.ndarray, words: np.ndarray, hashes: np.ndarray, tokens: pd.Series) -> str:
     """The word behind a hash, read back from the first row holding it."""
     holder = int(rows[np.flatnonzero(hashes[words] == word_hash)[0]])
-    candidates = tokens[holder].split(" ")
+    candidates = tokens.iloc[holder].split(" ")
     spelled = shingle_sets(candidates, WORDS).hashes
     return candidates[int(np.flatnonzero(spelled == word_hash)[0])]
 

@@ -20,12 +20,11 @@ vectorised shingles (checks/text/shingles.py) produce the same n-grams in numpy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from checks.text.shingles import ShingleSpec, iter_shingles
+from checks.text.shingles import ShingleSpec, Texts, iter_shingles
 
 CHUNK_ROWS = 20_000
 
@@ -75,7 +74,7 @@ class FittedTfidf:
         return sum(self.widths)
 
 
-def fit_tfidf(texts: Sequence[str], spec: TfidfSpec) -> FittedTfidf:
+def fit_tfidf(texts: Texts, spec: TfidfSpec) -> FittedTfidf:
     """Document frequencies of ``texts`` (token texts) turned into idf weights."""
     idf, position = [], []
     width = 1 << spec.bits
@@ -89,7 +88,7 @@ def fit_tfidf(texts: Sequence[str], spec: TfidfSpec) -> FittedTfidf:
     return FittedTfidf(spec, tuple(idf), tuple(position))
 
 
-def tfidf_matrix(fitted: FittedTfidf, texts: Sequence[str]):
+def tfidf_matrix(fitted: FittedTfidf, texts: Texts):
     """The TF-IDF matrix (scipy CSR, float32) of ``texts``, one row per text."""
     import scipy.sparse as sp
 
@@ -110,7 +109,7 @@ def tfidf_matrix(fitted: FittedTfidf, texts: Sequence[str]):
     return sp.hstack(blocks, format="csr", dtype=np.float32)
 
 
-def _counts(texts: Sequence[str], family: ShingleSpec, bits: int):
+def _counts(texts: Texts, family: ShingleSpec, bits: int):
     """(row, column, count) of each distinct hashed n-gram of each text, chunk by chunk."""
     for start, chunk in iter_shingles(texts, family, CHUNK_ROWS):
         columns = (chunk.hashes >> np.uint64(64 - bits)).astype(np.int64)

@@ -26,7 +26,7 @@ def test_normalisation(raw, expected):
 def test_missing_stays_missing_and_the_index_is_kept():
     normalised = normalise(pd.Series(["A", None, "b "], index=[7, 8, 9]))
     assert normalised.index.tolist() == [7, 8, 9]
-    assert normalised[7] == "a" and normalised[8] is None and normalised[9] == "b"
+    assert normalised[7] == "a" and pd.isna(normalised[8]) and normalised[9] == "b"
 
 
 def test_token_text_keeps_words_only():
