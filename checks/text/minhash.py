@@ -140,7 +140,9 @@ def candidate_pairs(signatures: Signatures, banding: Banding) -> tuple[np.ndarra
             keys = mix64(keys ^ signatures.slots[usable, column].astype(np.uint64))
         first, second = _bucket_pairs(keys)
         codes.append(pd.unique(usable[first] * n_texts + usable[second]))
-        if sum(map(len, codes)) > 4 * len(usable):  # most bands repeat the same pairs: merge as we go
+        # Most bands repeat the same pairs: merge when the new ones outnumber the merged ones
+        # (amortised linear; memory stays near the number of distinct pairs).
+        if sum(map(len, codes[1:])) > max(len(codes[0]), len(usable)):
             codes = [pd.unique(np.concatenate(codes))]
     unique = np.sort(pd.unique(np.concatenate(codes))) if codes else np.zeros(0, dtype=np.int64)
     return unique // n_texts, unique % n_texts
