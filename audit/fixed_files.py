@@ -324,7 +324,7 @@ def manifest_json(plan: FixPlan, data: AuditData) -> str:
         "schema_version": 1,
         "inputs": dict(data.sources),
         "label": data.label,
-        "summary": {k: v for k, v in plan.summary().items() if k not in ("manifest", "files")},
+        "summary": {k: v for k, v in plan.summary().to_dict().items() if k not in ("manifest", "files")},
         "rows": plan.manifest(),
     }
     return json.dumps(to_builtin(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

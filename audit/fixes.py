@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -63,10 +63,9 @@ class FixOptions:
     keep_majority: bool = False
 
     @classmethod
-    def recorded(cls, fixes: Mapping[str, Any] | None) -> "FixOptions":
+    def recorded(cls, fixes: FixSummary | None) -> FixOptions:
         """The options a report's ``fixes`` summary was made with (the defaults if none)."""
-        options = (fixes or {}).get("options") or {}
-        return cls(**{name: bool(options[name]) for name in ("relabel", "keep_majority") if name in options})
+        return fixes.options if fixes is not None else cls()
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,49 @@ class RowAction:
             "reasons": list(self.reasons), "label": self.label, "new_label": self.new_label,
             "details": dict(self.details),
         })
+
+
+@dataclass(frozen=True)
+class IgnoredFinding:
+    """Rows a finding flagged that no rule of the plan acts on, and what to do about them instead."""
+
+    check: str
+    code: str
+    n_rows: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "code": self.code, "n_rows": self.n_rows, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class FixSummary:
+    """The report's ``fixes`` section: how many rows the plan changes, with which options, what it
+    left alone, and the files written (``manifest`` among them), if any."""
+
+    train_rows_dropped: int
+    val_rows_dropped: int
+    labels_changed: int
+    val_rows_excluded_from_reference: int
+    options: FixOptions
+    ignored: tuple[IgnoredFinding, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def manifest(self) -> str | None:
+        return self.files.get("manifest")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "train_rows_dropped": self.train_rows_dropped,
+            "val_rows_dropped": self.val_rows_dropped,
+            "labels_changed": self.labels_changed,
+            "manifest": self.manifest,
+            "val_rows_excluded_from_reference": self.val_rows_excluded_from_reference,
+            "options": asdict(self.options),
+            "ignored": [entry.to_dict() for entry in self.ignored],
+            "files": dict(self.files),
+        }
 
 
 @dataclass(frozen=True)
@@ -113,7 +155,7 @@ class FixPlan:
 
     options: FixOptions
     actions: tuple[RowAction, ...]
-    ignored: tuple[dict[str, Any], ...] = ()
+    ignored: tuple[IgnoredFinding, ...] = ()
 
     def rows(self, split: str, action: str) -> list[int]:
         return [a.row for a in self.actions if a.split == split and a.action == action]
@@ -145,25 +187,23 @@ class FixPlan:
         """Every dropped, relabelled or excluded row as a JSON-safe dict, train first, by row."""
         return [a.to_dict() for a in self.actions]
 
-    def summary(self, files: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def summary(self, files: Mapping[str, Any] | None = None) -> FixSummary:
         """The report's ``fixes`` section; ``files`` are the paths written, if any."""
-        files = {kind: str(path) for kind, path in (files or {}).items()}
-        return {
-            "train_rows_dropped": len(self.dropped("train")),
-            "val_rows_dropped": len(self.dropped("val")),
-            "labels_changed": len(self.relabelled("train")),
-            "manifest": files.get("manifest"),
-            "val_rows_excluded_from_reference": len(self.excluded_from_reference()),
-            "options": asdict(self.options),
-            "ignored": [dict(entry) for entry in self.ignored],
-            "files": files,
-        }
+        return FixSummary(
+            train_rows_dropped=len(self.dropped("train")),
+            val_rows_dropped=len(self.dropped("val")),
+            labels_changed=len(self.relabelled("train")),
+            val_rows_excluded_from_reference=len(self.excluded_from_reference()),
+            options=self.options,
+            ignored=self.ignored,
+            files={kind: str(path) for kind, path in (files or {}).items()},
+        )
 
 
-def describe_fixes(summary: Mapping[str, Any]) -> str:
+def describe_fixes(summary: FixSummary) -> str:
     """One line for the terminal from a plan's :meth:`~FixPlan.summary`."""
-    return (f"fixes: drop {summary['train_rows_dropped']} train and {summary['val_rows_dropped']} val rows, "
-            f"relabel {summary['labels_changed']}, keep {summary['val_rows_excluded_from_reference']} val rows "
+    return (f"fixes: drop {summary.train_rows_dropped} train and {summary.val_rows_dropped} val rows, "
+            f"relabel {summary.labels_changed}, keep {summary.val_rows_excluded_from_reference} val rows "
             f"out of the reference set")
 
 
@@ -194,8 +234,7 @@ def build_plan(findings: Iterable[tuple[str, Finding]], data: AuditData,
     ]
     built.sort(key=lambda a: (a.split != "train", a.row))
     ignored_entries = tuple(
-        {"check": check, "code": code, "n_rows": n_rows, "reason": reason}
-        for (check, code, reason), n_rows in sorted(ignored.items())
+        IgnoredFinding(check, code, n_rows, reason) for (check, code, reason), n_rows in sorted(ignored.items())
     )
     return FixPlan(options, tuple(built), ignored_entries)
 

@@ -1,34 +1,71 @@
 """The audit's result: check results, fix plan, baseline, diagnosis, and the gate's verdict.
 
-Renderers (HTML, JSON, JUnit, text) read this object and nothing else, so everything a
-report shows must be reachable from here.
+Renderers (HTML, JSON, JUnit, text, GitHub) read this object and nothing else, so everything
+a report shows must be reachable from here. The gate (passed, exit code, severity counts,
+which findings fail it) is computed here, in :attr:`AuditReport.gate`, and nowhere else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from audit.accepted import Judgement
-from audit.fixes import FixPlan
+from audit.errors import ExitCode
+from audit.fixes import FixPlan, FixSummary
 from audit.runner import CheckResult
+from audit.version import TOOL_NAME, __version__
 from checks import REGISTRY, AuditData, Finding, Severity
-from checks.base import to_builtin
+from checks.base import DOC_SECTIONS, SPLITS, to_builtin
+
+if TYPE_CHECKING:
+    from audit.training.diagnose.results import Diagnosis
+    from audit.training.results import BaselineResult, Skipped
 
 SCHEMA_VERSION = 1
-TOOL_NAME = "dataset-audit"
 
 
-class ExitCode:
-    """The process exit codes, one meaning each, as documented in the README."""
+@dataclass(frozen=True)
+class Gate:
+    """The gate's verdict on a report: whether it passed, its exit code, and the counts behind it.
 
-    PASSED = 0
-    GATE_FAILED = 1
-    USAGE_ERROR = 2
-    CHECK_CRASHED = 3
-    INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+    ``gating`` holds ``id(finding)`` of every finding that fails the gate: at or above
+    ``fail_on`` and not accepted. ``judged`` counts the findings accepted, new and worsened
+    against ``accepted_file``; None when no accepted-findings file was given.
+    """
+
+    fail_on: Severity
+    allow_errors: bool
+    passed: bool
+    exit_code: int
+    severity_counts: Mapping[Severity, int]
+    gating: frozenset[int]
+    crashed: int
+    skipped: int
+    n_checks: int
+    judged: Mapping[str, int] | None = None
+    accepted_file: str | None = None
+
+    def gates(self, finding: Finding) -> bool:
+        return id(finding) in self.gating
+
+    @property
+    def accepted(self) -> int:
+        """Findings not counted because the accepted-findings file accepts them."""
+        return (self.judged or {}).get("accepted", 0)
+
+
+@dataclass(frozen=True)
+class SplitInput:
+    """One input split as the report describes it: its file, its rows and its columns."""
+
+    split: str
+    path: str | None
+    rows: int
+    columns: tuple[str, ...]
 
 
 @dataclass
@@ -38,13 +75,14 @@ class AuditReport:
     fail_on: Severity = Severity.FAIL
     allow_errors: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
-    fixes: dict[str, Any] | None = None
-    baseline: dict[str, Any] | None = None
+    fixes: FixSummary | None = None
+    baseline: BaselineResult | Skipped | None = None
+    """The baseline's raw-versus-fixed runs and verdict (:mod:`audit.training`), or why it did not train."""
     plan: FixPlan | None = None
     """The fix plan behind ``fixes``, once made; ``fixed_train()`` applies it."""
-    diagnosis: dict[str, Any] | None = None
+    diagnosis: Diagnosis | Skipped | None = None
     """Every cause of a stalling val loss with its experiment, effect, verdict and remedy
-    (:mod:`audit.diagnose`); None when not asked for."""
+    (:mod:`audit.training.diagnose`); None when not asked for."""
     judgements: dict[int, Judgement] | None = None
     """Against an accepted baseline: by ``id(finding)``, whether it is accepted, new or worsened."""
 
@@ -57,13 +95,44 @@ class AuditReport:
         return [(r, f, self.status_of(f)) for r in self.results for f in r.findings]
 
     def status_of(self, finding: Finding) -> str | None:
-        if self.judgements is None:
-            return None
-        return self.judgements[id(finding)].status
+        """accepted, new or worsened against the accepted findings; None without them, or for a
+        finding added after the judgement (a notebook user's own)."""
+        judgement = None if self.judgements is None else self.judgements.get(id(finding))
+        return None if judgement is None else judgement.status
+
+    @property
+    def gate(self) -> Gate:
+        """The gate's verdict on the results as they are now."""
+        findings = [f for _, f in self.all_findings]
+        gating = frozenset(id(f) for f in findings if f.severity >= self.fail_on and self.status_of(f) != "accepted")
+        crashed = len(self.crashed)
+        failed_by_crash = bool(crashed) and not self.allow_errors
+        passed = not failed_by_crash and not gating
+        if failed_by_crash:
+            exit_code = ExitCode.CHECK_CRASHED
+        else:
+            exit_code = ExitCode.PASSED if passed else ExitCode.GATE_FAILED
+        judged = None
+        if self.judgements is not None:
+            statuses = [self.status_of(f) for f in findings]
+            judged = {status: statuses.count(status) for status in ("accepted", "new", "worsened")}
+        return Gate(
+            fail_on=self.fail_on,
+            allow_errors=self.allow_errors,
+            passed=passed,
+            exit_code=exit_code,
+            severity_counts={s: sum(f.severity == s for f in findings) for s in Severity},
+            gating=gating,
+            crashed=crashed,
+            skipped=sum(r.status == "skipped" for r in self.results),
+            n_checks=len(self.results),
+            judged=judged,
+            accepted_file=(self.settings or {}).get("accepted") if judged is not None else None,
+        )
 
     def gates(self, finding: Finding) -> bool:
         """Whether this finding fails the gate: severe enough and not accepted."""
-        return finding.severity >= self.fail_on and self.status_of(finding) != "accepted"
+        return self.gate.gates(finding)
 
     def fixed_train(self) -> pd.DataFrame:
         """Train with the fix plan applied (the options recorded in ``fixes``, else the defaults).
@@ -89,32 +158,25 @@ class AuditReport:
     @property
     def passed(self) -> bool:
         """No finding at or above ``fail_on`` and, unless allowed, no crashed check."""
-        if self.crashed and not self.allow_errors:
-            return False
-        return not any(self.gates(f) for _, f in self.all_findings)
+        return self.gate.passed
 
     @property
     def exit_code(self) -> int:
-        if self.crashed and not self.allow_errors:
-            return ExitCode.CHECK_CRASHED
-        return ExitCode.PASSED if self.passed else ExitCode.GATE_FAILED
+        return self.gate.exit_code
 
     @property
     def findings(self) -> pd.DataFrame:
         """One row a finding, worst first: for notebooks and for filtering in code."""
+        worst_first = sorted(self.all_findings, key=lambda pair: pair[1].severity, reverse=True)  # stable
         rows = [
             {"check": check, "code": f.code, "severity": str(f.severity), "message": f.message,
-             "n_rows": len(f.rows), "n_columns": len(f.columns), "_rank": -int(f.severity)}
-            for check, f in self.all_findings
+             "n_rows": len(f.rows), "n_columns": len(f.columns)}
+            for check, f in worst_first
         ]
-        frame = pd.DataFrame(rows, columns=["check", "code", "severity", "message", "n_rows", "n_columns", "_rank"])
-        return frame.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+        return pd.DataFrame(rows, columns=["check", "code", "severity", "message", "n_rows", "n_columns"])
 
     def severity_counts(self) -> dict[str, int]:
-        counts = {str(s): 0 for s in Severity}
-        for _, finding in self.all_findings:
-            counts[str(finding.severity)] += 1
-        return counts
+        return {str(severity): n for severity, n in self.gate.severity_counts.items()}
 
     def inputs(self) -> dict[str, Any]:
         data = self.data
@@ -128,28 +190,35 @@ class AuditReport:
                               "ignored": list(data.ignored)}
         return described
 
+    def split_inputs(self) -> list[SplitInput]:
+        """The splits given, train first, as :meth:`inputs` describes them (an engine may count the rows)."""
+        described = self.inputs()
+        return [SplitInput(split, described[split]["path"], described[split]["rows"], tuple(described[split]["columns"]))
+                for split in SPLITS if described.get(split)]
+
     @staticmethod
     def check_docs(name: str) -> dict[str, str]:
-        """The docstring sections of a check, for reports that explain each finding."""
+        """The docstring sections of a check, for reports that explain each finding; every section
+        is there, empty when the check (or its docstring) has none."""
         check = REGISTRY.get(name)
-        return check.doc_sections() if check else {}
+        sections = check.doc_sections() if check else {}
+        return {section: sections.get(section, "") for section in DOC_SECTIONS}
 
     def to_dict(self) -> dict[str, Any]:
-        from audit import __version__
-
+        gate = self.gate
         return to_builtin({
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": TOOL_NAME, "version": __version__},
-            "passed": self.passed,
-            "exit_code": self.exit_code,
+            "passed": gate.passed,
+            "exit_code": gate.exit_code,
             "fail_on": str(self.fail_on),
-            "severity_counts": self.severity_counts(),
+            "severity_counts": {str(severity): n for severity, n in gate.severity_counts.items()},
             "settings": self.settings,
             "inputs": self.inputs(),
             "checks": [self._check_dict(r) for r in self.results],
-            "fixes": self.fixes,
-            "baseline": self.baseline,
-            "diagnosis": self.diagnosis,
+            "fixes": None if self.fixes is None else self.fixes.to_dict(),
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
         })
 
     def _check_dict(self, result: CheckResult) -> dict[str, Any]:

@@ -8,7 +8,7 @@ Chromium. Prints the row counts, the file size and the times:
 
 The load time is the wall time of ``chromium --dump-dom`` on the file minus the same on an
 empty page (the browser's own start-up), both the best of three runs.
-tests/test_report_html.py and tests/test_browser.py import :func:`large_report` from here.
+tests/render/test_html.py and tests/render/test_browser.py import :func:`large_report` from here.
 """
 
 from __future__ import annotations

@@ -114,6 +114,29 @@ def agree(n: int, plural: str, singular: str) -> str:
     return singular if n == 1 else plural
 
 
+def rows_finding(code: str, rows: list[dict[str, Any]], n_rows: int, fail_at_fraction: float, verb: tuple[str, str],
+                 says: str, *, noun: str = "row", context: Mapping[str, Any] | None = None,
+                 metrics: Mapping[str, Any] | None = None) -> Finding:
+    """A finding on the evidence ``rows``, flagged out of a split's ``n_rows``.
+
+    It fails when they are at least ``fail_at_fraction`` of the split, else warns. The message
+    reads "<split>: <n> <noun>s (<share>) <verb> <says>", the verb agreeing with n (plural,
+    singular) and the split named when ``context`` holds one; the metrics are ``context``,
+    then ``n_rows`` (flagged) and ``fraction``, then ``metrics``.
+    """
+    n_flagged = len(rows)
+    share = n_flagged / n_rows
+    context = dict(context or {})
+    where = f"{context['split']}: " if "split" in context else ""
+    return Finding(
+        code=code,
+        severity=Severity.FAIL if share >= fail_at_fraction else Severity.WARN,
+        message=f"{where}{counted(n_flagged, noun)} ({share:.2%}) {agree(n_flagged, *verb)} {says}",
+        metrics={**context, "n_rows": n_flagged, "fraction": share, **(metrics or {})},
+        rows=rows,
+    )
+
+
 def fraction(allow_none: bool = False) -> Parameter:
     rule = "a float in [0, 1]" + (" or None" if allow_none else "")
     return Parameter(rule, lambda v: (allow_none and v is None) or _is_number(v) and 0 <= v <= 1)
@@ -206,6 +229,8 @@ class AuditData:
     can point back into the user's file even when a split was cut out of one file. Work that
     several checks need (row hashes, encoded features, neighbours, out-of-fold probabilities)
     is computed once through :meth:`shared` and kept here for the length of one audit.
+    ``declared_kinds`` maps a feature column to the kind the user declared for it (see
+    :mod:`checks.encoders`); every other column's kind is decided from its values.
     """
 
     frames: dict[str, pd.DataFrame]
@@ -219,6 +244,7 @@ class AuditData:
     pred_probs: np.ndarray | None = None
     expectations_suite: dict[str, Any] | None = None
     verbose: bool = False
+    declared_kinds: dict[str, str] = field(default_factory=dict)
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -8,7 +8,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, positive_int, positive_number, register, row_evidence
+from checks.base import (
+    AuditData,
+    Check,
+    Finding,
+    Severity,
+    agree,
+    counted,
+    fraction,
+    positive_int,
+    positive_number,
+    register,
+    row_evidence,
+    rows_finding,
+)
 
 
 @register
@@ -59,16 +72,20 @@ class ClassBalance(Check):
         self.max_shift_distance = max_shift_distance
 
     def run(self, data: AuditData) -> list[Finding]:
-        findings = [self._imbalance(split, data.labels(split)) for split in data.splits]
+        findings = [self.imbalance_finding(split, data.labels(split).value_counts()) for split in data.splits]
         if "val" in data.frames:
-            findings.append(self._shift(data.labels("train"), data.labels("val")))
+            findings.append(self.shift_finding(data.labels("train").value_counts(), data.labels("val").value_counts()))
             unseen = self._unseen(data.labels("train"), data.labels("val"))
             if unseen is not None:
                 findings.append(unseen)
         return findings
 
-    def _imbalance(self, split: str, labels: pd.Series) -> Finding:
-        counts = class_counts(labels)
+    # The findings from label counts and flagged rows alone, so every engine reports them alike.
+    # Counts are a Series (label -> rows) by count or in order of each label's first row.
+
+    def imbalance_finding(self, split: str, label_counts: pd.Series) -> Finding:
+        """The class balance of one split with these label counts."""
+        counts = class_counts(label_counts)
         n_rows = int(counts.sum())
         largest, smallest = int(counts.iloc[0]), int(counts.iloc[-1])
         ratio = largest / smallest
@@ -116,9 +133,9 @@ class ClassBalance(Check):
             },
         )
 
-    def _shift(self, train: pd.Series, val: pd.Series) -> Finding:
-        train_share = train.value_counts(normalize=True)
-        val_share = val.value_counts(normalize=True)
+    def shift_finding(self, train_counts: pd.Series, val_counts: pd.Series) -> Finding:
+        """The label shift between splits with these label counts."""
+        train_share, val_share = shares(train_counts), shares(val_counts)
         both = train_share.index.union(val_share.index)
         difference = val_share.reindex(both, fill_value=0) - train_share.reindex(both, fill_value=0)
         distance = float(difference.abs().sum() / 2)
@@ -152,21 +169,20 @@ class ClassBalance(Check):
         if not rows:
             return None
         classes = sorted(map(str, pd.unique(pd.Series(labels, dtype=object))))
-        return Finding(
-            code="unseen_labels",
-            severity=Severity.FAIL,
-            message=(
-                f"{counted(len(rows), 'val row')} ({len(rows) / n_val:.2%}) {agree(len(rows), 'carry', 'carries')} "
-                f"{counted(len(classes), 'label')} "
-                f"that never {agree(len(classes), 'occur', 'occurs')} in train: {', '.join(classes[:5])}{' ...' if len(classes) > 5 else ''}."
-            ),
-            metrics={"n_rows": len(rows), "fraction": len(rows) / n_val, "labels": classes},
-            rows=row_evidence("val", rows, label=labels),
-        )
+        listed = f"{', '.join(classes[:5])}{' ...' if len(classes) > 5 else ''}"
+        # A label the model never saw can only be predicted wrong: any such row fails.
+        return rows_finding("unseen_labels", row_evidence("val", rows, label=labels), n_val, 0.0, ("carry", "carries"),
+                            f"{counted(len(classes), 'label')} that never {agree(len(classes), 'occur', 'occurs')} "
+                            f"in train: {listed}.", noun="val row", metrics={"labels": classes})
 
 
-def class_counts(labels: pd.Series) -> pd.Series:
+def class_counts(label_counts: pd.Series) -> pd.Series:
     """Counts per class, largest first, ties broken by the class's text for determinism."""
-    counts = labels.value_counts()
-    order = sorted(counts.index, key=lambda k: (-counts[k], str(k)))
-    return counts.reindex(order)
+    order = sorted(label_counts.index, key=lambda k: (-label_counts[k], str(k)))
+    return label_counts.reindex(order)
+
+
+def shares(label_counts: pd.Series) -> pd.Series:
+    """Each class's share of the rows, largest first, ties in the order given (as ``value_counts``)."""
+    ordered = label_counts.sort_values(ascending=False, kind="stable")
+    return ordered / ordered.sum()

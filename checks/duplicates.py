@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register
+from checks.base import AuditData, Check, Finding, fraction, register, rows_finding
 from checks.hashing import LeftOut, feature_hashes, left_out
 
 
@@ -96,65 +96,43 @@ class Duplicates(Check):
     def duplicates_finding(self, split: str, n_rows: int, rows: Iterable[int], duplicate_of: Iterable[int],
                            said: LeftOut) -> Finding | None:
         """``rows`` repeat an earlier row, ``duplicate_of`` (the group's first row); by row."""
-        rows, duplicate_of = [int(r) for r in rows], [int(d) for d in duplicate_of]
-        if not rows:
-            return None
-        share = len(rows) / n_rows
-        n_groups = len(set(duplicate_of))
-        return Finding(
-            code="exact_duplicates",
-            severity=Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN,
-            message=(
-                f"{split}: {counted(len(rows))} ({share:.2%}) {agree(len(rows), 'repeat', 'repeats')} the features of an earlier row "
-                f"({n_groups} distinct rows repeated).{said.note}"
-            ),
-            metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
-                     "columns_left_out": said.columns},
-            rows=[{"split": split, "row": r, "duplicate_of": d} for r, d in zip(rows, duplicate_of)],
-        )
+        evidence = [{"split": split, "row": int(r), "duplicate_of": int(d)} for r, d in zip(rows, duplicate_of)]
+        return groups_finding("exact_duplicates", split, n_rows, evidence, self.fail_at_fraction, ("repeat", "repeats"),
+                              "the features of an earlier row ({n_groups} distinct rows repeated).", said)
 
     def conflicts_within_finding(self, split: str, n_rows: int, rows: Iterable[int], duplicate_of: Iterable[int],
                                  labels: Iterable[Any], said: LeftOut) -> Finding | None:
         """``rows``: every member of a group of identical features holding several labels, with
         the group's first row and its own label; by row."""
-        rows, duplicate_of, labels = [int(r) for r in rows], [int(d) for d in duplicate_of], list(labels)
-        if not rows:
-            return None
-        share = len(rows) / n_rows
-        n_groups = len(set(duplicate_of))
-        return Finding(
-            code="conflicting_labels",
-            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
-            message=(
-                f"{split}: {counted(len(rows))} ({share:.2%}) {agree(len(rows), 'share', 'shares')} identical features with a row of "
-                f"another label ({n_groups} groups).{said.note}"
-            ),
-            metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
-                     "columns_left_out": said.columns},
-            rows=[{"split": split, "row": r, "duplicate_of": d, "label": label, "near": False}
-                  for r, d, label in zip(rows, duplicate_of, labels)],
-        )
+        evidence = [{"split": split, "row": int(r), "duplicate_of": int(d), "label": label, "near": False}
+                    for r, d, label in zip(rows, duplicate_of, labels)]
+        return groups_finding("conflicting_labels", split, n_rows, evidence, self.conflict_fail_at_fraction,
+                              ("share", "shares"), "identical features with a row of another label ({n_groups} groups).",
+                              said)
 
     def conflicts_across_finding(self, n_val: int, rows: Iterable[int], train_rows: Iterable[int],
                                  labels: Iterable[Any], other_labels: Iterable[Any], said: LeftOut) -> Finding | None:
         """``rows``: val rows with the exact features of ``train_rows`` labelled ``other_labels``; by row."""
-        rows, train_rows = [int(r) for r in rows], [int(t) for t in train_rows]
-        if not rows:
+        evidence = [{"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train",
+                     "label": label, "other_label": other, "near": False}
+                    for r, t, label, other in zip(rows, train_rows, labels, other_labels)]
+        if not evidence:
             return None
-        share = len(rows) / n_val
-        return Finding(
-            code="conflicting_labels",
-            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
-            message=(
-                f"val: {counted(len(rows))} ({share:.2%}) {agree(len(rows), 'have', 'has')} the exact features of a train row "
-                f"labelled differently.{said.note}"
-            ),
-            metrics={"split": "val", "across_splits": True, "n_rows": len(rows), "fraction": share,
-                     "columns_left_out": said.columns},
-            rows=[{"split": "val", "row": r, "duplicate_of": t, "duplicate_split": "train",
-                   "label": label, "other_label": other, "near": False}
-                  for r, t, label, other in zip(rows, train_rows, labels, other_labels)],
-        )
+        return rows_finding("conflicting_labels", evidence, n_val, self.conflict_fail_at_fraction, ("have", "has"),
+                            f"the exact features of a train row labelled differently.{said.note}",
+                            context={"split": "val", "across_splits": True},
+                            metrics={"columns_left_out": said.columns})
+
+
+def groups_finding(code: str, split: str, n_rows: int, evidence: list[dict[str, Any]], fail_at_fraction: float,
+                   verb: tuple[str, str], says: str, said: LeftOut) -> Finding | None:
+    """A finding on rows of groups of identical features (``duplicate_of`` names each group);
+    ``says`` is completed with the number of groups, ``{n_groups}``."""
+    if not evidence:
+        return None
+    n_groups = len({row["duplicate_of"] for row in evidence})
+    return rows_finding(code, evidence, n_rows, fail_at_fraction, verb, says.format(n_groups=n_groups) + said.note,
+                        context={"split": split}, metrics={"n_groups": n_groups, "columns_left_out": said.columns})
 
 
 def first_row_of_group(keys: pd.Series) -> pd.Series:

@@ -180,38 +180,29 @@ class DataQuality(Check):
         columns = [{"split": split, "column": c.column, "n_rows": c.count, "fraction": c.count / facts.n_rows,
                     "examples": c.examples, "example_rows": c.example_rows} for c in facts.infinite]
         total = sum(c.count for c in facts.infinite)
-        return [Finding(
-            code="data_quality",
-            severity=Severity.FAIL,
-            message=(f"{split}: {total} infinite values in {len(columns)} column(s) "
-                     f"({', '.join(repr(c.column) for c in facts.infinite[:5])}); "
-                     f"a network's loss becomes NaN on them."),
-            metrics={"kind": "infinite_values", "split": split, "n_values": total,
-                     "columns": {c.column: c.count for c in facts.infinite}},
-            columns=columns,
-        )]
+        return [columns_finding(split, "infinite_values", Severity.FAIL,
+                                f"{total} infinite values in {len(columns)} column(s) "
+                                f"({', '.join(repr(c.column) for c in facts.infinite[:5])}); "
+                                f"a network's loss becomes NaN on them.",
+                                columns, {"n_values": total, "columns": {c.column: c.count for c in facts.infinite}})]
 
     @staticmethod
     def _empty_and_constant(split: str, facts: SplitFacts) -> list[Finding]:
         findings = []
         if facts.empty:
-            findings.append(Finding(
-                code="data_quality",
-                severity=Severity.WARN,
-                message=f"{split}: {len(facts.empty)} column(s) are entirely missing: "
-                        f"{', '.join(repr(c) for c in facts.empty[:5])}; drop them or fix the export.",
-                metrics={"kind": "all_missing", "split": split, "n_columns": len(facts.empty)},
-                columns=[{"split": split, "column": c, "n_rows": facts.n_rows} for c in facts.empty],
-            ))
+            findings.append(columns_finding(
+                split, "all_missing", Severity.WARN,
+                f"{len(facts.empty)} column(s) are entirely missing: "
+                f"{', '.join(repr(c) for c in facts.empty[:5])}; drop them or fix the export.",
+                [{"split": split, "column": c, "n_rows": facts.n_rows} for c in facts.empty],
+                {"n_columns": len(facts.empty)}))
         if facts.constant:
-            findings.append(Finding(
-                code="data_quality",
-                severity=Severity.INFO,
-                message=f"{split}: {len(facts.constant)} column(s) hold one value in every row: "
-                        f"{', '.join(repr(c) for c, _ in facts.constant[:5])}; they carry no information.",
-                metrics={"kind": "constant", "split": split, "n_columns": len(facts.constant)},
-                columns=[{"split": split, "column": c, "value": value} for c, value in facts.constant],
-            ))
+            findings.append(columns_finding(
+                split, "constant", Severity.INFO,
+                f"{len(facts.constant)} column(s) hold one value in every row: "
+                f"{', '.join(repr(c) for c, _ in facts.constant[:5])}; they carry no information.",
+                [{"split": split, "column": c, "value": value} for c, value in facts.constant],
+                {"n_columns": len(facts.constant)}))
         return findings
 
     @staticmethod
@@ -221,15 +212,11 @@ class DataQuality(Check):
         columns = [{"split": split, "column": m.column, "n_numbers": m.n_numbers, "n_text": m.n_text,
                     "stray_kind": "text" if stray_is_text(m.n_numbers, m.n_text) else "numbers",
                     "examples": m.examples, "example_rows": m.example_rows} for m in mixed]
-        return [Finding(
-            code="data_quality",
-            severity=Severity.WARN,
-            message=(f"{split}: {len(columns)} column(s) mix numbers and text: "
-                     + "; ".join(f"{m.column!r} has {m.n_numbers} numbers and {m.n_text} text values"
-                                 for m in mixed[:3]) + "."),
-            metrics={"kind": "mixed_types", "split": split, "n_columns": len(columns)},
-            columns=columns,
-        )]
+        return [columns_finding(split, "mixed_types", Severity.WARN,
+                                f"{len(columns)} column(s) mix numbers and text: "
+                                + "; ".join(f"{m.column!r} has {m.n_numbers} numbers and {m.n_text} text values"
+                                            for m in mixed[:3]) + ".",
+                                columns, {"n_columns": len(columns)})]
 
     @staticmethod
     def _formula_like(split: str, formula_like: list[Cells]) -> list[Finding]:
@@ -238,14 +225,17 @@ class DataQuality(Check):
         columns = [{"split": split, "column": c.column, "n_cells": c.count, "examples": c.examples,
                     "example_rows": c.example_rows} for c in formula_like]
         total = sum(c.count for c in formula_like)
-        return [Finding(
-            code="data_quality",
-            severity=Severity.INFO,
-            message=(f"{split}: {total} text cells in {len(columns)} column(s) start with =, +, - or @ and would "
-                     f"run as formulas in a spreadsheet."),
-            metrics={"kind": "formula_like", "split": split, "n_cells": total},
-            columns=columns,
-        )]
+        return [columns_finding(split, "formula_like", Severity.INFO,
+                                f"{total} text cells in {len(columns)} column(s) start with =, +, - or @ and would "
+                                f"run as formulas in a spreadsheet.",
+                                columns, {"n_cells": total})]
+
+
+def columns_finding(split: str, kind: str, severity: Severity, says: str, columns: list[dict[str, Any]],
+                    counts: Mapping[str, Any]) -> Finding:
+    """A data_quality finding on some columns of a split: "<split>: <says>", its kind and counts."""
+    return Finding(code="data_quality", severity=severity, message=f"{split}: {says}",
+                   metrics={"kind": kind, "split": split, **counts}, columns=columns)
 
 
 def covered_by_infinite(outcome: Outcome, infinite: dict[str, int]) -> bool:

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register, row_evidence
-from checks.features import encoded_features
+from checks.features import model_inputs
 from checks.oof import (
     DEFAULT_MAX_FIT_ROWS,
     DEFAULT_MODEL,
@@ -79,16 +79,22 @@ class LabelIssues(Check):
     def run(self, data: AuditData) -> list[Finding]:
         if data.labels("train").nunique() < 2:
             return []
-        if data.pred_probs is None and not encoded_features(data).n_features:
-            return [self._not_checked(data)]
+        inputs = model_inputs(data)
+        if data.pred_probs is None and not inputs.n_features:
+            return [self.not_checked_finding(inputs.dropped)]
         if data.pred_probs is None and data.labels("train").value_counts().max() < 2:
             # Cross-validation needs a class with two rows: one to fit on while the other is held out.
-            return [self._not_checked(data, "every train class has a single row, so no row can be "
-                                            "held out and predicted by a model that saw its class")]
+            return [self.not_checked_finding(inputs.dropped, "every train class has a single row, so no row can "
+                                                             "be held out and predicted by a model that saw its class")]
         oof = out_of_fold_probabilities(data, self.model, self.n_folds, self.max_fit_rows)
-        return [self._split_finding(data, oof, split) for split in data.splits if split in oof.pred_probs]
+        return [self.split_finding(split, oof, data.frames[split].index.to_numpy(), data.labels(split).to_numpy())
+                for split in data.splits if split in oof.pred_probs]
 
-    def _split_finding(self, data: AuditData, oof: OutOfFold, split: str) -> Finding:
+    # The findings from probabilities and row numbers alone, so every engine reports them alike.
+
+    def split_finding(self, split: str, oof: OutOfFold, rows: np.ndarray, given_labels: np.ndarray) -> Finding:
+        """Label issues of one split from its probabilities in ``oof``; ``rows`` and
+        ``given_labels`` hold each probability row's data-row number and label."""
         from cleanlab.filter import find_label_issues
         from cleanlab.rank import get_label_quality_scores
 
@@ -107,7 +113,6 @@ class LabelIssues(Check):
         positions = np.flatnonzero(flagged)
         positions = positions[np.lexsort((positions, quality[positions]))]
         suggested = suggested_classes(probs, codes)
-        index = data.frames[split].index.to_numpy()
         n_rows = len(codes)
         share = len(positions) / n_rows
         if len(positions) and share >= self.fail_at_fraction:
@@ -133,15 +138,16 @@ class LabelIssues(Check):
             "classes": [str(c) for c in oof.classes],
             **oof.describe(),
         }
-        rows = row_evidence(split, index[positions].tolist(),
-                            given_label=data.labels(split).to_numpy()[positions],
-                            suggested_label=oof.classes[suggested[positions]],
-                            label_quality=np.round(quality[positions], 6))
-        return Finding(code="label_issues", severity=severity, message=message, metrics=metrics, rows=rows)
+        evidence = row_evidence(split, np.asarray(rows)[positions].tolist(),
+                                given_label=np.asarray(given_labels)[positions],
+                                suggested_label=oof.classes[suggested[positions]],
+                                label_quality=np.round(quality[positions], 6))
+        return Finding(code="label_issues", severity=severity, message=message, metrics=metrics, rows=evidence)
 
     @staticmethod
-    def _not_checked(data: AuditData, reason: str | None = None) -> Finding:
-        dropped = encoded_features(data).dropped
+    def not_checked_finding(dropped: list[dict[str, str]], reason: str | None = None) -> Finding:
+        """An info finding when labels could not be checked: no encodable column (the
+        ``dropped`` columns with their reasons), or ``reason``."""
         if reason is None:
             reason = ("no feature column can be encoded for a model "
                       f"({', '.join(d['column'] + ': ' + d['reason'] for d in dropped[:3]) or 'none left'})")

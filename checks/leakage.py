@@ -7,13 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register
+from checks.base import AuditData, Check, Finding, fraction, register, rows_finding
 from checks.hashing import LeftOut, feature_hashes, left_out
-
-
-def leak_severity(share: float, fail_at_fraction: float) -> Severity:
-    """Any leak warns; a leak of at least ``fail_at_fraction`` of val fails."""
-    return Severity.FAIL if share >= fail_at_fraction else Severity.WARN
 
 
 @register
@@ -58,18 +53,12 @@ class ExactLeakage(Check):
 
     def finding(self, n_val: int, rows: Iterable[int], train_rows: Iterable[int], said: LeftOut) -> list[Finding]:
         """``rows``: val rows with exactly the features of ``train_rows`` (each the first such); by row."""
-        rows, train_rows = [int(r) for r in rows], [int(t) for t in train_rows]
-        if not rows:
+        evidence = [{"split": "val", "row": int(r), "train_row": int(t)} for r, t in zip(rows, train_rows)]
+        if not evidence:
             return []
-        share = len(rows) / n_val
-        return [Finding(
-            code="exact_leakage",
-            severity=leak_severity(share, self.fail_at_fraction),
-            message=(f"{counted(len(rows), 'val row')} ({share:.2%}) {agree(len(rows), 'have', 'has')} exactly the "
-                     f"features of a train row.{said.note}"),
-            metrics={"n_rows": len(rows), "fraction": share, "columns_left_out": said.columns},
-            rows=[{"split": "val", "row": r, "train_row": t} for r, t in zip(rows, train_rows)],
-        )]
+        return [rows_finding("exact_leakage", evidence, n_val, self.fail_at_fraction, ("have", "has"),
+                             f"exactly the features of a train row.{said.note}", noun="val row",
+                             metrics={"columns_left_out": said.columns})]
 
 
 @register
@@ -109,22 +98,13 @@ class GroupLeakage(Check):
 
     def finding(self, group_column: str, n_val: int, rows: Iterable[int], groups: Iterable[Any]) -> list[Finding]:
         """``rows``: val rows whose ``groups`` value also occurs in train; by row."""
-        rows, groups = [int(r) for r in rows], list(groups)
-        if not rows:
+        evidence = [{"split": "val", "row": int(r), "group": g} for r, g in zip(rows, groups)]
+        if not evidence:
             return []
-        shared_ids = sorted(map(str, pd.unique(pd.Series(groups, dtype=object))))
-        share = len(rows) / n_val
-        return [Finding(
-            code="group_leakage",
-            severity=leak_severity(share, self.fail_at_fraction),
-            message=(
-                f"{counted(len(rows), 'val row')} ({share:.2%}) {agree(len(rows), 'belong', 'belongs')} to {len(shared_ids)} "
-                f"{group_column!s} value(s) that also occur in train."
-            ),
-            metrics={"n_rows": len(rows), "fraction": share, "n_groups": len(shared_ids),
-                     "group_ids": shared_ids},
-            rows=[{"split": "val", "row": r, "group": g} for r, g in zip(rows, groups)],
-        )]
+        shared_ids = sorted(map(str, pd.unique(pd.Series([e["group"] for e in evidence], dtype=object))))
+        return [rows_finding("group_leakage", evidence, n_val, self.fail_at_fraction, ("belong", "belongs"),
+                             f"to {len(shared_ids)} {group_column!s} value(s) that also occur in train.",
+                             noun="val row", metrics={"n_groups": len(shared_ids), "group_ids": shared_ids})]
 
 
 @register
@@ -166,18 +146,9 @@ class TemporalLeakage(Check):
     def finding(self, n_val: int, cutoff: Any, val_earliest: Any, rows: Iterable[int],
                 times: Iterable[Any]) -> list[Finding]:
         """``rows``: val rows dated (``times``) at or before ``cutoff``, train's latest; by row."""
-        rows, times = [int(r) for r in rows], list(times)
-        if not rows:
+        evidence = [{"split": "val", "row": int(r), "time": t} for r, t in zip(rows, times)]
+        if not evidence:
             return []
-        share = len(rows) / n_val
-        return [Finding(
-            code="temporal_leakage",
-            severity=leak_severity(share, self.fail_at_fraction),
-            message=(
-                f"{counted(len(rows), 'val row')} ({share:.2%}) {agree(len(rows), 'are', 'is')} dated at or before the latest train row "
-                f"({cutoff!s})."
-            ),
-            metrics={"n_rows": len(rows), "fraction": share, "train_latest": cutoff,
-                     "val_earliest": val_earliest},
-            rows=[{"split": "val", "row": r, "time": t} for r, t in zip(rows, times)],
-        )]
+        return [rows_finding("temporal_leakage", evidence, n_val, self.fail_at_fraction, ("are", "is"),
+                             f"dated at or before the latest train row ({cutoff!s}).", noun="val row",
+                             metrics={"train_latest": cutoff, "val_earliest": val_earliest})]

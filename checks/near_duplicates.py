@@ -15,16 +15,26 @@ from, and how the neighbours were searched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, positive_number, register
+from checks.base import AuditData, Check, Finding, Severity, fraction, positive_number, register, rows_finding
 from checks.features import encoded_features
 from checks.hashing import feature_hashes
-from checks.neighbours import NeighbourGraph, neighbour_graph
+from checks.neighbours import NeighbourGraph, TypicalDistance, neighbour_graph
+
+
+NEAR_COPIES = ("are near copies", "is a near copy")
+NEAR_PARAMETERS = {
+    "max_relative_distance": fraction(),
+    "max_distance": positive_number(allow_none=True),
+    "fail_at_fraction": fraction(),
+}
+
 
 @dataclass(frozen=True)
 class Threshold:
@@ -32,29 +42,42 @@ class Threshold:
     source: str
     metrics: dict[str, Any]
 
+    @property
+    def usable(self) -> bool:
+        """Whether rows can be compared: a threshold, and encoded features to measure distances in."""
+        return self.value is not None and self.metrics["n_encoded_features"] > 0
+
 
 def near_threshold(data: AuditData, max_relative_distance: float, max_distance: float | None) -> Threshold:
     """The distance at or below which two rows count as near duplicates, with its provenance."""
     graph = neighbour_graph(data)
-    typical = graph.typical
     encoded = encoded_features(data)
-    metrics: dict[str, Any] = {
-        "typical_neighbour_distance": typical.value,
-        "max_relative_distance": max_relative_distance,
-        "neighbour_search": graph.within["train"].method,
-        "n_encoded_features": encoded.n_features,
-        "dropped_columns": [d["column"] for d in encoded.dropped],
-        "sampled": [],
-    }
-    if typical.sampled:
-        metrics["sampled"].append({"part": "typical_neighbour_distance", "rows": typical.n_rows,
-                                   "of_rows": typical.of_rows, "search": typical.method})
+    return calibrated_threshold(graph.typical, encoded.n_features, [d["column"] for d in encoded.dropped],
+                                max_relative_distance, max_distance, lambda _: graph.within["train"].method)
+
+
+def calibrated_threshold(typical: TypicalDistance, n_encoded_features: int, dropped_columns: list[str],
+                         max_relative_distance: float, max_distance: float | None,
+                         search: Callable[[float | None], str]) -> Threshold:
+    """The threshold from the typical distance however measured; ``search`` describes how
+    the neighbours within a threshold are found, for the metrics."""
     if max_distance is not None:
         value, source = float(max_distance), "absolute"
     elif typical.value is not None:
         value, source = float(max_relative_distance * typical.value), "relative"
     else:
         value, source = None, "none"
+    metrics: dict[str, Any] = {
+        "typical_neighbour_distance": typical.value,
+        "max_relative_distance": max_relative_distance,
+        "neighbour_search": search(value),
+        "n_encoded_features": n_encoded_features,
+        "dropped_columns": dropped_columns,
+        "sampled": [],
+    }
+    if typical.sampled:
+        metrics["sampled"].append({"part": "typical_neighbour_distance", "rows": typical.n_rows,
+                                   "of_rows": typical.of_rows, "search": typical.method})
     metrics["threshold"] = value
     metrics["threshold_source"] = source
     return Threshold(value, source, metrics)
@@ -86,24 +109,27 @@ def near_pairs_within(graph: NeighbourGraph, split: str, threshold: float) -> tu
     if not close.any():
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=np.float64)
-    a = np.minimum(query[close], other[close])
-    b = np.maximum(query[close], other[close])
-    d = distance[close]
-    edges = pd.DataFrame({"a": a, "b": b, "d": d}).drop_duplicates(["a", "b"])
+    later, earlier, dist = keep_first_in_file_order(query[close], other[close], distance[close])
+    return distinct[later], distinct[earlier], dist
+
+
+def keep_first_in_file_order(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From pairs of rows (``a``, ``b``) at distance ``d``: the rows flagged, each with the
+    earlier kept row it nearly repeats and their distance, by row.
+
+    Rows are visited in order; a row is flagged when an earlier row that is itself kept is
+    paired with it (the nearest such row, ties to the earlier one).
+    """
+    edges = pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b), "d": d}).drop_duplicates(["a", "b"])
     edges = edges.sort_values(["b", "d", "a"], kind="stable")
     flagged: dict[int, tuple[int, float]] = {}
     for a_i, b_i, d_i in edges.itertuples(index=False):
         if b_i not in flagged and a_i not in flagged:
             flagged[b_i] = (a_i, d_i)
-    later = np.fromiter(flagged.keys(), dtype=np.int64, count=len(flagged))
-    earlier = np.fromiter((v[0] for v in flagged.values()), dtype=np.int64, count=len(flagged))
-    dist = np.fromiter((v[1] for v in flagged.values()), dtype=np.float64, count=len(flagged))
-    order = np.argsort(later, kind="stable")
-    return distinct[later[order]], distinct[earlier[order]], dist[order]
-
-
-def leak_severity(share: float, fail_at_fraction: float) -> Severity:
-    return Severity.FAIL if share >= fail_at_fraction else Severity.WARN
+    later = np.array(sorted(flagged), dtype=np.int64)
+    earlier = np.array([flagged[row][0] for row in later], dtype=np.int64)
+    dist = np.array([flagged[row][1] for row in later], dtype=np.float64)
+    return later, earlier, dist
 
 
 def not_compared(code: str, split: str | None, threshold: Threshold) -> Finding:
@@ -157,12 +183,7 @@ class NearDuplicates(Check):
 
     name = "near_duplicates"
     codes = ("near_duplicates", "conflicting_labels")
-    parameters = {
-        "max_relative_distance": fraction(),
-        "max_distance": positive_number(allow_none=True),
-        "fail_at_fraction": fraction(),
-        "conflict_fail_at_fraction": fraction(),
-    }
+    parameters = {**NEAR_PARAMETERS, "conflict_fail_at_fraction": fraction()}
 
     def __init__(self, max_relative_distance=0.05, max_distance=None, fail_at_fraction=0.05,
                  conflict_fail_at_fraction=0.01):
@@ -173,7 +194,7 @@ class NearDuplicates(Check):
 
     def run(self, data: AuditData) -> list[Finding]:
         threshold = near_threshold(data, self.max_relative_distance, self.max_distance)
-        if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
+        if not threshold.usable:
             return [not_compared("near_duplicates", None, threshold)]
         graph = neighbour_graph(data)
         findings = []
@@ -203,20 +224,16 @@ class NearDuplicates(Check):
                                 threshold: Threshold, n_distinct: int) -> Finding:
         """``rows`` nearly repeat the kept rows ``kept`` at ``dist``, by row; the split has
         ``n_distinct`` distinct rows."""
-        share = len(rows) / n_rows
         n_groups = int(pd.unique(kept).size)
-        return Finding(
-            code="near_duplicates",
-            severity=Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN,
-            message=(
-                f"{split}: {counted(len(rows))} ({share:.2%}) {agree(len(rows), 'are near copies', 'is a near copy')} of an earlier row "
-                f"({describe(threshold)}; {n_groups} rows nearly repeated; exact copies not counted)."
-            ),
-            metrics={"split": split, "n_rows": len(rows), "fraction": share, "n_groups": n_groups,
-                     "n_distinct_rows": n_distinct, "max_distance_found": float(dist.max()),
+        return rows_finding(
+            "near_duplicates",
+            [{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d)}
+             for r, k, d in zip(rows, kept, dist)],
+            n_rows, self.fail_at_fraction, NEAR_COPIES,
+            f"of an earlier row ({describe(threshold)}; {n_groups} rows nearly repeated; exact copies not counted).",
+            context={"split": split},
+            metrics={"n_groups": n_groups, "n_distinct_rows": n_distinct, "max_distance_found": float(dist.max()),
                      **threshold.metrics},
-            rows=[{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d)}
-                  for r, k, d in zip(rows, kept, dist)],
         )
 
     def conflicts_within_finding(self, split: str, n_rows: int, labels: pd.Series, rows: np.ndarray,
@@ -235,22 +252,14 @@ class NearDuplicates(Check):
         conflicting = members[n_labels.to_numpy() > 1].sort_values("row", kind="stable")
         if conflicting.empty:
             return None
-        share = len(conflicting) / n_rows
         n_groups = int(conflicting["duplicate_of"].nunique())
-        return Finding(
-            code="conflicting_labels",
-            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
-            message=(
-                f"{split}: {counted(len(conflicting))} ({share:.2%}) "
-                f"{agree(len(conflicting), 'are near copies', 'is a near copy')} of a row with another "
-                f"label ({n_groups} groups; {describe(threshold)})."
-            ),
-            metrics={"split": split, "near": True, "n_rows": len(conflicting), "fraction": share,
-                     "n_groups": n_groups, **threshold.metrics},
-            rows=[{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d),
-                   "label": label, "near": True}
-                  for r, k, d, label in conflicting[["row", "duplicate_of", "distance", "label"]].itertuples(
-                      index=False)],
+        return rows_finding(
+            "conflicting_labels",
+            [{"split": split, "row": int(r), "duplicate_of": int(k), "distance": float(d), "label": label, "near": True}
+             for r, k, d, label in conflicting[["row", "duplicate_of", "distance", "label"]].itertuples(index=False)],
+            n_rows, self.conflict_fail_at_fraction, NEAR_COPIES,
+            f"of a row with another label ({n_groups} groups; {describe(threshold)}).",
+            context={"split": split, "near": True}, metrics={"n_groups": n_groups, **threshold.metrics},
         )
 
     def conflicts_across_finding(self, n_val: int, val_rows: np.ndarray, train_rows: np.ndarray, dist: np.ndarray,
@@ -260,22 +269,16 @@ class NearDuplicates(Check):
         differ = np.asarray(val_labels != train_labels, dtype=bool)
         if not differ.any():
             return None
-        share = int(differ.sum()) / n_val
-        return Finding(
-            code="conflicting_labels",
-            severity=Severity.FAIL if share >= self.conflict_fail_at_fraction else Severity.WARN,
-            message=(
-                f"val: {counted(int(differ.sum()))} ({share:.2%}) "
-                f"{agree(int(differ.sum()), 'are near copies', 'is a near copy')} of a train row labelled "
-                f"differently ({describe(threshold)})."
-            ),
-            metrics={"split": "val", "across_splits": True, "near": True, "n_rows": int(differ.sum()),
-                     "fraction": share, **threshold.metrics},
-            rows=[{"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train",
-                   "distance": float(d), "label": label, "other_label": other, "near": True}
-                  for r, t, d, label, other in zip(np.asarray(val_rows)[differ], np.asarray(train_rows)[differ],
-                                                   np.asarray(dist)[differ], np.asarray(val_labels)[differ],
-                                                   np.asarray(train_labels)[differ])],
+        return rows_finding(
+            "conflicting_labels",
+            [{"split": "val", "row": int(r), "duplicate_of": int(t), "duplicate_split": "train", "distance": float(d),
+              "label": label, "other_label": other, "near": True}
+             for r, t, d, label, other in zip(np.asarray(val_rows)[differ], np.asarray(train_rows)[differ],
+                                              np.asarray(dist)[differ], np.asarray(val_labels)[differ],
+                                              np.asarray(train_labels)[differ])],
+            n_val, self.conflict_fail_at_fraction, NEAR_COPIES,
+            f"of a train row labelled differently ({describe(threshold)}).",
+            context={"split": "val", "across_splits": True, "near": True}, metrics=threshold.metrics,
         )
 
 
@@ -323,11 +326,7 @@ class NearLeakage(Check):
     name = "near_leakage"
     needs = frozenset({"val"})
     codes = ("near_leakage",)
-    parameters = {
-        "max_relative_distance": fraction(),
-        "max_distance": positive_number(allow_none=True),
-        "fail_at_fraction": fraction(),
-    }
+    parameters = NEAR_PARAMETERS
 
     def __init__(self, max_relative_distance=0.05, max_distance=None, fail_at_fraction=0.01):
         self.max_relative_distance = max_relative_distance
@@ -336,7 +335,7 @@ class NearLeakage(Check):
 
     def run(self, data: AuditData) -> list[Finding]:
         threshold = near_threshold(data, self.max_relative_distance, self.max_distance)
-        if threshold.value is None or threshold.metrics["n_encoded_features"] == 0:
+        if not threshold.usable:
             return [not_compared("near_leakage", "val", threshold)]
         graph = neighbour_graph(data)
         val_rows, train_rows, dist = near_leaks(data, graph, threshold.value)
@@ -348,17 +347,11 @@ class NearLeakage(Check):
         """``val_rows`` nearly copy ``train_rows`` at ``dist``, by row."""
         if not len(val_rows):
             return []
-        share = len(val_rows) / n_val
-        return [Finding(
-            code="near_leakage",
-            severity=leak_severity(share, self.fail_at_fraction),
-            message=(
-                f"{counted(len(val_rows), 'val row')} ({share:.2%}) {agree(len(val_rows), 'are near copies', 'is a near copy')} "
-                f"of a train row "
-                f"({describe(threshold)}; exact copies not counted)."
-            ),
-            metrics={"n_rows": len(val_rows), "fraction": share, "max_distance_found": float(np.max(dist)),
-                     **threshold.metrics},
-            rows=[{"split": "val", "row": int(r), "train_row": int(t), "distance": float(d)}
-                  for r, t, d in zip(val_rows, train_rows, dist)],
+        return [rows_finding(
+            "near_leakage",
+            [{"split": "val", "row": int(r), "train_row": int(t), "distance": float(d)}
+             for r, t, d in zip(val_rows, train_rows, dist)],
+            n_val, self.fail_at_fraction, NEAR_COPIES,
+            f"of a train row ({describe(threshold)}; exact copies not counted).", noun="val row",
+            metrics={"max_distance_found": float(np.max(dist)), **threshold.metrics},
         )]

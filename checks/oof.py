@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from checks.base import AuditData, Parameter
-from checks.features import encoded_features
+from checks.features import model_inputs
 from checks.hashing import feature_hashes
 
 MODELS = ("logistic_regression", "hist_gradient_boosting", "random_forest", "extra_trees", "knn")
@@ -135,7 +135,7 @@ def fit_model(name: str, random_state: int, x: np.ndarray, y: np.ndarray):
 def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows: int) -> OutOfFold:
     classes = label_classes(data.labels("train"))
     labels = {split: encode_labels(data.labels(split), classes) for split in data.splits}
-    features = dict(encoded_features(data).matrices)
+    features = dict(model_inputs(data).matrices)
     notes: list[str] = []
     n_classes = len(classes)
     # Folds, samples and fits see train in the order of its content, not of the file, so
@@ -147,8 +147,7 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
     fit_rows = np.arange(len(y))
     if len(y) > max_fit_rows:
         fit_rows = stratified_sample(y, max_fit_rows, n_folds, data.random_state)
-        notes.append(f"train has {len(y)} rows: the models were fitted on a seeded stratified sample of "
-                     f"{len(fit_rows)} rows and the other rows scored by the fold models' average")
+        notes.append(sampled_note(len(y), len(fit_rows)))
 
     if data.pred_probs is not None:
         probs = {"train": np.asarray(data.pred_probs, dtype=np.float64)}  # in file order already
@@ -159,25 +158,11 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
             source["val"] = "model fitted on train"
         return OutOfFold(classes, labels, probs, source, model, None, len(fit_rows), notes)
 
-    counts = np.bincount(y[fit_rows], minlength=n_classes)
-    # A single-row class cannot be held out and seen at once, whatever the folds; it is not
-    # scored (see LabelIssues), so it does not cut the folds for every other class.
-    repeated = counts[counts >= 2]
-    folds = max(2, min(n_folds, int(repeated.min()) if len(repeated) else 2))
-    if folds < n_folds:
-        small = [str(c) for c, n in zip(classes, counts) if 2 <= n < n_folds]
-        notes.append(f"folds reduced from {n_folds} to {folds}: class(es) {', '.join(small[:5])} have fewer "
-                     f"than {n_folds} rows")
-
+    folds, reduced = fold_count(y[fit_rows], classes, n_folds)
+    notes += reduced
     probs = {split: np.zeros((len(labels[split]), n_classes)) for split in data.splits}
     held_out = np.setdiff1d(np.arange(len(y)), fit_rows)
-    from sklearn.model_selection import StratifiedKFold
-
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=data.random_state)
-    with warnings.catch_warnings():  # single-row classes, already accounted for
-        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        splits = list(splitter.split(np.zeros(len(fit_rows)), y[fit_rows]))
-    for fold_train, fold_test in splits:
+    for fold_train, fold_test in stratified_folds(y[fit_rows], folds, data.random_state):
         fitted = fit_model(model, data.random_state, features["train"][fit_rows[fold_train]],
                            y[fit_rows[fold_train]])
         probs["train"][fit_rows[fold_test]] = expand(
@@ -188,10 +173,46 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
         if "val" in data.splits:
             probs["val"] += expand(fitted.predict_proba(features["val"]), fitted.classes_, n_classes) / folds
     probs["train"][order] = probs["train"].copy()
+    return OutOfFold(classes, labels, probs, fold_sources(folds, data.splits), model, folds, len(fit_rows), notes)
+
+
+def sampled_note(n_train: int, n_fit: int) -> str:
+    return (f"train has {n_train} rows: the models were fitted on a seeded stratified sample of "
+            f"{n_fit} rows and the other rows scored by the fold models' average")
+
+
+def fold_count(y: np.ndarray, classes: np.ndarray, n_folds: int) -> tuple[int, list[str]]:
+    """The folds the fitted rows' classes allow, at most ``n_folds``, and a note when fewer.
+
+    A single-row class cannot be held out and seen at once, whatever the folds; it is not
+    scored (see LabelIssues), so it does not cut the folds for every other class.
+    """
+    counts = np.bincount(y, minlength=len(classes))
+    repeated = counts[counts >= 2]
+    folds = max(2, min(n_folds, int(repeated.min()) if len(repeated) else 2))
+    if folds == n_folds:
+        return folds, []
+    small = [str(c) for c, n in zip(classes, counts) if 2 <= n < n_folds]
+    return folds, [f"folds reduced from {n_folds} to {folds}: class(es) {', '.join(small[:5])} have fewer "
+                   f"than {n_folds} rows"]
+
+
+def stratified_folds(y: np.ndarray, folds: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit positions, held-out positions) of each fold, stratified by class and seeded."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    with warnings.catch_warnings():  # single-row classes, already accounted for
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        return list(splitter.split(np.zeros(len(y)), y))
+
+
+def fold_sources(folds: int, splits: list[str]) -> dict[str, str]:
+    """Where each split's probabilities come from, for the finding's metrics."""
     source = {"train": f"{folds}-fold cross-validation"}
-    if "val" in data.splits:
+    if "val" in splits:
         source["val"] = f"average of the {folds} fold models"
-    return OutOfFold(classes, labels, probs, source, model, folds, len(fit_rows), notes)
+    return source
 
 
 def content_order(data: AuditData, labels: np.ndarray) -> np.ndarray:

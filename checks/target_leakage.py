@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from checks.base import AuditData, Check, Finding, Parameter, Severity, fraction, register
-from checks.features import as_float, is_numeric
+from checks.encoders.values import as_float, is_numeric
 
 MAX_BINS = 32
 MIN_ROWS_PER_BIN = 40

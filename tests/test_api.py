@@ -15,8 +15,8 @@ def test_run_audit_plans_fixes_and_says_why_the_baseline_did_not_run(capsys):
     report = run_audit(pair.train, pair.val, **ROLES, checks=["duplicates", "exact_leakage"],
                        baseline={"enabled": False})
     # 12 repeated rows drop their later copy; 12 relabelled copies drop with their originals.
-    assert report.fixes["train_rows_dropped"] == 12 + 2 * 12
-    assert report.baseline["status"] == "skipped" and "disabled" in report.baseline["reason"]
+    assert report.fixes.train_rows_dropped == 12 + 2 * 12
+    assert not report.baseline.ran and "disabled" in report.baseline.reason
     assert len(report.fixed_val()) == len(pair.val) - len(pair.truth["exact_leakage"])
     assert capsys.readouterr() == ("", "")
 
@@ -26,7 +26,7 @@ def test_run_audit_trains_the_baseline_by_default(capsys):
     pair = planted_pair()
     report = run_audit(pair.train, pair.val, **ROLES, checks=["duplicates", "exact_leakage"],
                        baseline={"seeds": 1, "epochs": 3})
-    assert report.baseline["status"] == "ran"
-    assert report.baseline["verdict_code"] in {"data", "model", "leakage", "inconclusive"}
-    assert len(report.baseline["raw"]["curves"]["val_loss"]["mean"]) == 3
+    assert report.baseline.ran
+    assert report.baseline.verdict.code in {"data", "model", "leakage", "inconclusive"}
+    assert len(report.baseline.raw.curves["val_loss"].mean) == 3
     assert capsys.readouterr() == ("", "")

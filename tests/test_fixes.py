@@ -22,7 +22,7 @@ from audit.data import InputFiles, ReadOptions, Roles, load_files
 from audit.demo import make_demo_pair
 from audit.errors import InputError
 from audit.fixed_files import field_spans, neutralise, write_fixed
-from audit.fixes import UNKNOWN_CODE, FixOptions, build_plan
+from audit.fixes import UNKNOWN_CODE, FixOptions, IgnoredFinding, build_plan
 from audit.runner import CheckResult
 from checks import Finding, Severity
 from tests.conftest import LABEL, planted_pair
@@ -112,8 +112,8 @@ def test_fixed_csv_rows_are_byte_identical_to_the_input_rows(tmp_path):
     assert rows[0]["id"] == "009" and rows[0]["label"] == "NA" and rows[0]["details"] == {
         "exact_duplicates": [{"duplicate_of": 0}]}
     assert rows[2]["details"] == {"exact_leakage": [{"train_row": 3}]}
-    assert report.fixes["train_rows_dropped"] == 2 and report.fixes["val_rows_dropped"] == 1
-    assert report.fixes["manifest"] == str(written["manifest"])
+    assert report.fixes.train_rows_dropped == 2 and report.fixes.val_rows_dropped == 1
+    assert report.fixes.manifest == str(written["manifest"])
 
     # The frames for the baseline keep the input's row numbers and parsed values.
     frames = plan.fixed_frames(report.data)
@@ -227,7 +227,7 @@ def test_relabel_replaces_only_the_label_cell_and_val_labels_never_change(tmp_pa
     assert manifest_of(written) == {("train", 1): ("relabel", ["label_issues"]),
                                     ("train", 2): ("relabel", ["label_issues"]),
                                     ("val", 1): ("exclude_from_reference", ["label_issues"])}
-    assert report.fixes["labels_changed"] == 2 and report.fixes["val_rows_excluded_from_reference"] == 1
+    assert report.fixes.labels_changed == 2 and report.fixes.val_rows_excluded_from_reference == 1
     frames = plan.fixed_frames(report.data)
     assert frames.train["label"].tolist() == ["cat", "big, dog", "cat", "cat"]
     assert frames.val["label"].tolist() == ["cat", "dog"] and list(frames.reference.index) == [0]
@@ -271,7 +271,7 @@ def test_findings_the_plan_does_not_know_are_ignored_by_name(tmp_path):
     report, _ = audit_files(train, checks=["duplicates"], extra=[mystery])
     plan = plan_fixes(report)
     assert plan.actions == ()
-    assert plan.ignored == ({"check": "custom", "code": "mystery_code", "n_rows": 1, "reason": UNKNOWN_CODE},)
+    assert plan.ignored == (IgnoredFinding("custom", "mystery_code", 1, UNKNOWN_CODE),)
 
     wrong = ("custom", Finding("exact_duplicates", Severity.WARN, "x", rows=[{"split": "train", "row": 9}]))
     with pytest.raises(ValueError, match="train row 9"):

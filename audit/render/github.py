@@ -7,8 +7,9 @@ holding ``::error::`` or a newline must not become a command or a second line.
 from __future__ import annotations
 
 from audit.report import AuditReport
+from checks import Severity
 
-ANNOTATION_LEVEL = {"fail": "error", "warn": "warning", "info": "notice"}
+ANNOTATION_LEVEL = {Severity.FAIL: "error", Severity.WARN: "warning", Severity.INFO: "notice"}
 
 
 def escape_data(text: str) -> str:
@@ -24,7 +25,7 @@ def escape_property(text: str) -> str:
 def render_annotations(report: AuditReport) -> str:
     lines = []
     for result, finding, status in report.judged_findings():
-        level = ANNOTATION_LEVEL[str(finding.severity)]
+        level = ANNOTATION_LEVEL[finding.severity]
         title = f"{finding.code} ({result.check})" + (f" [{status}]" if status else "")
         split = finding.metrics.get("split") or (finding.rows[0]["split"] if finding.rows else "train")
         source = report.data.sources.get(split, "")
@@ -38,13 +39,13 @@ def render_annotations(report: AuditReport) -> str:
 
 def render_summary(report: AuditReport) -> str:
     """A Markdown job summary: the verdict, then one table row a finding."""
-    counts = report.severity_counts()
-    verdict = "passed" if report.passed else "failed"
+    gate = report.gate
+    counts = gate.severity_counts
     lines = [
-        f"## Dataset audit {verdict}",
+        f"## Dataset audit {'passed' if gate.passed else 'failed'}",
         "",
-        f"{counts['fail']} fail, {counts['warn']} warn, {counts['info']} info; the gate fails on "
-        f"`{report.fail_on}` and above.",
+        f"{counts[Severity.FAIL]} fail, {counts[Severity.WARN]} warn, {counts[Severity.INFO]} info; the gate fails "
+        f"on `{gate.fail_on}` and above.",
         "",
         "| severity | code | check | rows | message |",
         "|---|---|---|---|---|",
@@ -52,8 +53,8 @@ def render_summary(report: AuditReport) -> str:
     for result, finding, status in report.judged_findings():
         message = markdown_cell(finding.message) + (f" ({status})" if status else "")
         lines.append(f"| {finding.severity} | `{finding.code}` | {result.check} | {len(finding.rows)} | {message} |")
-    if report.baseline and report.baseline.get("verdict"):
-        lines += ["", f"**Baseline:** {markdown_cell(report.baseline['verdict'])}"]
+    if report.baseline is not None and report.baseline.ran:
+        lines += ["", f"**Baseline:** {markdown_cell(report.baseline.verdict.text)}"]
     return "\n".join(lines) + "\n"
 
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from audit.report import TOOL_NAME, AuditReport
+from audit.version import TOOL_NAME
 from audit.runner import CheckResult
 from checks import Finding
+
+if TYPE_CHECKING:  # only read for their attributes; the report imports this module
+    from audit.report import AuditReport, Gate
 
 MAX_ROWS_SHOWN = 20
 SUITE_NAME = TOOL_NAME
@@ -31,12 +34,13 @@ def xml_text(value: Any) -> str:
 
 
 def render_junit(report: AuditReport) -> str:
+    gate = report.gate
     cases = []
     for result in report.results:
         cases.append(_check_case(result))
         names: Counter[str] = Counter()
         for finding in result.findings:
-            cases.append(_finding_case(report, result, finding, names))
+            cases.append(_finding_case(report, gate, result, finding, names))
     counts = {
         "tests": len(cases),
         "failures": sum(c.find("failure") is not None for c in cases),
@@ -47,7 +51,7 @@ def render_junit(report: AuditReport) -> str:
     root = ET.Element("testsuites", _attrs(name=SUITE_NAME, time=f"{duration:.3f}", **counts))
     suite = ET.SubElement(root, "testsuite", _attrs(name=SUITE_NAME, time=f"{duration:.3f}", **counts))
     properties = ET.SubElement(suite, "properties")
-    for name, value in _properties(report):
+    for name, value in _properties(report, gate):
         ET.SubElement(properties, "property", _attrs(name=name, value=value))
     suite.extend(cases)
     ET.indent(root)
@@ -55,12 +59,11 @@ def render_junit(report: AuditReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
-def _properties(report: AuditReport) -> list[tuple[str, Any]]:
-    properties = [("passed", str(report.passed).lower()), ("exit_code", report.exit_code),
-                  ("fail_on", report.fail_on)]
+def _properties(report: AuditReport, gate: Gate) -> list[tuple[str, Any]]:
+    properties = [("passed", str(gate.passed).lower()), ("exit_code", gate.exit_code), ("fail_on", gate.fail_on)]
     properties += [(f"{split}_path", path) for split, path in report.data.sources.items()]
-    if report.baseline and report.baseline.get("verdict"):
-        properties.append(("baseline_verdict", report.baseline["verdict"]))
+    if report.baseline is not None and report.baseline.ran:
+        properties.append(("baseline_verdict", report.baseline.verdict.text))
     return properties
 
 
@@ -81,9 +84,10 @@ def _check_case(result: CheckResult) -> ET.Element:
     return case
 
 
-def _finding_case(report: AuditReport, result: CheckResult, finding: Finding, names: Counter) -> ET.Element:
+def _finding_case(report: AuditReport, gate: Gate, result: CheckResult, finding: Finding,
+                  names: Counter) -> ET.Element:
     name = finding.code
-    split = finding.metrics.get("split") if hasattr(finding.metrics, "get") else None
+    split = finding.metrics.get("split")
     if split:
         name += f" [{split}]"
     names[name] += 1
@@ -91,7 +95,7 @@ def _finding_case(report: AuditReport, result: CheckResult, finding: Finding, na
         name += f" #{names[name]}"
     case = ET.Element("testcase", _attrs(classname=f"{SUITE_NAME}.{result.check}", name=name, time="0"))
     body = _finding_body(report, finding)
-    if _gates(report, finding):
+    if gate.gates(finding):
         failure = ET.SubElement(case, "failure", _attrs(message=finding.message, type=str(finding.severity)))
         failure.text = body
     else:
@@ -100,14 +104,9 @@ def _finding_case(report: AuditReport, result: CheckResult, finding: Finding, na
     return case
 
 
-def _gates(report: AuditReport, finding: Finding) -> bool:
-    gates = getattr(report, "gates", None)
-    return gates(finding) if gates else finding.severity >= report.fail_on
-
-
 def _finding_body(report: AuditReport, finding: Finding) -> str:
     lines = [finding.message]
-    status = report.status_of(finding) if hasattr(report, "status_of") else None
+    status = report.status_of(finding)
     if status:
         lines.append(f"against the accepted findings: {status}")
     if finding.metrics:

@@ -2,28 +2,28 @@
 
 The network trains in one process, on the driver, so the splits are sampled first: train
 gets at most ``MAX_ROWS`` rows and no more than the baseline's time budget allows (the rows
-:func:`~audit.baseline_runs.rows_within_budget` gives for the configured seeds and epochs),
+:func:`~audit.training.pipeline.rows_within_budget` gives for the configured seeds and epochs),
 val the same share of its rows (at least ``MIN_VAL_ROWS``, or all of them). Rows are chosen
 by a seeded hash of their row number (:func:`~audit.spark.collect.seeded_sample`), so a
 planted defect is as common in the sample as in the split, and come back indexed by their
 row numbers. The fix plan, built from the findings on every row, is applied to the sampled
-rows it names, and :func:`~audit.baseline_runs.run_baseline_for` trains raw and fixed exactly
-as on one machine; its result carries ``sample`` (rows of how many, per split).
+rows it names, and the baseline trains raw and fixed exactly as on one machine; its result
+carries ``sample`` (rows of how many, per split).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any
 
-from audit.baseline_runs import rows_within_budget, run_baseline_for
 from audit.config import Settings
+from audit.engines.base import TrainingData
 from audit.fixes import FixPlan
 from audit.progress import Progress, no_progress
-from audit.report import AuditReport
 from audit.spark.collect import seeded_sample
 from audit.spark.load import SparkAuditData
+from audit.training.pipeline import rows_within_budget
+from audit.training.results import SampledSplit, TrainingSample
 from checks.base import AuditData
 
 MAX_ROWS = 200_000
@@ -32,9 +32,9 @@ MIN_TRAIN_ROWS = 1000
 MIN_VAL_ROWS = 1000
 
 
-def baseline_on_sample(report: AuditReport, plan: FixPlan, settings: Settings,
-                       progress: Progress = no_progress) -> dict[str, Any]:
-    data: SparkAuditData = report.data  # type: ignore[assignment]
+def sample_for_training(data: SparkAuditData, plan: FixPlan, settings: Settings,
+                        progress: Progress = no_progress) -> TrainingData:
+    """A seeded sample of each split on the driver, sized by the baseline's budget, and the plan on its rows."""
     n_rows = dict(data.n_rows)
     fits = rows_within_budget(len(data.feature_columns), settings.baseline, settings.seed, MAX_ROWS)
     wanted = {"train": min(n_rows["train"], max(fits, MIN_TRAIN_ROWS))}
@@ -47,13 +47,12 @@ def baseline_on_sample(report: AuditReport, plan: FixPlan, settings: Settings,
     on_driver = AuditData(frames=frames, label=data.label, id_column=data.id_column, group_column=data.group_column,
                           time_column=data.time_column, ignored=data.ignored, sources=data.sources,
                           random_state=data.random_state)
-    sampled = {split: {"rows": len(frame), "of_rows": n_rows[split]} for split, frame in frames.items()}
+    sampled = {split: SampledSplit(len(frame), n_rows[split]) for split, frame in frames.items()}
     sample = None
-    if any(entry["rows"] < entry["of_rows"] for entry in sampled.values()):
-        sample = {**sampled, "how": ("seeded sample by a hash of the row number, collected from Spark; the fix plan "
-                                     "applied to the sampled rows")}
-    return run_baseline_for(on_driver, sampled_plan(plan, on_driver), settings.baseline, settings.seed, progress,
-                            sample=sample)
+    if any(entry.rows < entry.of_rows for entry in sampled.values()):
+        sample = TrainingSample(sampled, "seeded sample by a hash of the row number, collected from Spark; the fix "
+                                         "plan applied to the sampled rows")
+    return TrainingData(on_driver, sampled_plan(plan, on_driver), sample)
 
 
 def sampled_plan(plan: FixPlan, sample: AuditData) -> FixPlan:

@@ -16,7 +16,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from audit.spark.load import BOOLEAN, DATETIME, FLOAT, INTEGER, SparkAuditData, _q
+from audit.spark.load import BOOLEAN, DATETIME, FLOAT, INTEGER, SparkAuditData, quoted
 from audit.spark.rows import ROW
 
 HASH_SPAN = 2 ** 64
@@ -28,7 +28,7 @@ SAMPLE_MARGIN = 1.05
 def collected(data: SparkAuditData, split: str, frame: DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """``frame``'s ROW and ``columns`` on the driver: indexed by row number, in row order."""
     columns = list(columns)
-    records = frame.select(ROW, *[_q(c) for c in columns]).orderBy(ROW).collect()
+    records = frame.select(ROW, *[quoted(c) for c in columns]).orderBy(ROW).collect()
     result = pd.DataFrame.from_records([tuple(r) for r in records], columns=[ROW, *columns]).set_index(ROW)
     result.index.name = None
     return typed_like_pandas(result, {c: data.kinds[split][c] for c in columns})

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from pyspark.sql import functions as F
 
-from audit.spark.findings import CountedLabels, plain
-from audit.spark.load import H1, H2, SparkAuditData, _q
+from audit.spark.findings import plain
+from audit.spark.load import H1, H2, SparkAuditData, quoted
 from audit.spark.rows import ROW
 from checks.base import Finding
 from checks.class_balance import ClassBalance
@@ -29,7 +30,7 @@ def label_counts(data: SparkAuditData) -> dict[str, list[tuple[Any, int]]]:
     def compute(d: SparkAuditData) -> dict[str, list[tuple[Any, int]]]:
         counts = {}
         for split in d.splits:
-            records = (d.compact(split).groupBy(_q(d.label))
+            records = (d.compact(split).groupBy(quoted(d.label))
                        .agg(F.count(F.lit(1)).alias("n"), F.min(ROW).alias("first")).collect())
             records.sort(key=lambda r: r["first"])
             counts[split] = [(r[0], int(r["n"])) for r in records]
@@ -38,13 +39,19 @@ def label_counts(data: SparkAuditData) -> dict[str, list[tuple[Any, int]]]:
     return data.shared("spark_label_counts", compute)
 
 
+def counts_series(counts: list[tuple[Any, int]]) -> pd.Series:
+    """(label, count) pairs in order of each label's first row, as the check's builders take them."""
+    return pd.Series([n for _, n in counts], index=pd.Index([label for label, _ in counts], dtype=object),
+                     dtype="int64")
+
+
 def class_balance(check: ClassBalance, data: SparkAuditData) -> list[Finding]:
-    counts = label_counts(data)
-    findings = [check._imbalance(split, CountedLabels(counts[split])) for split in data.splits]
+    counts = {split: counts_series(found) for split, found in label_counts(data).items()}
+    findings = [check.imbalance_finding(split, counts[split]) for split in data.splits]
     if "val" in data.splits:
-        findings.append(check._shift(CountedLabels(counts["train"]), CountedLabels(counts["val"])))
-        train_labels = data.spark.createDataFrame([(label,) for label, _ in counts["train"]],
-                                                  data.spark_frames["train"].select(_q(data.label)).schema)
+        findings.append(check.shift_finding(counts["train"], counts["val"]))
+        train_labels = data.spark.createDataFrame([(label,) for label in counts["train"].index],
+                                                  data.spark_frames["train"].select(quoted(data.label)).schema)
         unseen = (data.compact("val").join(F.broadcast(train_labels), on=data.label, how="left_anti")
                   .orderBy(ROW).collect())
         finding = check.unseen_finding(data.n_rows["val"], [r[ROW] for r in unseen], [r[data.label] for r in unseen])
@@ -60,9 +67,9 @@ def duplicates(check: Duplicates, data: SparkAuditData) -> list[Finding]:
         frame = data.compact(split, *HASH)
         groups = (frame.groupBy(*HASH)
                   .agg(F.min(ROW).alias("first"), F.count(F.lit(1)).alias("n"),
-                       F.countDistinct(_q(data.label)).alias("n_labels"))
+                       F.countDistinct(quoted(data.label)).alias("n_labels"))
                   .filter(F.col("n") > 1))
-        members = (frame.join(groups, on=HASH).select(ROW, "first", _q(data.label), "n_labels")
+        members = (frame.join(groups, on=HASH).select(ROW, "first", quoted(data.label), "n_labels")
                    .orderBy(ROW).collect())
         repeated = [r for r in members if r[ROW] != r["first"]]
         conflicting = [r for r in members if r["n_labels"] > 1]
@@ -74,11 +81,11 @@ def duplicates(check: Duplicates, data: SparkAuditData) -> list[Finding]:
                                            said),
         ) if f is not None]
     if "val" in data.splits:
-        train = (data.compact("train", *HASH).groupBy(*HASH, _q(data.label))
+        train = (data.compact("train", *HASH).groupBy(*HASH, quoted(data.label))
                  .agg(F.min(ROW).alias("train_row")).withColumnRenamed(data.label, "__train_label"))
         val = data.compact("val", *HASH)
-        pairs = (val.join(train, on=HASH).filter(F.col(_q(data.label)) != F.col("__train_label"))
-                 .groupBy(ROW, _q(data.label))
+        pairs = (val.join(train, on=HASH).filter(F.col(quoted(data.label)) != F.col("__train_label"))
+                 .groupBy(ROW, quoted(data.label))
                  .agg(F.min(F.struct("train_row", "__train_label")).alias("first"))
                  .orderBy(ROW).collect())
         across = check.conflicts_across_finding(data.n_rows["val"], [r[ROW] for r in pairs],
@@ -98,16 +105,16 @@ def exact_leakage(check: ExactLeakage, data: SparkAuditData) -> list[Finding]:
 
 def group_leakage(check: GroupLeakage, data: SparkAuditData) -> list[Finding]:
     column = data.group_column
-    train_groups = (data.spark_frames["train"].select(F.col(_q(column)).alias("__group"))
+    train_groups = (data.spark_frames["train"].select(F.col(quoted(column)).alias("__group"))
                     .filter(F.col("__group").isNotNull()).distinct())
-    val = data.spark_frames["val"].select(ROW, F.col(_q(column)).alias("__group"))
+    val = data.spark_frames["val"].select(ROW, F.col(quoted(column)).alias("__group"))
     leaked = (val.filter(F.col("__group").isNotNull()).join(train_groups, on="__group", how="left_semi")
               .orderBy(ROW).collect())
     return check.finding(column, data.n_rows["val"], [r[ROW] for r in leaked], [r["__group"] for r in leaked])
 
 
 def temporal_leakage(check: TemporalLeakage, data: SparkAuditData) -> list[Finding]:
-    time = F.col(_q(data.time_column))
+    time = F.col(quoted(data.time_column))
     # The cut-off is joined in rather than sent back as a literal, which would turn a
     # timestamp without time zone into one in the session's zone.
     latest = data.spark_frames["train"].agg(F.max(time).alias("__cutoff"))

@@ -1,9 +1,10 @@
 """Undeclared row counters among the features, found with Spark aggregates over train.
 
-The rule is :func:`checks.features.integer_identifiers`': a number (or date) column of whole
+The rule is :func:`checks.encoders.kinds.is_row_counter`'s: a number (or date) column of whole
 values, present and unique in every train row, and either in file order or filling at least
-half of its range. Such a column tells every row apart, so the row hashes leave it out (see
-:func:`checks.hashing.left_out_of`) and the near-duplicate encoding drops it. One aggregate
+half of its range. Such a column is a ``row_counter`` (:mod:`checks.encoders`): it tells
+every row apart, so the row hashes leave it out (see :func:`checks.hashing.left_out_of`) and
+the encoding drops it. One aggregate
 pass screens the columns (count, whole values, approximate distinct count, range); an exact
 distinct count and, for sparse ones, an ordered pass confirm the few candidates.
 """
@@ -13,13 +14,13 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from audit.spark.load import DATETIME, NUMERIC_KINDS, _q
+from audit.spark.load import DATETIME, NUMERIC_KINDS, quoted
 from audit.spark.rows import ROW
-from checks.features import MIN_ROWS_FOR_ID, integer_identifier_reason
+from checks.encoders import MIN_ROWS_FOR_ID, row_counter_reason
 
 
 def as_float(value: Column, kind: str) -> Column:
-    """float64 with null for missing and infinite cells; dates as seconds (``checks.features.as_float``)."""
+    """float64 with null for missing and infinite cells; dates as seconds (:func:`checks.encoders.values.as_float`)."""
     if kind == DATETIME:
         number = F.unix_micros(value.cast("timestamp")) / 1e6
     else:
@@ -29,7 +30,7 @@ def as_float(value: Column, kind: str) -> Column:
 
 def integer_identifiers(train: DataFrame, kinds: dict[str, str], features: list[str], n_rows: int) -> dict[str, str]:
     """Feature column -> the reason it is a row counter, for the numbered, typed ``train``."""
-    numbers = {c: as_float(F.col(_q(c)), kinds[c]) for c in features if kinds[c] in (*NUMERIC_KINDS, DATETIME)}
+    numbers = {c: as_float(F.col(quoted(c)), kinds[c]) for c in features if kinds[c] in (*NUMERIC_KINDS, DATETIME)}
     if n_rows < MIN_ROWS_FOR_ID or not numbers:
         return {}
     stats = train.agg(*[aggregate for i, value in enumerate(numbers.values()) for aggregate in (
@@ -49,7 +50,7 @@ def integer_identifiers(train: DataFrame, kinds: dict[str, str], features: list[
             continue
         dense = n_rows >= 0.5 * (stats[f"hi{i}"] - stats[f"lo{i}"] + 1)
         if dense or in_file_order(train, numbers[column]):
-            found[column] = integer_identifier_reason(n_rows)
+            found[column] = row_counter_reason(n_rows)
     return found
 
 

@@ -6,21 +6,19 @@ Here the same steps are split where they fit:
 
 - the folds run on the driver over a seeded stratified sample of train that fits it
   (``max_fit_rows`` of the check; every train row when train is smaller, as on one machine),
-  collected from Spark with the encoded features of :mod:`audit.spark.near`;
+  collected from Spark with the encoded features of :mod:`audit.spark.encoding`;
 - the fitted fold models are broadcast, and a ``mapInPandas`` job applies them to every row of
   each split on the executors (the average of the fold models; for the sampled rows, the
   driver's out-of-fold predictions replace it);
 - the probabilities (rows x classes) and the labels are collected, and the check's own
-  method runs cleanlab on them, so message, metrics, severity and evidence are the check's.
+  builder (:meth:`~checks.label_noise.LabelIssues.split_finding`) runs cleanlab on them, so
+  message, metrics, severity and evidence are the check's.
 
 The finding's metrics say how many rows the models were fitted on and where the
 probabilities came from (``notes``).
 """
 
 from __future__ import annotations
-
-import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,13 +27,23 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from audit.spark.exact import label_counts
-from audit.spark.load import H1, H2, SparkAuditData, _q
-from audit.spark.near import FEATURES, spark_encoding
+from audit.spark.encoding import FEATURES, encoded, spark_encoding
+from audit.spark.load import H1, H2, SparkAuditData, quoted
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
-from checks.base import Finding, Severity
+from checks.base import Finding
 from checks.label_noise import LabelIssues
-from checks.oof import OutOfFold, encode_labels, expand, fit_model, label_classes
+from checks.oof import (
+    OutOfFold,
+    encode_labels,
+    expand,
+    fit_model,
+    fold_count,
+    fold_sources,
+    label_classes,
+    sampled_note,
+    stratified_folds,
+)
 
 
 def fit_sample(data: SparkAuditData, classes: np.ndarray, n_folds: int, max_fit_rows: int) -> pd.DataFrame:
@@ -45,8 +53,6 @@ def fit_sample(data: SparkAuditData, classes: np.ndarray, n_folds: int, max_fit_
     or all of a smaller class), chosen by a seeded hash of the row number, so the sample does
     not depend on how Spark partitioned the data.
     """
-    from audit.spark.near import encoded
-
     frame = encoded(data, "train").select(ROW, F.col("__label").alias("label"), FEATURES, H1, H2)
     n_train = data.n_rows["train"]
     if n_train > max_fit_rows:
@@ -62,14 +68,16 @@ def fit_sample(data: SparkAuditData, classes: np.ndarray, n_folds: int, max_fit_
     return pd.DataFrame([tuple(r) for r in records], columns=[ROW, "label", FEATURES])
 
 
-def spark_out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: int) -> OutOfFold:
+Scored = dict[str, tuple[np.ndarray, np.ndarray]]  # per split: each probability row's row number and label
+
+
+def spark_out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: int) -> tuple[OutOfFold, Scored]:
+    """The probabilities of every row, and which row and label each belongs to; shared."""
     key = f"spark_out_of_fold:{model}:{n_folds}:{max_fit_rows}"
     return data.shared(key, lambda d: _out_of_fold(d, model, n_folds, max_fit_rows))
 
 
-def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: int) -> OutOfFold:
-    from sklearn.model_selection import StratifiedKFold
-
+def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: int) -> tuple[OutOfFold, Scored]:
     counts = label_counts(data)
     classes = label_classes(pd.Series([label for label, _ in counts["train"]], dtype=object))
     n_classes = len(classes)
@@ -77,24 +85,12 @@ def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: i
     x = np.array(sample[FEATURES].tolist(), dtype=np.float32).reshape(len(sample), -1)
     y = encode_labels(sample["label"], classes)
     n_train = data.n_rows["train"]
-    notes: list[str] = []
-    if len(sample) < n_train:
-        notes.append(f"train has {n_train} rows: the models were fitted on a seeded stratified sample of "
-                     f"{len(sample)} rows and the other rows scored by the fold models' average")
-    sample_counts = np.bincount(y, minlength=n_classes)
-    repeated = sample_counts[sample_counts >= 2]
-    folds = max(2, min(n_folds, int(repeated.min()) if len(repeated) else 2))
-    if folds < n_folds:
-        small = [str(c) for c, n in zip(classes, sample_counts) if 2 <= n < n_folds]
-        notes.append(f"folds reduced from {n_folds} to {folds}: class(es) {', '.join(small[:5])} have fewer "
-                     f"than {n_folds} rows")
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=data.random_state)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        splits = list(splitter.split(np.zeros(len(y)), y))
+    notes = [sampled_note(n_train, len(sample))] if len(sample) < n_train else []
+    folds, reduced = fold_count(y, classes, n_folds)
+    notes += reduced
     sample_probs = np.zeros((len(y), n_classes))
     models = []
-    for fold_train, fold_test in splits:
+    for fold_train, fold_test in stratified_folds(y, folds, data.random_state):
         fitted = fit_model(model, data.random_state, x[fold_train], y[fold_train])
         sample_probs[fold_test] = expand(fitted.predict_proba(x[fold_test]), fitted.classes_, n_classes)
         models.append(fitted)
@@ -109,20 +105,14 @@ def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: i
             split_probs[position] = sample_probs
         labels[split] = (rows, split_labels)
         probs[split] = split_probs
-    source = {"train": f"{folds}-fold cross-validation"}
-    if "val" in data.splits:
-        source["val"] = f"average of the {folds} fold models"
     oof = OutOfFold(classes, {split: encode_labels(pd.Series(v[1], dtype=object), classes) for split, v in labels.items()},
-                    probs, source, model, folds, len(sample), notes)
-    data.shared("spark_scored_rows", lambda d: {split: v for split, v in labels.items()})
-    return oof
+                    probs, fold_sources(folds, data.splits), model, folds, len(sample), notes)
+    return oof, labels
 
 
 def score_on_executors(data: SparkAuditData, split: str, models: list, n_classes: int
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every row's average fold-model probabilities, computed by a pandas UDF; collected by row."""
-    from audit.spark.near import encoded
-
     shared = data.spark.sparkContext.broadcast(models)
 
     def predict(batches):
@@ -136,7 +126,7 @@ def score_on_executors(data: SparkAuditData, split: str, models: list, n_classes
 
     frame = encoded(data, split).select(ROW, FEATURES)
     schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField("probs", T.ArrayType(T.DoubleType()))])
-    original = data.spark_frames[split].select(ROW, F.col(_q(data.label)).alias("__original"))
+    original = data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__original"))
     with pandas_version_quiet():
         scored = frame.mapInPandas(predict, schema).join(original, on=ROW).orderBy(ROW).collect()
     shared.unpersist()
@@ -147,33 +137,14 @@ def score_on_executors(data: SparkAuditData, split: str, models: list, n_classes
     return rows, labels, probs
 
 
-class _Scored:
-    """What the check's finding reads of the bundle: each split's row numbers and labels."""
-
-    def __init__(self, scored: dict[str, tuple[np.ndarray, np.ndarray]]):
-        self.frames = {split: pd.DataFrame(index=pd.Index(rows, dtype="int64")) for split, (rows, _) in scored.items()}
-        self._labels = {split: pd.Series(labels, index=self.frames[split].index, dtype=object)
-                        for split, (_, labels) in scored.items()}
-
-    def labels(self, split: str) -> pd.Series:
-        return self._labels[split]
-
-
 def label_issues(check: LabelIssues, data: SparkAuditData) -> list[Finding]:
     if len(label_counts(data)["train"]) < 2:
         return []
     encoding = spark_encoding(data)
     if not encoding.n_features:
-        dropped = encoding.dropped
-        return [Finding(
-            code="label_issues", severity=Severity.INFO,
-            message=("Labels were not checked: no feature column can be encoded for a model "
-                     f"({', '.join(d['column'] + ': ' + d['reason'] for d in dropped[:3]) or 'none left'})."),
-            metrics={"split": "train", "n_rows": 0, "fraction": 0.0, "n_scored_rows": 0, "dropped_columns": dropped},
-        )]
-    oof = spark_out_of_fold(data, check.model, check.n_folds, check.max_fit_rows)
-    view: Any = _Scored(data.shared("spark_scored_rows", lambda d: {}))
-    return [check._split_finding(view, oof, split) for split in data.splits if split in oof.pred_probs]
+        return [check.not_checked_finding(encoding.dropped)]
+    oof, scored = spark_out_of_fold(data, check.model, check.n_folds, check.max_fit_rows)
+    return [check.split_finding(split, oof, *scored[split]) for split in data.splits if split in oof.pred_probs]
 
 
 IMPLEMENTATIONS = {"label_issues": label_issues}

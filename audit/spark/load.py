@@ -32,6 +32,7 @@ from audit.errors import InputError
 from audit.readers import MISSING_TOKENS, closest_names
 from audit.spark.rows import ROW, number_file_rows, number_partition_rows
 from checks.base import AuditData
+from checks.encoders.values import MISSING_TEXT
 from checks.hashing import LeftOut, compared_columns, left_out_of
 
 TABLE_PREFIX = "table:"
@@ -40,7 +41,6 @@ H1, H2 = "__audit_h1", "__audit_h2"
 NUMBER_PATTERN = r"^\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?)\s*$"
 INTEGER_PATTERN = r"^\s*[+-]?\d+\s*$"
 BOOL_TOKENS = ("True", "False", "TRUE", "FALSE", "true", "false")
-MISSING_TEXT = "\x00<missing>"
 
 INTEGER, FLOAT, BOOLEAN, TEXT, DATETIME = "integer", "float", "boolean", "text", "datetime"
 NUMERIC_KINDS = (INTEGER, FLOAT, BOOLEAN)
@@ -196,7 +196,7 @@ def _strip_bom(frame: DataFrame) -> DataFrame:
 
 def _literal_text(frame: DataFrame, literal: set[str]) -> DataFrame:
     # An empty CSV cell is an empty string to pandas when read literally; Spark reads it as null.
-    return frame.select(*[F.coalesce(F.col(_q(c)), F.lit("")).alias(c) if c in literal else F.col(_q(c))
+    return frame.select(*[F.coalesce(F.col(quoted(c)), F.lit("")).alias(c) if c in literal else F.col(quoted(c))
                           for c in frame.columns])
 
 
@@ -204,8 +204,8 @@ def split_by_column(frame: DataFrame, column: str, source: str) -> dict[str, Dat
     if column not in frame.columns:
         raise InputError(f"{source}: the split column {column!r} is not in the file; {closest_names(column, frame.columns)}")
     mapping = F.create_map(*[F.lit(x) for pair in SPLIT_NAMES.items() for x in pair])
-    named = frame.withColumn("__audit_split", mapping[F.lower(F.trim(F.col(_q(column)).cast("string")))])
-    unknown = named.filter(F.col("__audit_split").isNull()).orderBy(ROW).select(ROW, F.col(_q(column))).limit(1).collect()
+    named = frame.withColumn("__audit_split", mapping[F.lower(F.trim(F.col(quoted(column)).cast("string")))])
+    unknown = named.filter(F.col("__audit_split").isNull()).orderBy(ROW).select(ROW, F.col(quoted(column))).limit(1).collect()
     if unknown:
         raise InputError(
             f"{source}: row {unknown[0][0]} has {unknown[0][1]!r} in the split column {column!r}; "
@@ -232,7 +232,7 @@ def build(spark: SparkSession, raw: dict[str, tuple[DataFrame, str, bool]], role
     literal = roles.literal_columns()
     typed: dict[str, SparkInput] = {}
     for split, (frame, source, is_text) in raw.items():
-        frame = frame.select(ROW, *[_q(c) for c in train_columns])
+        frame = frame.select(ROW, *[quoted(c) for c in train_columns])
         kinds, n_rows = profile(frame, source, train_columns, literal, roles, is_text)
         typed[split] = SparkInput(apply_kinds(frame, kinds, is_text, literal), source, kinds, n_rows)
     if roles.time_column:
@@ -274,12 +274,12 @@ def empty_frame(columns: list[str]) -> pd.DataFrame:
 def profile(frame: DataFrame, source: str, columns: list[str], literal: set[str], roles: Roles,
             is_text: bool) -> tuple[dict[str, str], int]:
     """Each column's kind and the split's row count, in one pass; empty labels are an error."""
-    label = F.col(_q(roles.label))
+    label = F.col(quoted(roles.label))
     empty_label = label.isNull() | (F.trim(label.cast("string")) == "")
     aggregates = [F.count(F.lit(1)).alias("n"), F.sum(empty_label.cast("long")).alias("empty_label")]
     text_columns = [c for c in columns if is_text and c not in literal]
     for i, column in enumerate(text_columns):
-        value = _present(F.col(_q(column)))
+        value = _present(F.col(quoted(column)))
         aggregates += [
             F.count(value).alias(f"p{i}"),
             F.sum((value.isNotNull() & ~value.rlike(NUMBER_PATTERN)).cast("long")).alias(f"nn{i}"),
@@ -333,7 +333,7 @@ def apply_kinds(frame: DataFrame, kinds: dict[str, str], is_text: bool, literal:
         return frame
     columns = [F.col(ROW)]
     for column, kind in kinds.items():
-        value = F.col(_q(column))
+        value = F.col(quoted(column))
         if kind == TEXT:
             columns.append(value.alias(column) if column in literal else _present(value).alias(column))
         elif kind == BOOLEAN:
@@ -350,7 +350,7 @@ def parse_times(frame: DataFrame, kinds: dict[str, str], column: str, source: st
     kind = kinds[column]
     if kind in (INTEGER, FLOAT, DATETIME):
         return frame, kind
-    value = F.col(_q(column))
+    value = F.col(quoted(column))
     parsed = _try_cast(value, "TIMESTAMP_NTZ")
     bad = frame.filter(value.isNotNull() & parsed.isNull()).select(ROW, value).orderBy(ROW).limit(1).collect()
     if bad:
@@ -362,29 +362,20 @@ def parse_times(frame: DataFrame, kinds: dict[str, str], column: str, source: st
 def canonical_keys(frames: dict[str, tuple[DataFrame, dict[str, str]]], columns: list[str]) -> dict[str, list[Column]]:
     """Per split, one key expression per feature column, equal exactly when pandas' are.
 
-    As in :func:`checks.hashing.canonical_column`: a column numeric (or boolean) in every
-    split is compared as a float, every NaN alike and ``-0.0`` like ``0.0``; a column that
-    is text in any split is compared as text, with numeric-looking cells written as their
-    float value (``"1"`` and ``1.0`` agree) and missing cells as one marker. The keys need
-    not equal pandas' hash values, only group rows the same way.
+    As in :func:`checks.encoders.values.canonical_column`: a column numeric (or boolean) in
+    every split is compared as a float, every NaN alike and ``-0.0`` like ``0.0``; a column
+    that is anything else in any split is compared as :func:`text_key`, missing cells as one
+    marker. The keys need not equal pandas' hash values, only group rows the same way.
     """
     keys: dict[str, list[Column]] = {split: [] for split in frames}
     for column in columns:
         numeric = all(kinds[column] in NUMERIC_KINDS for _, kinds in frames.values())
         for split, (_, kinds) in frames.items():
-            value = F.col(_q(column))
-            kind = kinds[column]
+            value = F.col(quoted(column))
             if numeric:
                 keys[split].append(_float_key(value))
-            elif kind in NUMERIC_KINDS:
-                keys[split].append(_float_text(value.cast("double")))
-            elif kind == DATETIME:
-                keys[split].append(F.coalesce(value.cast("string"), F.lit(MISSING_TEXT)))
             else:
-                text = value.cast("string")
-                number = F.when(text.rlike(NUMBER_PATTERN), _try_cast(text, "DOUBLE"))
-                keys[split].append(F.when(number.isNotNull(), _float_text(number))
-                                   .otherwise(F.coalesce(text, F.lit(MISSING_TEXT))))
+                keys[split].append(F.coalesce(text_key(value, kinds[column]), F.lit(MISSING_TEXT)))
     return keys
 
 
@@ -394,9 +385,14 @@ def _float_key(value: Column) -> Column:
             .when(number == 0, F.lit(0.0)).otherwise(number))
 
 
-def _float_text(number: Column) -> Column:
-    normalised = F.when(number == 0, F.lit(0.0)).otherwise(number)
-    return F.when(number.isNull() | F.isnan(number), F.lit(MISSING_TEXT)).otherwise(normalised.cast("string"))
+def text_key(value: Column, kind: str) -> Column:
+    """Text keys with numbers written one way, missing as null (:func:`checks.encoders.values.as_text`)."""
+    if kind in NUMERIC_KINDS:
+        number = value.cast("double")
+        return F.when(F.isnan(number), F.lit(None)).otherwise(F.when(number == 0, 0.0).otherwise(number).cast("string"))
+    text = value.cast("string")
+    number = F.when(text.rlike(NUMBER_PATTERN), _try_cast(text, "DOUBLE"))
+    return F.when(number.isNotNull(), F.when(number == 0, 0.0).otherwise(number).cast("string")).otherwise(text)
 
 
 def _present(value: Column) -> Column:
@@ -410,7 +406,7 @@ def _try_cast(value: Column, type_name: str) -> Column:
     return value.try_cast(type_name) if hasattr(value, "try_cast") else value.cast(type_name)
 
 
-def _q(name: str) -> str:
+def quoted(name: str) -> str:
     """A column name quoted for Spark (dots and spaces in names are not paths)."""
     return f"`{name.replace('`', '``')}`"
 

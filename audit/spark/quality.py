@@ -30,7 +30,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from audit.spark.load import DATETIME, FLOAT, INTEGER, SparkAuditData, _q
+from audit.spark.load import DATETIME, FLOAT, INTEGER, SparkAuditData, quoted
 from audit.spark.quality_facts import first_rows, split_facts, train_profiles, validated_view
 from audit.spark.rows import ROW
 from checks.base import Finding
@@ -147,9 +147,9 @@ def with_text_cells_counted(outcome: Outcome, view: DataFrame) -> Outcome:
         return outcome
     if set(map(str, outcome.kwargs.get("type_list") or [])) & set(TEXT_TYPES + ["StringType"]):
         return outcome
-    present = F.col(_q(column)).isNotNull()
+    present = F.col(quoted(column)).isNotNull()
     n_present = view.where(present).count()
-    examples = [r[0] for r in view.where(present).select(_q(column), ROW).orderBy(ROW).limit(EXAMPLES_SHOWN).collect()]
+    examples = [r[0] for r in view.where(present).select(quoted(column), ROW).orderBy(ROW).limit(EXAMPLES_SHOWN).collect()]
     return replace(outcome, unexpected_count=n_present, observed_value=None,
                    examples=[describe_value(v) for v in examples], example_rows=first_rows(view, present))
 

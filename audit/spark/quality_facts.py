@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from audit.spark.findings import plain
-from audit.spark.load import BOOLEAN, DATETIME, FLOAT, INTEGER, NUMBER_PATTERN, TEXT, SparkAuditData, _q
+from audit.spark.load import BOOLEAN, DATETIME, FLOAT, INTEGER, NUMBER_PATTERN, TEXT, SparkAuditData, quoted
 from audit.spark.rows import ROW
 from checks.expectations_suite import (
     BOOL_TYPES,
@@ -50,7 +50,7 @@ def validated_view(data: SparkAuditData, split: str) -> DataFrame:
     frame = data.spark_frames[split]
     columns = []
     for column in data.frames["train"].columns:
-        value = F.col(_q(column))
+        value = F.col(quoted(column))
         if data.kinds[split][column] == FLOAT:
             value = F.when(F.isnan(value), F.lit(None)).otherwise(value)
         columns.append(value.alias(column))
@@ -81,11 +81,11 @@ def train_profiles(data: SparkAuditData, settings: SuiteSettings) -> dict[str, C
     features = set(data.feature_columns)
     numbers = [c for c in columns if c in features and data.kinds["train"][c] in (INTEGER, FLOAT)]
     texts = [c for c in columns if c in features and type_family(data, c) == TEXT_TYPES]
-    finite = {c: F.when(~F.col(_q(c)).isin(float("inf"), float("-inf")), F.col(_q(c))) for c in numbers}
+    finite = {c: F.when(~F.col(quoted(c)).isin(float("inf"), float("-inf")), F.col(quoted(c))) for c in numbers}
     stats = view.agg(
-        *[F.count(_q(c)).alias(f"n{i}") for i, c in enumerate(columns)],
+        *[F.count(quoted(c)).alias(f"n{i}") for i, c in enumerate(columns)],
         *[F.min(finite[c]).alias(f"lo_{c}") for c in numbers], *[F.max(finite[c]).alias(f"hi_{c}") for c in numbers],
-        *[F.approx_count_distinct(_q(c), 0.01).alias(f"d_{c}") for c in texts],
+        *[F.approx_count_distinct(quoted(c), 0.01).alias(f"d_{c}") for c in texts],
     ).collect()[0].asDict()
     listed = [c for c in texts if stats[f"d_{c}"] <= SCREEN_FACTOR * settings.max_categories]
     categories = {c: distinct_values(view, c, settings.max_categories) for c in listed}
@@ -108,7 +108,7 @@ def train_profiles(data: SparkAuditData, settings: SuiteSettings) -> dict[str, C
 
 def distinct_values(view: DataFrame, column: str, limit: int) -> list[str] | None:
     """The column's distinct present values, or None when there are more than ``limit``."""
-    found = view.select(_q(column)).where(F.col(_q(column)).isNotNull()).distinct().limit(limit + 1).collect()
+    found = view.select(quoted(column)).where(F.col(quoted(column)).isNotNull()).distinct().limit(limit + 1).collect()
     return [r[0] for r in found] if len(found) <= limit else None
 
 
@@ -121,10 +121,10 @@ def split_facts(data: SparkAuditData, split: str) -> SplitFacts:
     floats = [c for c in columns if kinds[c] == FLOAT]
     texts = [c for c in columns if kinds[c] == TEXT and isinstance(schema[c].dataType, T.StringType)]
     stats = view.agg(
-        *[F.count(_q(c)).alias(f"n_{c}") for c in columns],
-        *[F.min(_q(c)).alias(f"lo_{c}") for c in orderable], *[F.max(_q(c)).alias(f"hi_{c}") for c in orderable],
-        *[F.sum((F.col(_q(c)) == float("inf")).cast("long")).alias(f"pinf_{c}") for c in floats],
-        *[F.sum((F.col(_q(c)) == float("-inf")).cast("long")).alias(f"ninf_{c}") for c in floats],
+        *[F.count(quoted(c)).alias(f"n_{c}") for c in columns],
+        *[F.min(quoted(c)).alias(f"lo_{c}") for c in orderable], *[F.max(quoted(c)).alias(f"hi_{c}") for c in orderable],
+        *[F.sum((F.col(quoted(c)) == float("inf")).cast("long")).alias(f"pinf_{c}") for c in floats],
+        *[F.sum((F.col(quoted(c)) == float("-inf")).cast("long")).alias(f"ninf_{c}") for c in floats],
         *[F.sum(number_text(c).cast("long")).alias(f"num_{c}") for c in texts],
         *[F.sum(formula_text(c).cast("long")).alias(f"eq_{c}") for c in texts],
     ).collect()[0].asDict()
@@ -137,7 +137,7 @@ def split_facts(data: SparkAuditData, split: str) -> SplitFacts:
             if positive or negative:
                 signs = ((float("inf"), positive), (float("-inf"), negative))
                 examples = sorted(describe_value(value) for value, count in signs if count)
-                rows = first_rows(view, F.abs(F.col(_q(column))) == float("inf"))
+                rows = first_rows(view, F.abs(F.col(quoted(column))) == float("inf"))
                 facts.infinite.append(Cells(column, positive + negative, examples, rows))
         if not present:
             facts.empty.append(column)
@@ -149,7 +149,7 @@ def split_facts(data: SparkAuditData, split: str) -> SplitFacts:
         n_text = present - n_numbers
         if n_numbers and n_text:
             stray = ~number_text(column) if stray_is_text(n_numbers, n_text) else number_text(column)
-            stray = F.col(_q(column)).isNotNull() & stray
+            stray = F.col(quoted(column)).isNotNull() & stray
             facts.mixed.append(Mixed(column, n_numbers, n_text, first_values(view, column, stray),
                                      first_rows(view, stray)))
         n_formula = int(stats[f"eq_{column}"] or 0)
@@ -162,12 +162,12 @@ def split_facts(data: SparkAuditData, split: str) -> SplitFacts:
 
 def number_text(column: str) -> Column:
     """A present text cell pandas would read as a number."""
-    return F.col(_q(column)).rlike(NUMBER_PATTERN)
+    return F.col(quoted(column)).rlike(NUMBER_PATTERN)
 
 
 def formula_text(column: str) -> Column:
     """A present text cell starting like a spreadsheet formula, and not a number like ``-5``."""
-    return F.col(_q(column)).rlike(FORMULA_PATTERN) & ~number_text(column)
+    return F.col(quoted(column)).rlike(FORMULA_PATTERN) & ~number_text(column)
 
 
 def first_rows(view: DataFrame, condition: Column) -> list[int]:
@@ -178,5 +178,5 @@ def first_rows(view: DataFrame, condition: Column) -> list[int]:
 def first_values(view: DataFrame, column: str, condition: Column) -> list:
     """The first distinct values of ``column`` among the rows meeting ``condition``, in the
     order they first occur (as ``pd.unique`` lists them)."""
-    firsts = view.where(condition).groupBy(_q(column)).agg(F.min(ROW).alias("first"))
+    firsts = view.where(condition).groupBy(quoted(column)).agg(F.min(ROW).alias("first"))
     return [r[0] for r in firsts.orderBy("first").limit(EXAMPLES_SHOWN).collect()]

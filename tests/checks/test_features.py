@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from audit.data import Roles, from_frames
-from checks.features import MAX_CATEGORIES, encode_features, encoded_features
+from checks.encoders import MAX_CATEGORIES
+from checks.features import encode_features, encoded_features
 
 LABEL = "label"
 
@@ -100,7 +101,7 @@ def test_a_column_without_spread_is_scaled_by_one_not_divided_by_zero():
 
 def test_time_zone_aware_dates_encode_as_their_utc_instant():
     """A date with a zone and the same instant without one are the same value, in seconds."""
-    from checks.features import as_float
+    from checks.encoders.values import as_float
 
     aware = pd.Series(pd.to_datetime(["2024-01-01 01:00", "2024-01-02 00:00"]).tz_localize("Europe/Paris"))
     naive = pd.Series(pd.to_datetime(["2024-01-01 00:00", "2024-01-01 23:00"]))

@@ -1,33 +1,34 @@
-"""Pieces of the Spark engine that need no Spark: counted labels, URIs, dispatch."""
+"""Pieces of the Spark engine that need no Spark: label counts, URIs, dispatch, banding."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from audit.spark import is_spark_dataframe
-from audit.spark.cli import location
-from audit.spark.findings import CountedLabels
+from audit.spark import is_spark_dataframe, location
+from checks.base import AuditData
 from checks.class_balance import ClassBalance
 
 
-def test_counted_labels_answer_value_counts_like_the_labels_themselves():
+def test_label_counts_in_first_row_order_give_the_findings_of_the_labels_themselves():
+    """Spark collects (label, count) by each label's first row; ties must still come out in pandas' order."""
+    from audit.spark.exact import counts_series
+
     labels = pd.Series(["b", "a", "NA", "a", "b", "c", "a", "NA"], dtype=object)
-    first_rows = labels.drop_duplicates()
-    counted = CountedLabels([(k, int((labels == k).sum())) for k in first_rows])
-    for normalize in (False, True):
-        expected = labels.value_counts(normalize=normalize)
-        got = counted.value_counts(normalize=normalize)
-        assert list(got.index) == list(expected.index)
-        assert got.to_numpy().tolist() == expected.to_numpy().tolist()
+    other = pd.Series(["a", "a", "c", "b", "NA", "c"], dtype=object)
+    data = AuditData(frames={"train": pd.DataFrame({"y": labels}), "val": pd.DataFrame({"y": other})}, label="y")
     check = ClassBalance()
-    assert check._imbalance("train", counted) == check._imbalance("train", labels)
-    other = pd.Series(["a", "a", "c", "b"], dtype=object)
-    assert (check._shift(counted, CountedLabels([(k, int((other == k).sum())) for k in other.drop_duplicates()]))
-            == check._shift(labels, other))
+
+    def counted(values: pd.Series) -> pd.Series:
+        return counts_series([(k, int((values == k).sum())) for k in values.drop_duplicates()])
+
+    from_counts = [check.imbalance_finding("train", counted(labels)), check.imbalance_finding("val", counted(other)),
+                   check.shift_finding(counted(labels), counted(other))]
+    assert [json.dumps(f.to_dict()) for f in from_counts] == [json.dumps(f.to_dict()) for f in check.run(data)]
 
 
 def test_uris_survive_the_command_line_path_type():
