@@ -96,6 +96,9 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--time-column", help="a timestamp: checked for temporal leakage")
     group.add_argument("--ignore", action="append", metavar="COLUMN",
                        help="a column to leave out entirely (repeatable)")
+    group.add_argument("--text-column", action="append", metavar="COLUMN",
+                       help="a free-text column, compared and modelled by its words (repeatable; "
+                            "found by itself when most values have three words or more)")
     group.add_argument("--sep", help="CSV delimiter (default: ,)")
     group.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default: utf-8)")
     group.add_argument("--max-rows", type=count_argument, metavar="N",
@@ -331,6 +334,7 @@ def configuration_from_args(args: argparse.Namespace) -> Configuration:
     overrides = {
         "label": args.label, "id_column": args.id_column, "group_column": args.group_column,
         "time_column": args.time_column, "ignore": tuple(args.ignore) if args.ignore else None,
+        "text_columns": tuple(args.text_column) if args.text_column else None,
         "split_column": args.split_column, "checks": checks, "fail_on": args.fail_on, "out": args.out,
         "seed": args.seed, "allow_errors": args.allow_errors, "accepted": accepted,
         "baseline": {k: v for k, v in baseline.items() if v is not None} or None,

@@ -243,6 +243,7 @@ def build(spark: SparkSession, raw: dict[str, tuple[DataFrame, str, bool]], role
         frames={split: empty_frame(train_columns) for split in typed}, label=roles.label,
         id_column=roles.id_column, group_column=roles.group_column, time_column=roles.time_column,
         ignored=tuple(roles.ignored), sources=sources, random_state=random_state,
+        declared_kinds=roles.declared_kinds(),
         n_rows={split: entry.n_rows for split, entry in typed.items()},
         kinds={split: entry.kinds for split, entry in typed.items()},
     )
