@@ -22,7 +22,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from checks.base import AuditData
+from checks.features import model_inputs
 from checks.oof import OutOfFold, encode_labels, expand, label_classes, stratified_sample
+from checks.text.columns import normalised_texts, raw_texts
 from checks.text.exact import normalise_all
 from checks.text.near import joined_token_texts
 from checks.text.normalise import text_hashes
@@ -35,6 +38,18 @@ TEXT_MODEL = "tfidf_logistic_regression"
 # thousandths and the time by half again); rows beyond it are scored, not fitted.
 DEFAULT_MAX_FIT_ROWS = 50_000
 DEFAULT_C = 1.0
+
+
+def table_out_of_fold(data: AuditData, n_folds: int, max_fit_rows: int) -> OutOfFold:
+    """The probabilities of a table with text: its texts, and its other columns' model inputs
+    when it has some; computed once per setting."""
+    def compute(d: AuditData) -> OutOfFold:
+        inputs = model_inputs(d)
+        numeric = dict(inputs.matrices) if inputs.n_features else None
+        return text_out_of_fold(raw_texts(d), {s: d.labels(s) for s in d.splits}, numeric, n_folds, max_fit_rows,
+                                d.random_state, normalised=normalised_texts(d))
+
+    return data.shared(f"text_out_of_fold:{n_folds}:{max_fit_rows}", compute)
 
 
 def text_out_of_fold(texts: dict[str, pd.Series | pd.DataFrame], labels: dict[str, pd.Series],

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from checks.base import Finding, Severity, agree, counted, row_evidence
 from checks.text.normalise import arrow_strings
 
 MAX_ABS_Z = 5.0
@@ -55,6 +56,31 @@ class TextIssue:
     @property
     def count(self) -> int:
         return len(self.rows)
+
+
+ISSUE_WORDS = {  # verb (plural, singular), then what the rows are or hold
+    "empty": ("are", "is", "empty"), "whitespace_only": ("are", "is", "whitespace only"),
+    "too_short": ("are", "is", "extremely short for the column"),
+    "too_long": ("are", "is", "extremely long for the column"),
+    "mojibake": ("hold", "holds", "mojibake (text decoded with the wrong encoding)"),
+    "markup": ("hold", "holds", "HTML or markup remnants"),
+}
+
+
+def issue_finding(issue: TextIssue, n_rows: int) -> Finding:
+    """A data-quality finding (warn) on one text issue, with every row it concerns."""
+    share = issue.count / n_rows if n_rows else 0.0
+    plural, singular, what = ISSUE_WORDS[issue.kind]
+    return Finding(
+        code="data_quality", severity=Severity.WARN,
+        message=(f"{issue.split}: {counted(issue.count)} ({share:.2%}) of the text column {issue.column!r} "
+                 f"{agree(issue.count, plural, singular)} {what}; e.g. "
+                 + "; ".join(repr(e) for e in issue.examples) + "."),
+        metrics={"split": issue.split, "column": issue.column, "text_issue": issue.kind, "n_rows": issue.count,
+                 "fraction": share, "examples": issue.examples},
+        rows=row_evidence(issue.split, issue.rows.tolist()),
+        columns=[{"column": issue.column, "text_issue": issue.kind}],
+    )
 
 
 @dataclass(frozen=True)
