@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build a demo pair with planted problems and audit it")
     demo.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--text", action="store_true",
+                      help="the text demo: generated support tickets with planted copies and wrong labels")
     demo.add_argument("--no-baseline", action="store_true", help="skip the baseline network")
     demo.add_argument("--no-attribute", action="store_true",
                       help="skip the extra baseline runs that show which fix family moved the numbers")
@@ -269,11 +271,12 @@ def command_accept(args: argparse.Namespace) -> int:
 
 def command_demo(args: argparse.Namespace) -> int:
     from audit.demo import run_demo
+    from audit.demo_text import run_text_demo
     from audit.progress import terminal_progress
 
     refuse_non_positive(args)
     baseline = {"enabled": False} if args.no_baseline else {"attribute": not args.no_attribute}
-    report, pair = run_demo(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
+    report, pair = (run_text_demo if args.text else run_demo)(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
                             diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
     print(pair.describe())
     publish(report, args.out, "demo", {}, output_format="text", quiet=False)

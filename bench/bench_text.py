@@ -1,7 +1,7 @@
 """Time the text detectors (checks/text) on planted ticket pairs of growing size, with their accuracy.
 
 For each size a process generates a planted pair and writes it as Parquet
-(bench/planted_text.py: tickets of about 40 words, four overlapping queues, a priority and a
+(audit/tickets.py: tickets of about 40 words, four overlapping queues, a priority and a
 channel column; val has a fifth of train's rows; 1% of train rows planted as copies of each
 of seven kinds, 2% of val rows as leaks of each kind, about 6% flipped labels); fresh
 processes read it back and run each component on the ``text`` column, printing its wall
@@ -50,7 +50,7 @@ COMPONENTS = ("normalise", "exact", "near", "tfidf_oof", "cleanlab", "shortcut",
 def generate(n_train: int, seed: int, folder: Path) -> None:
     """Write the planted pair (and its clean twin) as Parquet, as a user's files would come."""
     sys.path.insert(0, str(ROOT))
-    from bench.planted_text import make_text_pair, save_text_pair
+    from audit.tickets import make_text_pair, save_text_pair
 
     save_text_pair(make_text_pair(n_train, n_train // 5, seed=seed), folder / "planted")
     save_text_pair(make_text_pair(n_train, n_train // 5, seed=seed, plant=False), folder / "clean")
@@ -61,7 +61,7 @@ def run_size(folder: Path, seed: int, peer_max: int, clean: bool) -> dict:
     import numpy as np
     import pandas as pd
 
-    from bench.planted_text import LABEL, TEXT, load_text_pair
+    from audit.tickets import LABEL, TEXT, load_text_pair
     from bench.run_bench import RssSampler
 
     rows: list[dict] = []
@@ -158,7 +158,7 @@ def run_peers(measure, texts, labels, seed: int, threshold: float) -> dict:
 def run_clean(pair, seed: int) -> dict:
     import numpy as np
 
-    from bench.planted_text import LABEL, TEXT
+    from audit.tickets import LABEL, TEXT
     from checks.text.model import text_out_of_fold
     from checks.text.near import near_text
 
@@ -178,7 +178,7 @@ def label_issues(oof, np) -> dict:
 
 
 def accuracy(pair, results: dict, np, pd) -> dict:
-    from bench.planted_text import NEAR_KINDS
+    from audit.tickets import NEAR_KINDS
 
     duplicates, leaks = results["exact"]
     near = results["near"]

@@ -1,6 +1,6 @@
 """Calibrate the near-text threshold: how similar planted copies stay, how similar different tickets get.
 
-For each seed and each shingle scheme, on bench/planted_text.py pairs:
+For each seed and each shingle scheme, on audit/tickets.py pairs:
 
 - positives: every planted near copy (one or two words replaced, a typo, a signature, up to
   10% cut) and its source, scored by the exact Jaccard similarity near-text detection uses;
@@ -28,7 +28,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.planted_text import NEAR_KINDS, make_text_pair  # noqa: E402
+from audit.tickets import NEAR_KINDS, make_text_pair  # noqa: E402
 from checks.text.near import pair_similarities  # noqa: E402
 from checks.text.normalise import normalise, token_text  # noqa: E402
 from checks.text.shingles import ShingleSpec, shingle_sets  # noqa: E402

@@ -10,9 +10,9 @@ What the kind changes in each shared representation:
   (checks/text/table.py), so the Euclidean space holds the other columns only;
 - out-of-fold inputs: none here; the out-of-fold model reads the texts as TF-IDF
   (checks/text/model.py) beside the other columns' encoded matrix;
-- baseline network: the ids of its first ``SEQUENCE_LENGTH`` words in a vocabulary of the
-  ``VOCABULARY_SIZE`` - 2 most frequent train words (0 pads, 1 is a word train lacks), the
-  integer output of a Keras ``TextVectorization`` layer; the network embeds and pools them.
+- baseline network: the share of each of the ``VOCABULARY_SIZE`` most frequent train words
+  among the text's words (:class:`WordShares`), which the network's first layer embeds and
+  averages.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from checks.encoders.base import ColumnFacts, Encoder, register_encoder
 from checks.text.kind import free_text_reason
 from checks.text.normalise import normalise, token_text
 
-VOCABULARY_SIZE = 20_000
-SEQUENCE_LENGTH = 64
-PAD, UNKNOWN = 0, 1
+VOCABULARY_SIZE = 2_000
 
 
 @register_encoder
@@ -47,8 +45,8 @@ class TextEncoder(Encoder):
     def hash_keys(self, values: dict[str, pd.Series]) -> dict[str, pd.Series]:
         return {split: normalise(series.astype("string")).astype(object) for split, series in values.items()}
 
-    def fit_network(self, column: str, train: pd.Series) -> "WordIds":
-        return WordIds.fit(column, train)
+    def fit_network(self, column: str, train: pd.Series) -> "WordShares":
+        return WordShares.fit(column, train)
 
 
 def words_of(values: pd.Series) -> pd.Series:
@@ -58,33 +56,37 @@ def words_of(values: pd.Series) -> pd.Series:
 
 
 @dataclass(frozen=True)
-class WordIds:
-    """A text column as word ids for an embedding: vocabulary fitted on a training split."""
+class WordShares:
+    """A text column as the share of each vocabulary word among its words, vocabulary fitted on a
+    training split (``TextVectorization`` counts divided by the text's length).
+
+    The network's first Dense layer on these shares is an embedding of the vocabulary averaged
+    over the text's words (``Embedding`` then ``GlobalAveragePooling1D``: the mean of the rows
+    of a matrix picked by the words is the shares times that matrix), so every built-in
+    network, and the diagnosis's variants of it, embed and pool texts without a layer of their
+    own. Words train lacks count in the length, not in any share.
+    """
 
     column: str
     vocabulary: tuple[str, ...]
-    length: int = SEQUENCE_LENGTH
 
     @classmethod
-    def fit(cls, column: str, train: pd.Series) -> "WordIds":
+    def fit(cls, column: str, train: pd.Series) -> "WordShares":
         counts = words_of(train).explode().dropna().value_counts()
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # ties by word: deterministic
-        return cls(column, tuple(word for word, _ in ranked[:VOCABULARY_SIZE - 2]))
+        return cls(column, tuple(word for word, _ in ranked[:VOCABULARY_SIZE]))
 
     @property
     def width(self) -> int:
-        return self.length
-
-    @property
-    def vocabulary_size(self) -> int:
-        """The ids an embedding must accept: the most a vocabulary of this kind holds."""
-        return VOCABULARY_SIZE
+        return len(self.vocabulary)
 
     def transform(self, values: pd.Series) -> np.ndarray:
-        words = words_of(values).map(lambda row: row[:self.length]).reset_index(drop=True).explode().dropna()
-        rows = words.index.to_numpy()
-        positions = np.arange(len(rows)) - np.searchsorted(rows, rows)  # place of each word in its row
-        found = pd.Index(self.vocabulary).get_indexer(words.to_numpy())
-        ids = np.full((len(values), self.length), PAD, dtype=np.float32)
-        ids[rows, positions] = np.where(found >= 0, found + 2, UNKNOWN)
-        return ids
+        words = words_of(values).reset_index(drop=True)
+        lengths = words.map(len).to_numpy()
+        flat = words.explode().dropna()
+        found = pd.Index(self.vocabulary).get_indexer(flat.to_numpy())
+        known = found >= 0
+        rows = flat.index.to_numpy()[known]
+        shares = np.zeros((len(values), self.width), dtype=np.float32)
+        np.add.at(shares, (rows, found[known]), 1.0 / lengths[rows])
+        return shares

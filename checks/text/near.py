@@ -12,7 +12,7 @@ The pipeline, linear in the number of texts apart from the candidates it verifie
    at or above the threshold.
 
 The threshold is a Jaccard similarity; ``max_distance`` (1 - similarity) overrides it.
-``DEFAULT_MAX_DISTANCE`` was calibrated on bench/planted_text.py (bench/calibrate_text_near.py
+``DEFAULT_MAX_DISTANCE`` was calibrated on audit/tickets.py (bench/calibrate_text_near.py
 prints the evidence, five seeds of 5,000 tickets): every planted edit of a ticket of about 40
 words (one or two words replaced, a typo, a signature appended, up to 10% cut) kept a
 word-bigram similarity of at least 0.70 (two words replaced is the hardest), while the most

@@ -11,7 +11,7 @@ text; a final SplitMix64 step spreads the bits, salted by the n-gram's kind so t
 bigram never equals a character n-gram. A text shorter than n words (characters) gives its
 whole text as its one n-gram, so every non-empty text has a shingle.
 
-Why word bigrams by default: on the planted ticket generator (bench/planted_text.py) word
+Why word bigrams by default: on the planted ticket generator (audit/tickets.py) word
 bigrams separated lightly edited copies from different tickets sharing template phrases as
 well as unigrams+bigrams or character 5- and 7-grams did, with a fifth of the shingles of
 character n-grams (time and memory) and far less chance overlap than unigrams (which

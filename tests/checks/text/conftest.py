@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.planted_text import TextPair, make_text_pair
+from audit.tickets import TextPair, make_text_pair
 
 
 @pytest.fixture(scope="session")

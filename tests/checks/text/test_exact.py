@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.planted_text import TEXT
+from audit.tickets import TEXT
 from checks.text.exact import normalise_all, text_duplicates, text_keys, text_leaks
 from checks.text.normalise import normalise, token_text
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.planted_text import TEXT
+from audit.tickets import TEXT
 from checks.text.kind import column_kind
 
 N = 1000

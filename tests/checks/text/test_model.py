@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.planted_text import LABEL, QUEUES, TEXT
+from audit.tickets import LABEL, QUEUES, TEXT
 from checks.text.model import TEXT_MODEL, text_out_of_fold
 from checks.text.tfidf import TfidfSpec, fit_tfidf, tfidf_matrix
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.planted_text import NEAR_KINDS, TEXT
+from audit.tickets import NEAR_KINDS, TEXT
 from checks.text.near import DEFAULT_MAX_DISTANCE, near_text, pair_similarities
 
 THRESHOLD = 1 - DEFAULT_MAX_DISTANCE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.planted_text import COPY_KINDS, LABEL, TEXT, make_text_pair
+from audit.tickets import COPY_KINDS, LABEL, TEXT, make_text_pair
 
 
 def test_every_copy_kind_is_planted_and_recorded(text_pair):

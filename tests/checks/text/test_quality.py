@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.planted_text import TEXT
+from audit.tickets import TEXT
 from checks.text.quality import text_quality
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.planted_text import TEXT
+from audit.tickets import TEXT
 from checks.text.jaccard import jaccard_of_pairs
 from checks.text.minhash import (MAX_BUCKET_SIZE, Banding, Signatures, banding_for, candidate_pairs,
                                  estimated_similarity, minhash_signatures)

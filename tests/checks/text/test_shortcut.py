@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.planted_text import LABEL, QUEUES, TEXT
+from audit.tickets import LABEL, QUEUES, TEXT
 from checks.text.shortcut import text_shortcut
 
 

@@ -1,6 +1,6 @@
 """Ticket-like train/val pairs with planted text copies, flipped labels and recorded truth.
 
-Shared by the tests of checks/text and by bench/bench_text.py. A ticket is about 40 words:
+Shared by `audit demo --text`, the tests of checks/text and bench/bench_text.py. A ticket is about 40 words:
 an optional greeting, three or four sentences, an optional closing. Sentences come from
 templates with alternatives (``[a|b]``) and slots (``{product}``, ``{amount}`` ...), drawn
 mostly from the ticket's own support queue, sometimes from a pool every queue shares and
