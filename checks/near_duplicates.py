@@ -27,6 +27,7 @@ from checks.features import encoded_features
 from checks.hashing import feature_hashes
 from checks.neighbours import NeighbourGraph, TypicalDistance, neighbour_graph
 from checks.text.columns import text_columns
+from checks.text.table import table_near_text, text_metrics, with_similarity
 
 
 NEAR_COPIES = ("are near copies", "is a near copy")
@@ -229,10 +230,8 @@ class NearDuplicates(Check):
 
     def run_on_text(self, data: AuditData) -> list[Finding]:
         """Near copies of a table with free text: by text similarity, near in the other columns too."""
-        from checks.text.table import table_near_text, text_threshold, with_similarity  # it imports this module
-
         near = table_near_text(data, self.max_distance, self.max_relative_distance)
-        threshold = text_threshold(data, near, self.max_relative_distance)
+        threshold = Threshold(near.max_distance, "text", text_metrics(data, near, self.max_relative_distance))
         findings = []
         for split in data.splits:
             copies, n_rows = near.duplicates(split), len(data.frames[split])
@@ -371,13 +370,11 @@ class NearLeakage(Check):
 
     def run(self, data: AuditData) -> list[Finding]:
         if text_columns(data):
-            from checks.text.table import table_near_text, text_threshold, with_similarity  # it imports this module
-
             near = table_near_text(data, self.max_distance, self.max_relative_distance)
             leaks = near.leaks()
+            threshold = Threshold(near.max_distance, "text", text_metrics(data, near, self.max_relative_distance))
             return with_similarity(self.finding(len(data.frames["val"]), leaks.rows, leaks.partners,
-                                                1.0 - leaks.similarity,
-                                                text_threshold(data, near, self.max_relative_distance)))
+                                                1.0 - leaks.similarity, threshold))
         threshold = near_threshold(data, self.max_relative_distance, self.max_distance)
         if not threshold.usable:
             return [not_compared("near_leakage", "val", threshold)]

@@ -15,11 +15,11 @@ calibrated threshold.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from checks.base import AuditData, Finding
 from checks.features import encoded_features
-from checks.near_duplicates import Threshold
 from checks.text.columns import normalised_texts, raw_texts, text_columns
 from checks.text.near import NearText, TextPairs, near_text
 
@@ -95,8 +95,8 @@ def _positions(data: AuditData, splits: np.ndarray, rows: np.ndarray) -> np.ndar
     return positions
 
 
-def text_threshold(data: AuditData, near: NearText, max_relative_distance: float) -> Threshold:
-    """The near-copy threshold of a table with text, as the near findings state it."""
+def text_metrics(data: AuditData, near: NearText, max_relative_distance: float) -> dict[str, Any]:
+    """How near copies of a table with text were found, as the near findings' metrics state it."""
     tabular = tabular_part(data, max_relative_distance)
     metrics = {**near.describe(), "text_columns": text_columns(data), "n_encoded_features": tabular.n_encoded_features,
                "dropped_columns": tabular.dropped_columns, "threshold": near.max_distance,
@@ -104,7 +104,7 @@ def text_threshold(data: AuditData, near: NearText, max_relative_distance: float
     if tabular.threshold is not None:
         metrics.update(tabular_threshold=tabular.threshold, typical_neighbour_distance=tabular.typical_distance,
                        max_relative_distance=max_relative_distance)
-    return Threshold(near.max_distance, "text", metrics)
+    return metrics
 
 
 def with_similarity(findings: list[Finding]) -> list[Finding]:
