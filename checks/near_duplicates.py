@@ -27,7 +27,7 @@ from checks.features import encoded_features
 from checks.hashing import feature_hashes
 from checks.neighbours import NeighbourGraph, TypicalDistance, neighbour_graph
 from checks.text.columns import text_columns
-from checks.text.table import table_near_text, text_metrics, with_similarity
+from checks.text.table import table_leaks, table_near_text, text_metrics, with_similarity
 
 
 NEAR_COPIES = ("are near copies", "is a near copy")
@@ -244,7 +244,7 @@ class NearDuplicates(Check):
             if conflict is not None:
                 findings.append(conflict)
         if "val" in data.splits:
-            leaks = near.leaks()
+            leaks = table_leaks(data, near, self.max_relative_distance)
             conflict = self.conflicts_across_finding(len(data.frames["val"]), leaks.rows, leaks.partners,
                                                      1.0 - leaks.similarity,
                                                      data.labels("val").loc[leaks.rows].to_numpy(),
@@ -371,7 +371,7 @@ class NearLeakage(Check):
     def run(self, data: AuditData) -> list[Finding]:
         if text_columns(data):
             near = table_near_text(data, self.max_distance, self.max_relative_distance)
-            leaks = near.leaks()
+            leaks = table_leaks(data, near, self.max_relative_distance)
             threshold = Threshold(near.max_distance, "text", text_metrics(data, near, self.max_relative_distance))
             return with_similarity(self.finding(len(data.frames["val"]), leaks.rows, leaks.partners,
                                                 1.0 - leaks.similarity, threshold))

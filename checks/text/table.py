@@ -21,7 +21,7 @@ import numpy as np
 from checks.base import AuditData, Finding
 from checks.features import encoded_features
 from checks.text.columns import normalised_texts, raw_texts, text_columns
-from checks.text.near import NearText, TextPairs, near_text
+from checks.text.near import NearText, NearTextCopies, TextPairs, near_text
 
 
 TYPICAL_SAMPLE = 20_000
@@ -69,30 +69,40 @@ def _near_in_every_kind(data: AuditData, max_distance: float | None, max_relativ
     tabular = tabular_part(data, max_relative_distance)
     if tabular.threshold is None or not len(near.pairs):
         return near
-    matrices = encoded_features(data).matrices
     pairs = near.pairs
-    first = _positions(data, pairs.first_split, pairs.first_row)
-    second = _positions(data, pairs.second_split, pairs.second_row)
     distance = np.empty(len(pairs))
     for split_a in data.splits:
         for split_b in data.splits:
             where = (pairs.first_split == split_a) & (pairs.second_split == split_b)
             if where.any():
-                delta = matrices[split_a][first[where]].astype(np.float64) - matrices[split_b][second[where]]
-                distance[where] = np.sqrt((delta ** 2).sum(axis=1))
+                distance[where] = tabular_distances(data, split_a, pairs.first_row[where], split_b,
+                                                    pairs.second_row[where])
     keep = distance <= tabular.threshold
     kept = TextPairs(pairs.first_split[keep], pairs.first_row[keep], pairs.second_split[keep],
                      pairs.second_row[keep], pairs.similarity[keep])
     return replace(near, pairs=kept)
 
 
-def _positions(data: AuditData, splits: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Each (split, row number) pair's position in its split's frame."""
-    positions = np.empty(len(rows), dtype=np.int64)
-    for split in data.splits:
-        where = splits == split
-        positions[where] = data.frames[split].index.get_indexer(rows[where])
-    return positions
+def tabular_distances(data: AuditData, split_a: str, rows_a: np.ndarray, split_b: str, rows_b: np.ndarray) -> np.ndarray:
+    """The distance between each pair of rows (row numbers) in the other columns' encoded space."""
+    matrices = encoded_features(data).matrices
+    a = matrices[split_a][data.frames[split_a].index.get_indexer(rows_a)].astype(np.float64)
+    b = matrices[split_b][data.frames[split_b].index.get_indexer(rows_b)]
+    return np.sqrt(((a - b) ** 2).sum(axis=1))
+
+
+def table_leaks(data: AuditData, near: NearText, max_relative_distance: float) -> NearTextCopies:
+    """Val rows near a train row in the text and in every other column.
+
+    :meth:`NearText.leaks` flags every val row holding a leaking text; in a table with other
+    columns each of those rows must also be near its train row there.
+    """
+    leaks = near.leaks()
+    tabular = tabular_part(data, max_relative_distance)
+    if tabular.threshold is None or not len(leaks):
+        return leaks
+    keep = tabular_distances(data, "val", leaks.rows, "train", leaks.partners) <= tabular.threshold
+    return NearTextCopies(leaks.rows[keep], leaks.partners[keep], leaks.similarity[keep])
 
 
 def text_metrics(data: AuditData, near: NearText, max_relative_distance: float) -> dict[str, Any]:
