@@ -10,9 +10,9 @@ What the kind changes in each shared representation:
   (checks/text/table.py), so the Euclidean space holds the other columns only;
 - out-of-fold inputs: none here; the out-of-fold model reads the texts as TF-IDF
   (checks/text/model.py) beside the other columns' encoded matrix;
-- baseline network: the share of each of the ``VOCABULARY_SIZE`` most frequent train words
-  among the text's words (:class:`WordShares`), which the network's first layer embeds and
-  averages.
+- baseline network: the counts of the ``VOCABULARY_SIZE`` most frequent train words in the
+  text, divided by their norm (:class:`WordShares`), which the network's first layer embeds
+  and pools.
 """
 
 from __future__ import annotations
@@ -57,14 +57,15 @@ def words_of(values: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class WordShares:
-    """A text column as the share of each vocabulary word among its words, vocabulary fitted on a
-    training split (``TextVectorization`` counts divided by the text's length).
+    """A text column as the counts of the vocabulary words in each text divided by their
+    Euclidean norm (``TextVectorization`` counts, pooled the ``sqrtn`` way), vocabulary fitted on
+    a training split.
 
-    The network's first Dense layer on these shares is an embedding of the vocabulary averaged
-    over the text's words (``Embedding`` then ``GlobalAveragePooling1D``: the mean of the rows
-    of a matrix picked by the words is the shares times that matrix), so every built-in
-    network, and the diagnosis's variants of it, embed and pool texts without a layer of their
-    own. Words train lacks count in the length, not in any share.
+    The network's first Dense layer on these is an embedding of the vocabulary pooled over the
+    text's words (an ``Embedding`` whose rows picked by the words are summed and divided by the
+    square root of the sum of squared counts), so every built-in network, and the diagnosis's
+    variants of it, embed and pool texts without a layer of their own. Words train lacks are
+    left out; a text without a known word is all zeros.
     """
 
     column: str
@@ -81,12 +82,10 @@ class WordShares:
         return len(self.vocabulary)
 
     def transform(self, values: pd.Series) -> np.ndarray:
-        words = words_of(values).reset_index(drop=True)
-        lengths = words.map(len).to_numpy()
-        flat = words.explode().dropna()
+        flat = words_of(values).reset_index(drop=True).explode().dropna()
         found = pd.Index(self.vocabulary).get_indexer(flat.to_numpy())
         known = found >= 0
-        rows = flat.index.to_numpy()[known]
-        shares = np.zeros((len(values), self.width), dtype=np.float32)
-        np.add.at(shares, (rows, found[known]), 1.0 / lengths[rows])
-        return shares
+        counts = np.zeros((len(values), self.width), dtype=np.float32)
+        np.add.at(counts, (flat.index.to_numpy()[known], found[known]), 1.0)
+        norms = np.sqrt((counts ** 2).sum(axis=1, keepdims=True))
+        return np.divide(counts, norms, out=counts, where=norms > 0)
