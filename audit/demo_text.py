@@ -21,7 +21,7 @@ from audit.tickets import LABEL, TEXT, TextPair, make_text_pair
 
 N_TRAIN = 2000
 N_VAL = 500
-FLIPPED_FRACTION = 0.10
+FLIPPED_FRACTION = 0.20
 
 
 @dataclass
