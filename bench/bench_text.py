@@ -43,6 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.repeat import median_run
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = ("normalise", "exact", "near", "tfidf_oof", "cleanlab", "shortcut", "quality")
 
@@ -283,26 +285,18 @@ def main() -> None:
 def run_sizes(args: argparse.Namespace, scratch: Path) -> None:
     results, text = [], []
     for k, n in enumerate(args.sizes):
-        runs = []
         folder = scratch / str(n)
         subprocess.run([sys.executable, __file__, "--generate", str(n), "--seed", str(args.seed), "--one", str(folder)],
                        check=True, cwd=ROOT)
-        for _ in range(args.repeat):
-            command = [sys.executable, __file__, "--one", str(folder), "--seed", str(args.seed),
-                       "--peer-max", str(args.peer_max)] + (["--clean"] if args.clean and k == 0 else [])
-            done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-            if done.returncode != 0:
-                text.append(f"### {n:,} train texts: failed\n\n```\n{done.stderr[-2000:]}\n```")
-                print(text[-1], flush=True)
-                break
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        if not runs:
+        command = [sys.executable, __file__, "--one", str(folder), "--seed", str(args.seed),
+                   "--peer-max", str(args.peer_max)] + (["--clean"] if args.clean and k == 0 else [])
+        median, error = median_run(command, args.repeat, total_wall, ROOT)
+        if median is None:
+            text.append(f"### {n:,} train texts: failed\n\n```\n{error}\n```")
+            print(text[-1], flush=True)
             continue
-        runs.sort(key=total_wall)
-        median_run = runs[len(runs) // 2]
-        median_run["walls"] = [total_wall(r) for r in runs]
-        results.append(median_run)
-        text.append(render(median_run))
+        results.append(median)
+        text.append(render(median))
         print(text[-1] + "\n", flush=True)
     if len(results) > 1:
         text.append(growth(results))

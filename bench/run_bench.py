@@ -24,11 +24,12 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from bench.repeat import median_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,22 +167,14 @@ def main() -> None:
         return
     results, text = [], []
     for n in args.sizes:
-        runs = []
-        for _ in range(args.repeat):
-            out = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
-                                 capture_output=True, text=True, cwd=ROOT)
-            if out.returncode != 0:
-                text.append(f"### {n:,} train rows: failed\n\n```\n{out.stderr[-2000:]}\n```")
-                print(text[-1], flush=True)
-                break
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        if not runs:
+        median, error = median_run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
+                                   args.repeat, total_wall, ROOT)
+        if median is None:
+            text.append(f"### {n:,} train rows: failed\n\n```\n{error}\n```")
+            print(text[-1], flush=True)
             continue
-        runs.sort(key=total_wall)
-        median_run = runs[len(runs) // 2]
-        median_run["walls"] = [total_wall(r) for r in runs]
-        results.append(median_run)
-        text.append(render(median_run))
+        results.append(median)
+        text.append(render(median))
         print(text[-1] + "\n", flush=True)
     if len(results) > 1:
         lines = ["### growth", "", "| train rows | runs | load + checks wall s, median (range) | CPU s | "
