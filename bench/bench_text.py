@@ -43,7 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.repeat import median_run
+from bench.repeat import measure_sizes, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = ("normalise", "exact", "near", "tfidf_oof", "cleanlab", "shortcut", "quality")
@@ -283,27 +283,18 @@ def main() -> None:
 
 
 def run_sizes(args: argparse.Namespace, scratch: Path) -> None:
-    results, text = [], []
-    for k, n in enumerate(args.sizes):
+    def command_of(k: int, n: int) -> list[str]:
         folder = scratch / str(n)
         subprocess.run([sys.executable, __file__, "--generate", str(n), "--seed", str(args.seed), "--one", str(folder)],
                        check=True, cwd=ROOT)
-        command = [sys.executable, __file__, "--one", str(folder), "--seed", str(args.seed),
-                   "--peer-max", str(args.peer_max)] + (["--clean"] if args.clean and k == 0 else [])
-        median, error = median_run(command, args.repeat, total_wall, ROOT)
-        if median is None:
-            text.append(f"### {n:,} train texts: failed\n\n```\n{error}\n```")
-            print(text[-1], flush=True)
-            continue
-        results.append(median)
-        text.append(render(median))
-        print(text[-1] + "\n", flush=True)
+        return [sys.executable, __file__, "--one", str(folder), "--seed", str(args.seed),
+                "--peer-max", str(args.peer_max)] + (["--clean"] if args.clean and k == 0 else [])
+
+    results, text = measure_sizes(args.sizes, command_of, args.repeat, total_wall, render, "train texts", ROOT)
     if len(results) > 1:
         text.append(growth(results))
         print(text[-1], flush=True)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n\n".join(text) + "\n")
+    write_text(args.out, text)
 
 
 if __name__ == "__main__":

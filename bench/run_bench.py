@@ -29,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.repeat import median_run
+from bench.repeat import measure_sizes, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -165,17 +165,9 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_size(args.one, args.seed)))
         return
-    results, text = [], []
-    for n in args.sizes:
-        median, error = median_run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
-                                   args.repeat, total_wall, ROOT)
-        if median is None:
-            text.append(f"### {n:,} train rows: failed\n\n```\n{error}\n```")
-            print(text[-1], flush=True)
-            continue
-        results.append(median)
-        text.append(render(median))
-        print(text[-1] + "\n", flush=True)
+    results, text = measure_sizes(
+        args.sizes, lambda _, n: [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
+        args.repeat, total_wall, render, "train rows", ROOT)
     if len(results) > 1:
         lines = ["### growth", "", "| train rows | runs | load + checks wall s, median (range) | CPU s | "
                  "CPU ratio to previous | wall ratio to previous | rows ratio | peak RSS MB |",
@@ -191,9 +183,7 @@ def main() -> None:
             previous = (cpu, wall, r["n_train"])
         text.append("\n".join(lines))
         print(text[-1], flush=True)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n\n".join(text) + "\n")
+    write_text(args.out, text)
 
 
 if __name__ == "__main__":
