@@ -167,6 +167,9 @@ class NearDuplicates(Check):
         ``conflicting_labels`` (with ``near: true`` on each row): groups of near copies whose
         labels differ, within a split (every member), and val rows that are near copies of a
         train row labelled differently (``duplicate_split: train``).
+        A table with free-text columns is compared by its texts instead (checks/text/table.py):
+        Jaccard similarity of word bigrams at least 1 - ``max_distance`` (0.64 by default),
+        the other columns near too; each row also carries the ``similarity``.
 
     Why it matters:
         Re-saved, re-scaled or lightly edited copies weigh some examples more than others and
@@ -339,7 +342,8 @@ class NearLeakage(Check):
         (identical rows are ``exact_leakage``), each with that ``train_row`` and the
         ``distance``. The label is not compared. The threshold is ``max_relative_distance``
         times the typical nearest-neighbour distance in train, or ``max_distance``; the
-        metrics state which and its value.
+        metrics state which and its value. A table with free-text columns is compared by its
+        texts, as ``near_duplicates`` does, each row with its ``similarity``.
 
     Why it matters:
         A val row that is a lightly changed copy of a train row grades the model on something

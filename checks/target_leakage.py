@@ -46,7 +46,8 @@ class TargetLeakage(Check):
         errors of a column without signal. Each flagged column is listed in ``columns`` with
         its ``score``, the ``reason``, the ``reference_score`` of the other columns and, for
         identifiers, ``id_like`` (``unique`` or ``monotonic``). The metrics hold every column's
-        score.
+        score. A free-text column is scored by one word per class (checks/text/shortcut.py,
+        its ``keywords`` listed) and is never judged an identifier.
 
     Why it matters:
         A column that is a copy, a consequence or an encoding of the label (a diagnosis code
