@@ -53,6 +53,7 @@ def test_near_leak_evidence_keeps_row_numbers_and_the_similarity(ticket_run):
 def test_html_shows_text_pairs_side_by_side_escaped_with_the_added_words_marked(ticket_run):
     _, _, html, _ = ticket_run
     assert 'class="evidence text-pairs"' in html
+    assert "<dt>text</dt><dd>text: declared text by the user</dd>" in html
     assert SCRIPT not in html
     assert "<mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark>" in html
 
