@@ -32,7 +32,7 @@ def run_audit(train: Any, val: Any = None, *, label: str | None = None,
     """Audit a train split and an optional validation split; returns the report, prints nothing.
 
     ``train`` and ``val`` are DataFrames or file paths. Keyword arguments are the settings of
-    ``audit.toml`` (``id_column``, ``group_column``, ``time_column``, ``ignore``,
+    ``audit.toml`` (``id_column``, ``group_column``, ``time_column``, ``ignore``, ``text_columns``,
     ``split_column``, ``checks``, ``params``, ``severity``, ``fail_on``, ``seed``,
     ``accepted``, ``baseline``...) and override ``config`` (``baseline`` key by key). Like
     ``audit run``, it plans the fixes and trains the baseline unless
@@ -47,7 +47,7 @@ def run_audit(train: Any, val: Any = None, *, label: str | None = None,
     """
     if "random_state" in overrides:
         overrides["seed"] = overrides.pop("random_state")
-    for name in ("ignore", "checks"):
+    for name in ("ignore", "text_columns", "checks"):
         if overrides.get(name) is not None:
             overrides[name] = tuple(overrides[name])
     unknown = sorted(set(overrides) - set(Settings.__dataclass_fields__))

@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build a demo pair with planted problems and audit it")
     demo.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--text", action="store_true",
+                      help="the text demo: generated support tickets with planted copies and wrong labels")
     demo.add_argument("--no-baseline", action="store_true", help="skip the baseline network")
     demo.add_argument("--no-attribute", action="store_true",
                       help="skip the extra baseline runs that show which fix family moved the numbers")
@@ -99,6 +101,9 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--time-column", help="a timestamp: checked for temporal leakage")
     group.add_argument("--ignore", action="append", metavar="COLUMN",
                        help="a column to leave out entirely (repeatable)")
+    group.add_argument("--text-column", action="append", metavar="COLUMN",
+                       help="a free-text column, compared and modelled by its words (repeatable; "
+                            "found by itself when most values have three words or more)")
     group.add_argument("--sep", help="CSV delimiter (default: ,)")
     group.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default: utf-8)")
     group.add_argument("--max-rows", type=count_argument, metavar="N",
@@ -273,11 +278,12 @@ def command_accept(args: argparse.Namespace) -> int:
 
 def command_demo(args: argparse.Namespace) -> int:
     from audit.demo import run_demo
+    from audit.demo_text import run_text_demo
     from audit.progress import terminal_progress
 
     refuse_non_positive(args)
     baseline = {"enabled": False} if args.no_baseline else {"attribute": not args.no_attribute}
-    report, pair = run_demo(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
+    report, pair = (run_text_demo if args.text else run_demo)(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
                             diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
     print(pair.describe())
     publish(report, args.out, "demo", {}, output_format="text", quiet=False)
@@ -338,6 +344,7 @@ def configuration_from_args(args: argparse.Namespace) -> Configuration:
     overrides = {
         "label": args.label, "id_column": args.id_column, "group_column": args.group_column,
         "time_column": args.time_column, "ignore": tuple(args.ignore) if args.ignore else None,
+        "text_columns": tuple(args.text_column) if args.text_column else None,
         "split_column": args.split_column, "checks": checks, "fail_on": args.fail_on, "out": args.out,
         "seed": args.seed, "allow_errors": args.allow_errors, "accepted": accepted,
         "baseline": {k: v for k, v in baseline.items() if v is not None} or None,

@@ -32,6 +32,7 @@ class Settings:
     group_column: str | None = None
     time_column: str | None = None
     ignore: tuple[str, ...] = ()
+    text_columns: tuple[str, ...] = ()
     split_column: str | None = None
     checks: tuple[str, ...] | None = None
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -50,7 +51,10 @@ class Settings:
         return replace(self, **given)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        # Declared text columns are listed only when there are some, so reports of tables
+        # without them read as they always have.
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)
+                if f.name != "text_columns" or self.text_columns}
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
@@ -242,7 +246,7 @@ BASELINE_VALIDATORS = {
 
 VALIDATORS = {
     "label": _text, "id_column": _text, "group_column": _text, "time_column": _text,
-    "ignore": _text_list, "split_column": _text, "checks": _text_list, "params": _tables,
+    "ignore": _text_list, "text_columns": _text_list, "split_column": _text, "checks": _text_list, "params": _tables,
     "severity": _severities, "fail_on": _choice(("warn", "fail")), "out": _text,
     "seed": _integer(0), "allow_errors": _boolean, "accepted": _text, "accept_tolerance": _integer(0),
     "baseline": _baseline,

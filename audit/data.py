@@ -39,16 +39,22 @@ class Roles:
     group_column: str | None = None
     time_column: str | None = None
     ignored: tuple[str, ...] = ()
+    text_columns: tuple[str, ...] = ()
 
     def literal_columns(self) -> set[str]:
-        """Columns read as text exactly as written: ``007`` is an id, ``NA`` a class."""
-        return {c for c in (self.label, self.id_column, self.group_column) if c}
+        """Columns read as text exactly as written: ``007`` is an id, ``NA`` a class or a word."""
+        return {c for c in (self.label, self.id_column, self.group_column, *self.text_columns) if c}
+
+    def declared_kinds(self) -> dict[str, str]:
+        """The kinds the user declared (``--text-column``); ``--ignore`` wins over a declaration."""
+        return {column: "text" for column in self.text_columns if column not in self.ignored}
 
     def named(self) -> list[tuple[str, str]]:
         """(flag, column) for every role given, for error messages that name the flag."""
         pairs = [("--label", self.label), ("--id-column", self.id_column),
                  ("--group-column", self.group_column), ("--time-column", self.time_column)]
         pairs += [("--ignore", c) for c in self.ignored]
+        pairs += [("--text-column", c) for c in self.text_columns]
         return [(flag, column) for flag, column in pairs if column]
 
 
@@ -160,7 +166,8 @@ def build(frames: dict[str, pd.DataFrame], roles: Roles, sources: dict[str, str]
         check_times_comparable(frames, roles.time_column, sources)
     data = AuditData(frames=frames, label=roles.label, id_column=roles.id_column,
                      group_column=roles.group_column, time_column=roles.time_column,
-                     ignored=tuple(roles.ignored), sources=sources, random_state=random_state)
+                     ignored=tuple(roles.ignored), sources=sources, random_state=random_state,
+                     declared_kinds=roles.declared_kinds())
     if not data.feature_columns:
         raise InputError(f"{sources['train']}: no feature columns are left after the label and the role columns; "
                          f"check --label, --id-column, --group-column, --time-column and --ignore")

@@ -20,6 +20,7 @@ from audit.runner import CheckResult
 from audit.version import TOOL_NAME, __version__
 from checks import REGISTRY, AuditData, Finding, Severity
 from checks.base import DOC_SECTIONS, SPLITS, to_builtin
+from checks.encoders import ColumnKind, column_kinds
 
 if TYPE_CHECKING:
     from audit.training.diagnose.results import Diagnosis
@@ -188,7 +189,15 @@ class AuditReport:
         described["label"] = data.label
         described["roles"] = {"id": data.id_column, "group": data.group_column, "time": data.time_column,
                               "ignored": list(data.ignored)}
+        kinds = self.column_kinds()
+        if any(kind.kind == "text" for kind in kinds.values()):
+            # Listed for tables with free text, whose kinds change what every check compares.
+            described["column_kinds"] = [kind.to_dict() for kind in kinds.values()]
         return described
+
+    def column_kinds(self) -> dict[str, ColumnKind]:
+        """Every column's kind and the reason, as the checks saw them."""
+        return column_kinds(self.data)
 
     def split_inputs(self) -> list[SplitInput]:
         """The splits given, train first, as :meth:`inputs` describes them (an engine may count the rows)."""

@@ -118,7 +118,7 @@ def run_job(job: Job, progress: Progress = no_progress) -> Outcome:
 
 def roles_of(settings: Settings) -> Roles:
     return Roles(settings.label or "label", settings.id_column, settings.group_column, settings.time_column,
-                 settings.ignore)
+                 settings.ignore, settings.text_columns)
 
 
 def check(engine: Engine, data: AuditData, configuration: Configuration,

@@ -24,11 +24,12 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from bench.repeat import measure_sizes, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -164,25 +165,9 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_size(args.one, args.seed)))
         return
-    results, text = [], []
-    for n in args.sizes:
-        runs = []
-        for _ in range(args.repeat):
-            out = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
-                                 capture_output=True, text=True, cwd=ROOT)
-            if out.returncode != 0:
-                text.append(f"### {n:,} train rows: failed\n\n```\n{out.stderr[-2000:]}\n```")
-                print(text[-1], flush=True)
-                break
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        if not runs:
-            continue
-        runs.sort(key=total_wall)
-        median_run = runs[len(runs) // 2]
-        median_run["walls"] = [total_wall(r) for r in runs]
-        results.append(median_run)
-        text.append(render(median_run))
-        print(text[-1] + "\n", flush=True)
+    results, text = measure_sizes(
+        args.sizes, lambda _, n: [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
+        args.repeat, total_wall, render, "train rows", ROOT)
     if len(results) > 1:
         lines = ["### growth", "", "| train rows | runs | load + checks wall s, median (range) | CPU s | "
                  "CPU ratio to previous | wall ratio to previous | rows ratio | peak RSS MB |",
@@ -198,9 +183,7 @@ def main() -> None:
             previous = (cpu, wall, r["n_train"])
         text.append("\n".join(lines))
         print(text[-1], flush=True)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n\n".join(text) + "\n")
+    write_text(args.out, text)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import pandas as pd
 
 from checks.base import AuditData, Check, Finding, fraction, register, rows_finding
 from checks.hashing import LeftOut, feature_hashes, left_out
+from checks.text.columns import mark_text_matches
 
 
 @register
@@ -64,7 +65,7 @@ class Duplicates(Check):
             across = self._conflicts_across(hashes, data.labels("train"), data.labels("val"), said)
             if across is not None:
                 findings.append(across)
-        return findings
+        return mark_text_matches(data, findings)
 
     def _duplicates(self, split: str, hashes: pd.Series, said: LeftOut) -> Finding | None:
         first = first_row_of_group(hashes)

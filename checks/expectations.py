@@ -8,6 +8,8 @@ from typing import Any
 from checks.base import AuditData, Check, Finding, Severity, fraction, positive_int, register
 from checks.expectations_suite import Outcome, SuiteSettings, inferred_suite, validate
 from checks.quality_facts import Cells, Mixed, SplitFacts, split_facts, stray_is_text
+from checks.text.columns import text_columns
+from checks.text.quality import issue_finding, text_quality
 
 TABLE_EXPECTATIONS = ("expect_table_columns_to_match_ordered_list", "expect_table_row_count_to_be_between",
                       "expect_table_column_count_to_equal", "expect_table_columns_to_match_set")
@@ -26,7 +28,10 @@ class DataQuality(Check):
         count and example values. Also what expectations do not phrase well: infinite
         numbers, columns that are entirely missing, constant columns, columns mixing numbers
         and text, and text cells starting with ``=``, ``+``, ``-`` or ``@`` (formula-like,
-        counted for information). One info finding summarises the suite and its results.
+        counted for information). Free-text columns (checks/text/quality.py): empty and
+        whitespace-only texts, lengths extreme for the column, mojibake and markup remnants,
+        each with its rows (``text_issue`` names which). One info finding summarises the
+        suite and its results.
 
     Why it matters:
         A column that is text in val but numbers in train, values far outside the range the
@@ -85,8 +90,12 @@ class DataQuality(Check):
     def run(self, data: AuditData) -> list[Finding]:
         suite, source = self.suite(data)
         outcomes, invalid = validate(suite, {split: data.frames[split] for split in data.splits}, data.verbose)
-        return self.findings(suite, source, outcomes, invalid,
-                             {split: split_facts(data.frames[split]) for split in data.splits})
+        findings = self.findings(suite, source, outcomes, invalid,
+                                 {split: split_facts(data.frames[split]) for split in data.splits})
+        for column in text_columns(data):
+            issues = text_quality(column, {split: data.frames[split][column] for split in data.splits})
+            findings += [issue_finding(issue, len(data.frames[issue.split])) for issue in issues]
+        return findings
 
     def findings(self, suite: dict[str, Any], source: str, outcomes: dict[str, list[Outcome]],
                  invalid: list[Outcome], facts: Mapping[str, SplitFacts],

@@ -9,6 +9,8 @@ import numpy as np
 
 from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register, row_evidence
 from checks.features import model_inputs
+from checks.text.columns import text_columns
+from checks.text.model import table_out_of_fold
 from checks.oof import (
     DEFAULT_MAX_FIT_ROWS,
     DEFAULT_MODEL,
@@ -53,7 +55,10 @@ class LabelIssues(Check):
         average of the fold models, which never saw them. Val labels are flagged for review,
         never changed. Val rows whose label never occurs in train are left to
         ``unseen_labels``. Above ``max_fit_rows`` train rows the models are fitted on a seeded
-        stratified sample and score every row; the metrics say so.
+        stratified sample and score every row; the metrics say so. A table with free-text
+        columns is modelled by a logistic regression on the TF-IDF of their words, beside the
+        other columns' encoded features (checks/text/model.py); ``model`` applies to tables
+        without text.
 
     Why it matters:
         A network fits wrong labels by memorising them: training loss keeps falling while
@@ -101,13 +106,17 @@ class LabelIssues(Check):
         if data.labels("train").nunique() < 2:
             return []
         inputs = model_inputs(data)
-        if data.pred_probs is None and not inputs.n_features:
+        texts = data.pred_probs is None and bool(text_columns(data))
+        if data.pred_probs is None and not inputs.n_features and not texts:
             return [self.not_checked_finding(inputs.dropped)]
         if data.pred_probs is None and data.labels("train").value_counts().max() < 2:
             # Cross-validation needs a class with two rows: one to fit on while the other is held out.
             return [self.not_checked_finding(inputs.dropped, "every train class has a single row, so no row can "
                                                              "be held out and predicted by a model that saw its class")]
-        oof = out_of_fold_probabilities(data, self.model, self.n_folds, self.max_fit_rows)
+        if texts:
+            oof = table_out_of_fold(data, self.n_folds, self.max_fit_rows)
+        else:
+            oof = out_of_fold_probabilities(data, self.model, self.n_folds, self.max_fit_rows)
         return [self.split_finding(split, oof, data.frames[split].index.to_numpy(), data.labels(split).to_numpy())
                 for split in data.splits if split in oof.pred_probs]
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from checks.base import AuditData, Check, Finding, fraction, register, rows_finding
 from checks.hashing import LeftOut, feature_hashes, left_out
+from checks.text.columns import mark_text_matches
 
 
 @register
@@ -49,7 +50,7 @@ class ExactLeakage(Check):
         )
         val = hashes["val"]
         leaked = val.map(train_first).dropna().astype("int64")
-        return self.finding(len(val), leaked.index, leaked.to_numpy(), left_out(data))
+        return mark_text_matches(data, self.finding(len(val), leaked.index, leaked.to_numpy(), left_out(data)))
 
     def finding(self, n_val: int, rows: Iterable[int], train_rows: Iterable[int], said: LeftOut) -> list[Finding]:
         """``rows``: val rows with exactly the features of ``train_rows`` (each the first such); by row."""

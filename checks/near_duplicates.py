@@ -26,6 +26,8 @@ from checks.base import AuditData, Check, Finding, Severity, fraction, positive_
 from checks.features import encoded_features
 from checks.hashing import feature_hashes
 from checks.neighbours import NeighbourGraph, TypicalDistance, neighbour_graph
+from checks.text.columns import text_columns
+from checks.text.table import table_leaks, table_near_text, text_metrics, with_similarity
 
 
 NEAR_COPIES = ("are near copies", "is a near copy")
@@ -84,6 +86,12 @@ def calibrated_threshold(typical: TypicalDistance, n_encoded_features: int, drop
 
 
 def describe(threshold: Threshold) -> str:
+    if threshold.source == "text":  # checks/text/table.py: texts by similarity, other columns by distance
+        metrics = threshold.metrics
+        text = f"{metrics['similarity']} >= {metrics['threshold_similarity']:.2f}"
+        if "tabular_threshold" in metrics:
+            text += f", other columns within distance {metrics['tabular_threshold']:.4g}"
+        return text
     if threshold.source == "absolute":
         return f"distance <= {threshold.value:.4g}, set by max_distance"
     typical = threshold.metrics["typical_neighbour_distance"]
@@ -159,6 +167,9 @@ class NearDuplicates(Check):
         ``conflicting_labels`` (with ``near: true`` on each row): groups of near copies whose
         labels differ, within a split (every member), and val rows that are near copies of a
         train row labelled differently (``duplicate_split: train``).
+        A table with free-text columns is compared by its texts instead (checks/text/table.py):
+        Jaccard similarity of word bigrams at least 1 - ``max_distance`` (0.64 by default),
+        the other columns near too; each row also carries the ``similarity``.
 
     Why it matters:
         Re-saved, re-scaled or lightly edited copies weigh some examples more than others and
@@ -193,6 +204,8 @@ class NearDuplicates(Check):
         self.conflict_fail_at_fraction = conflict_fail_at_fraction
 
     def run(self, data: AuditData) -> list[Finding]:
+        if text_columns(data):
+            return self.run_on_text(data)
         threshold = near_threshold(data, self.max_relative_distance, self.max_distance)
         if not threshold.usable:
             return [not_compared("near_duplicates", None, threshold)]
@@ -217,6 +230,31 @@ class NearDuplicates(Check):
             if conflict is not None:
                 findings.append(conflict)
         return findings
+
+    def run_on_text(self, data: AuditData) -> list[Finding]:
+        """Near copies of a table with free text: by text similarity, near in the other columns too."""
+        near = table_near_text(data, self.max_distance, self.max_relative_distance)
+        threshold = Threshold(near.max_distance, "text", text_metrics(data, near, self.max_relative_distance))
+        findings = []
+        for split in data.splits:
+            copies, n_rows = near.duplicates(split), len(data.frames[split])
+            distance = 1.0 - copies.similarity
+            if len(copies):
+                findings.append(self.near_duplicates_finding(split, n_rows, copies.rows, copies.partners, distance,
+                                                             threshold, len(np.unique(near.splits[split].codes))))
+            conflict = self.conflicts_within_finding(split, n_rows, data.labels(split), copies.rows,
+                                                     copies.partners, distance, threshold)
+            if conflict is not None:
+                findings.append(conflict)
+        if "val" in data.splits:
+            leaks = table_leaks(data, near, self.max_relative_distance)
+            conflict = self.conflicts_across_finding(len(data.frames["val"]), leaks.rows, leaks.partners,
+                                                     1.0 - leaks.similarity,
+                                                     data.labels("val").loc[leaks.rows].to_numpy(),
+                                                     data.labels("train").loc[leaks.partners].to_numpy(), threshold)
+            if conflict is not None:
+                findings.append(conflict)
+        return with_similarity(findings)
 
     # The findings from flagged rows alone, so every engine reports them alike.
 
@@ -304,7 +342,8 @@ class NearLeakage(Check):
         (identical rows are ``exact_leakage``), each with that ``train_row`` and the
         ``distance``. The label is not compared. The threshold is ``max_relative_distance``
         times the typical nearest-neighbour distance in train, or ``max_distance``; the
-        metrics state which and its value.
+        metrics state which and its value. A table with free-text columns is compared by its
+        texts, as ``near_duplicates`` does, each row with its ``similarity``.
 
     Why it matters:
         A val row that is a lightly changed copy of a train row grades the model on something
@@ -334,6 +373,12 @@ class NearLeakage(Check):
         self.fail_at_fraction = fail_at_fraction
 
     def run(self, data: AuditData) -> list[Finding]:
+        if text_columns(data):
+            near = table_near_text(data, self.max_distance, self.max_relative_distance)
+            leaks = table_leaks(data, near, self.max_relative_distance)
+            threshold = Threshold(near.max_distance, "text", text_metrics(data, near, self.max_relative_distance))
+            return with_similarity(self.finding(len(data.frames["val"]), leaks.rows, leaks.partners,
+                                                1.0 - leaks.similarity, threshold))
         threshold = near_threshold(data, self.max_relative_distance, self.max_distance)
         if not threshold.usable:
             return [not_compared("near_leakage", "val", threshold)]

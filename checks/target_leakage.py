@@ -17,6 +17,8 @@ import pandas as pd
 
 from checks.base import AuditData, Check, Finding, Parameter, Severity, fraction, register
 from checks.encoders.values import as_float, is_numeric
+from checks.text.columns import normalised_texts, text_columns
+from checks.text.shortcut import text_shortcut
 
 MAX_BINS = 32
 MIN_ROWS_PER_BIN = 40
@@ -44,7 +46,8 @@ class TargetLeakage(Check):
         errors of a column without signal. Each flagged column is listed in ``columns`` with
         its ``score``, the ``reason``, the ``reference_score`` of the other columns and, for
         identifiers, ``id_like`` (``unique`` or ``monotonic``). The metrics hold every column's
-        score.
+        score. A free-text column is scored by one word per class (checks/text/shortcut.py,
+        its ``keywords`` listed) and is never judged an identifier.
 
     Why it matters:
         A column that is a copy, a consequence or an encoding of the label (a diagnosis code
@@ -90,8 +93,11 @@ class TargetLeakage(Check):
             return []
         folds = np.random.default_rng(data.random_state).permutation(n_rows) % self.n_folds
         frame = data.frames["train"]
+        texts = text_columns(data)
         scores: dict[str, dict[str, Any]] = {}
         for column in data.feature_columns:
+            if column in texts:
+                continue
             codes, n_codes, how = bin_column(frame[column])
             balanced = cross_validated_balanced_accuracy(codes, n_codes, y, len(classes), folds, self.n_folds)
             scores[str(column)] = {
@@ -99,6 +105,8 @@ class TargetLeakage(Check):
                 "binning": how, "n_bins": n_codes, "id_like": id_like(frame[column]),
             }
 
+        scores.update(self.text_scores(data, texts, scores))
+        scores = {str(c): scores[str(c)] for c in data.feature_columns}
         id_floor = max(self.id_min_score, 4 / np.sqrt(n_rows))
         flagged = []
         for column, s in scores.items():
@@ -106,9 +114,13 @@ class TargetLeakage(Check):
             reference = float(np.median(others)) if others else 0.0
             predictor = s["score"] >= self.min_score and s["score"] - reference >= self.min_margin
             identifier = s["id_like"] is not None and s["score"] >= id_floor
+            if "shortcut" in s:
+                predictor, reference = s["shortcut"].flagged, s["shortcut"].reference_score
             if not (predictor or identifier):
                 continue
-            if predictor:
+            if "shortcut" in s:
+                reason = s["shortcut"].reason
+            elif predictor:
                 reason = (f"alone predicts the label (score {s['score']:.3f}, the other columns' median "
                           f"{reference:.3f})")
             else:
@@ -119,6 +131,7 @@ class TargetLeakage(Check):
                 "kind": "predictor" if predictor else "identifier", "reference_score": reference,
                 "balanced_accuracy": s["balanced_accuracy"], "id_like": s["id_like"],
                 "binning": s["binning"], "n_bins": s["n_bins"],
+                **({"keywords": s["shortcut"].keywords} if "shortcut" in s else {}),
             })
         if not flagged:
             return []
@@ -139,6 +152,23 @@ class TargetLeakage(Check):
             },
             columns=flagged,
         )]
+
+
+    def text_scores(self, data: AuditData, texts: list[str], scores: dict[str, dict[str, Any]]) -> dict[str, dict]:
+        """Free-text columns scored by one word per class (checks/text/shortcut.py): a text column is
+        meant to predict the label, so it is flagged only when a single word gives the label away,
+        far better than the other columns (``scores``) do; it is never judged an identifier."""
+        others = [s["score"] for s in scores.values()]
+        reference = float(np.median(others)) if others else 0.0
+        found = {}
+        for column in texts:
+            shortcut = text_shortcut(column, data.frames["train"][column], data.labels("train"), reference,
+                                     self.min_score, self.min_margin, self.n_folds, data.random_state,
+                                     normalised=normalised_texts(data)["train"][column])
+            found[str(column)] = {"score": shortcut.score, "balanced_accuracy": shortcut.balanced_accuracy,
+                                  "binning": "one word per class", "n_bins": len(shortcut.keywords), "id_like": None,
+                                  "shortcut": shortcut}
+        return found
 
 
 def rescale(balanced_accuracy: float, n_classes: int) -> float:

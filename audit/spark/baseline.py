@@ -46,7 +46,7 @@ def sample_for_training(data: SparkAuditData, plan: FixPlan, settings: Settings,
     progress("")
     on_driver = AuditData(frames=frames, label=data.label, id_column=data.id_column, group_column=data.group_column,
                           time_column=data.time_column, ignored=data.ignored, sources=data.sources,
-                          random_state=data.random_state)
+                          random_state=data.random_state, declared_kinds=data.declared_kinds)
     sampled = {split: SampledSplit(len(frame), n_rows[split]) for split, frame in frames.items()}
     sample = None
     if any(entry.rows < entry.of_rows for entry in sampled.values()):

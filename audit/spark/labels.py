@@ -47,6 +47,7 @@ from audit.spark.kinds import quoted
 from audit.spark.load import SparkAuditData
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
+from audit.spark.text import declared_text, labels_not_checked_reason
 from checks.base import Finding
 from checks.label_noise import LabelIssues, SplitIssues
 from checks.oof import (
@@ -220,6 +221,8 @@ def label_issues(check: LabelIssues, data: SparkAuditData) -> list[Finding]:
     if len(counts) < 2:
         return []
     encoding = spark_encoding(data)
+    if declared_text(data):
+        return [check.not_checked_finding(encoding.dropped, labels_not_checked_reason(declared_text(data)))]
     if not encoding.n_features:
         return [check.not_checked_finding(encoding.dropped)]
     result = spark_out_of_fold(data, check.model, check.n_folds, check.max_fit_rows)

@@ -243,6 +243,7 @@ def build(spark: SparkSession, raw: dict[str, tuple[DataFrame, str, bool]], role
         frames={split: empty_frame(train_columns) for split in typed}, label=roles.label,
         id_column=roles.id_column, group_column=roles.group_column, time_column=roles.time_column,
         ignored=tuple(roles.ignored), sources=sources, random_state=random_state,
+        declared_kinds=roles.declared_kinds(),
         n_rows={split: entry.n_rows for split, entry in typed.items()},
         kinds={split: entry.kinds for split, entry in typed.items()},
     )
@@ -252,7 +253,8 @@ def build(spark: SparkSession, raw: dict[str, tuple[DataFrame, str, bool]], role
     data.identifiers = integer_identifiers(typed["train"].frame, typed["train"].kinds, data.feature_columns,
                                            typed["train"].n_rows)
     keys = canonical_keys({split: (entry.frame, entry.kinds) for split, entry in typed.items()},
-                          compared_columns(data.feature_columns, data.identifiers))
+                          compared_columns(data.feature_columns, data.identifiers),
+                          {c for c, kind in data.declared_kinds.items() if kind == "text"})
     for split, entry in typed.items():
         hashed = entry.frame.withColumn(H1, F.xxhash64(*keys[split])).withColumn(H2, F.hash(*keys[split]))
         data.spark_frames[split] = hashed.persist()
@@ -357,24 +359,37 @@ def parse_times(frame: DataFrame, kinds: dict[str, str], column: str, source: st
     return frame.withColumn(column, parsed), DATETIME
 
 
-def canonical_keys(frames: dict[str, tuple[DataFrame, dict[str, str]]], columns: list[str]) -> dict[str, list[Column]]:
+def canonical_keys(frames: dict[str, tuple[DataFrame, dict[str, str]]], columns: list[str],
+                   text: set[str] = frozenset()) -> dict[str, list[Column]]:
     """Per split, one key expression per feature column, equal exactly when pandas' are.
 
     As in :func:`checks.encoders.values.canonical_column`: a column numeric (or boolean) in
     every split is compared as a float, every NaN alike and ``-0.0`` like ``0.0``; a column
     that is anything else in any split is compared as :func:`text_key`, missing cells as one
-    marker. The keys need not equal pandas' hash values, only group rows the same way.
+    marker; a declared ``text`` column by :func:`normalised_text_key`. The keys need not equal
+    pandas' hash values, only group rows the same way.
     """
     keys: dict[str, list[Column]] = {split: [] for split in frames}
     for column in columns:
-        numeric = all(kinds[column] in NUMERIC_KINDS for _, kinds in frames.values())
+        numeric = column not in text and all(kinds[column] in NUMERIC_KINDS for _, kinds in frames.values())
         for split, (_, kinds) in frames.items():
             value = F.col(quoted(column))
-            if numeric:
+            if column in text:
+                keys[split].append(F.coalesce(normalised_text_key(value.cast("string")), F.lit(MISSING_TEXT)))
+            elif numeric:
                 keys[split].append(_float_key(value))
             else:
                 keys[split].append(F.coalesce(text_key(value, kinds[column]), F.lit(MISSING_TEXT)))
     return keys
+
+
+def normalised_text_key(text: Column) -> Column:
+    """A text's normalised form as Spark SQL can make it, as checks/text/normalise.py does:
+    lower case, whitespace runs as one space, punctuation and symbols stripped at both ends
+    (Spark SQL has no Unicode NFKC, so compatibility forms such as full-width letters are not
+    folded here)."""
+    spaced = F.trim(F.regexp_replace(F.lower(text), r"\s+", " "))
+    return F.regexp_replace(spaced, r"^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$", "")
 
 
 def _float_key(value: Column) -> Column:

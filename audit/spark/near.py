@@ -28,6 +28,7 @@ from audit.spark.lsh import Banding, candidate_pairs, choose_banding, directions
 from audit.spark.load import H1, H2, SparkAuditData
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
+from audit.spark.text import declared_text, text_not_compared
 from checks.base import Finding
 from checks.near_duplicates import (
     NearDuplicates,
@@ -178,6 +179,8 @@ def labels_of(data: SparkAuditData, split: str, rows: np.ndarray) -> pd.Series:
 
 
 def near_duplicates(check: NearDuplicates, data: SparkAuditData) -> list[Finding]:
+    if declared_text(data):
+        return [text_not_compared("near_duplicates", None, declared_text(data))]
     threshold = near_threshold(data, check.max_relative_distance, check.max_distance)
     if not threshold.usable:
         return [not_compared("near_duplicates", None, threshold)]
@@ -203,6 +206,8 @@ def near_duplicates(check: NearDuplicates, data: SparkAuditData) -> list[Finding
 
 
 def near_leakage(check: NearLeakage, data: SparkAuditData) -> list[Finding]:
+    if declared_text(data):
+        return [text_not_compared("near_leakage", "val", declared_text(data))]
     threshold = near_threshold(data, check.max_relative_distance, check.max_distance)
     if not threshold.usable:
         return [not_compared("near_leakage", "val", threshold)]

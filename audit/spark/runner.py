@@ -26,6 +26,7 @@ from audit.spark.collect import collected
 from audit.spark.load import SparkAuditData
 from audit.spark.rows import ROW
 from checks.base import Check, Finding
+from checks.encoders import ColumnKind
 
 Implementation = Callable[[Check, SparkAuditData], list[Finding]]
 
@@ -118,6 +119,11 @@ class SparkAuditReport(AuditReport):
                 if isinstance(described.get(split), dict):
                     described[split]["rows"] = n_rows
         return described
+
+    def column_kinds(self) -> dict[str, ColumnKind]:
+        from audit.spark.encoding import spark_column_kinds
+
+        return spark_column_kinds(self.data) if isinstance(self.data, SparkAuditData) else super().column_kinds()
 
 
 def engine_settings(data: SparkAuditData) -> dict[str, Any]:

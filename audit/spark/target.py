@@ -27,7 +27,7 @@ def target_leakage(check: TargetLeakage, data: SparkAuditData, max_rows: int = M
     sample = seeded_sample(data, "train", max_rows, [data.label, *data.feature_columns])
     on_driver = AuditData(frames={"train": sample}, label=data.label, id_column=data.id_column,
                           group_column=data.group_column, time_column=data.time_column, ignored=data.ignored,
-                          sources=data.sources, random_state=data.random_state)
+                          sources=data.sources, random_state=data.random_state, declared_kinds=data.declared_kinds)
     findings = check.run(on_driver)
     if len(sample) == n_train:
         return findings

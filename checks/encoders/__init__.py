@@ -24,7 +24,7 @@ How a kind is decided: an engine measures each column's :class:`ColumnFacts`
 :func:`decide_kind` applies one set of rules: a kind the user declared
 (``AuditData.declared_kinds``, for a ``declarable`` kind), else the first encoder by
 ``priority`` whose :meth:`Encoder.claim` returns a reason. Today: row counters (10), dates
-(20), numbers (30), identifiers (40), categories (50, claims what is left).
+(20), numbers (30), free text (35), identifiers (40), categories (50, claims what is left).
 
 How to add a kind (text, images):
 
@@ -68,7 +68,7 @@ from checks.encoders.kinds import (
 from checks.encoders.network import NetworkInputs, fit_network_inputs
 
 # Imported for their registration side effect.
-from checks.encoders import tabular  # noqa: E402,F401
+from checks.encoders import tabular, text  # noqa: E402,F401
 
 __all__ = [
     "ENCODERS", "MAX_CATEGORIES", "MIN_ROWS_FOR_ID", "Block", "ColumnFacts", "ColumnKind", "Encoder", "NetworkInputs",

@@ -35,7 +35,10 @@ class ColumnFacts:
     seconds), present and unique in every one of at least ``MIN_ROWS_FOR_ID`` rows, in file
     order or filling half their range; ``n_distinct`` and ``n_present``: distinct and present
     train values as text keys (:func:`~checks.encoders.values.as_text`), measured where the
-    column is not numeric (None where not measured); ``declared``: the kind the user declared.
+    column is not numeric (None where not measured); ``multi_word_share``, ``letter_share``,
+    ``median_words`` and ``median_length``: the free-text measures of the train values
+    (:func:`checks.text.kind.text_stats`), where the column is not numeric (None where not
+    measured); ``declared``: the kind the user declared.
     """
 
     column: str
@@ -45,6 +48,10 @@ class ColumnFacts:
     row_counter: bool = False
     n_distinct: int | None = None
     n_present: int | None = None
+    multi_word_share: float | None = None
+    letter_share: float | None = None
+    median_words: float | None = None
+    median_length: float | None = None
     declared: str | None = None
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from checks.base import AuditData
 from checks.encoders.base import ENCODERS, ColumnFacts, ColumnKind, by_priority
 from checks.encoders.values import as_float, as_text, is_dates, is_numeric
+from checks.text.kind import text_stats
 
 # Text or category columns with more distinct train values than this are not one-hot encoded.
 MAX_CATEGORIES = 50
@@ -85,6 +86,7 @@ def measure_column(column: str, values: Mapping[str, pd.Series], declared: str |
     numeric = all(is_numeric(s) for s in values.values())
     # Text keys are made cell by cell, so the distinct keys are those of the distinct cells.
     keys = None if numeric else as_text(pd.Series(train.unique()))
+    words = None if numeric else text_stats(train)
     return ColumnFacts(
         column=str(column),
         n_train_rows=len(train),
@@ -93,6 +95,10 @@ def measure_column(column: str, values: Mapping[str, pd.Series], declared: str |
         row_counter=is_numeric(train) and is_row_counter(as_float(train)),
         n_distinct=None if keys is None else int(keys.nunique(dropna=True)),
         n_present=None if keys is None else int(train.notna().sum()),
+        multi_word_share=None if words is None else words.multi_word_share,
+        letter_share=None if words is None else words.letter_share,
+        median_words=None if words is None else words.median_words,
+        median_length=None if words is None else words.median_length,
         declared=declared,
     )
 

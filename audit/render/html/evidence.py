@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from audit.render.html.format import MAX_TIP_CHARS, fmt, is_number, text
+from audit.render.html.text_pairs import text_pairs
 from checks import Finding
 
 if TYPE_CHECKING:  # the report renders itself through these modules; they only read its attributes
@@ -89,11 +90,14 @@ def _pair_table(report: AuditReport, finding: Finding, shown: list[dict[str, Any
             cells += [_data_cell(other, c, c in diff) for c in columns]
             lines.append({"cls": "partner", "cells": cells})
         groups.append(lines)
+    texts = [kind.column for kind in report.column_kinds().values() if kind.kind == "text"]
     return {
         "kind": "pairs",
         "headers": _headers(report, ["", "split", "row", *extra], columns),
         "groups": groups,
         "columns_note": _columns_note(report, columns),
+        "text_pairs": text_pairs(texts, [(evidence, flagged, partner, values, other)
+                                         for evidence, flagged, partner, values, other, _ in pairs]),
     }
 
 

@@ -10,7 +10,7 @@ from audit.render.html.format import MAX_LISTED, items, listing, text, unset
 if TYPE_CHECKING:  # the report renders itself through these modules; they only read its attributes
     from audit.report import AuditReport
 
-ROLE_SETTINGS = {"label", "id_column", "group_column", "time_column", "ignore", "split_column"}
+ROLE_SETTINGS = {"label", "id_column", "group_column", "time_column", "ignore", "split_column", "text_columns"}
 
 
 def inputs(report: AuditReport) -> dict[str, Any]:
@@ -24,6 +24,8 @@ def inputs(report: AuditReport) -> dict[str, Any]:
     shown = [(name, text(value, 80)) for name, value in role_items if value]
     if data.ignored:
         shown.append(("ignored", listing(list(data.ignored))))
+    shown += [("text", text(f"{kind.column}: {kind.reason}", 200)) for kind in report.column_kinds().values()
+              if kind.kind == "text"]
     return {
         "splits": splits,
         "roles": shown,
