@@ -105,6 +105,9 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-bytes", type=size_argument, metavar="SIZE",
                        help="refuse more text than this (decompressed), or an .npz array or Parquet file "
                             "declaring more; a number of bytes, or with K, M or G (default: 2G)")
+    group.add_argument("--max-image-pixels", type=count_argument, metavar="N",
+                       help="refuse to decode a picture with more pixels than this, as Pillow's guard against "
+                            "decompression bombs does (default: 89,478,485)")
     group.add_argument("--pred-probs", type=Path, metavar="PATH",
                        help="out-of-sample probabilities for train (.npy, train rows x classes, columns in the "
                             "sorted order of the train labels; text order for CSV labels): skips the "
@@ -298,9 +301,9 @@ def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
     refuse_non_positive(args)
     configuration = configuration_from_args(args)
     settings = configuration.settings
-    if not settings.label and not args.train.name.lower().endswith(".npz"):
+    if not settings.label and not args.train.name.lower().endswith(".npz") and not args.train.is_dir():
         raise InputError("--label is required: name the column that holds the labels")
-    limits = {name: getattr(args, name) for name in ("max_rows", "max_columns", "max_bytes")
+    limits = {name: getattr(args, name) for name in ("max_rows", "max_columns", "max_bytes", "max_image_pixels")
               if getattr(args, name) is not None}
     inputs = Inputs(args.train, args.val, ReadOptions(sep=args.sep, encoding=args.encoding, **limits),
                     pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)

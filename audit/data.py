@@ -25,6 +25,7 @@ from audit.readers import (
     read_parquet_table,
 )
 from checks.base import AuditData
+from checks.images.table import DEFAULT_MAX_IMAGE_PIXELS
 
 SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val"}
 NPZ_LABEL = "label"
@@ -61,6 +62,7 @@ class ReadOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
     max_columns: int = DEFAULT_MAX_COLUMNS
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
 
 
 @dataclass
@@ -75,6 +77,10 @@ class InputFiles:
 
 def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditData:
     """Read the files named in ``files`` and validate them against ``roles``."""
+    if files.train.is_dir():
+        from audit.images.folders import load_image_folders
+
+        return load_image_folders(files.train, files.val, files.options.max_image_pixels, random_state)
     train_format = file_format(files.train)
     if train_format == "npz":
         if files.val is not None or files.split_column:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from checks.base import AuditData, Check, Finding, Parameter, Severity, fraction, register
+from checks.encoders import column_kinds, encoder_for
 from checks.encoders.values import as_float, is_numeric
 
 MAX_BINS = 32
@@ -91,7 +92,7 @@ class TargetLeakage(Check):
         folds = np.random.default_rng(data.random_state).permutation(n_rows) % self.n_folds
         frame = data.frames["train"]
         scores: dict[str, dict[str, Any]] = {}
-        for column in data.feature_columns:
+        for column in scored_columns(data):
             codes, n_codes, how = bin_column(frame[column])
             balanced = cross_validated_balanced_accuracy(codes, n_codes, y, len(classes), folds, self.n_folds)
             scores[str(column)] = {
@@ -139,6 +140,12 @@ class TargetLeakage(Check):
             },
             columns=flagged,
         )]
+
+
+def scored_columns(data: AuditData) -> list[str]:
+    """The feature columns whose values mean something alone (not an image's path, whose folder is its class)."""
+    kinds = column_kinds(data)
+    return [column for column in data.feature_columns if encoder_for(kinds[column].kind).scored_alone]
 
 
 def rescale(balanced_accuracy: float, n_classes: int) -> float:
