@@ -275,6 +275,8 @@ class AuditData:
             return "val" in self.frames
         if need == "images":
             return self.images is not None
+        if need == "vectors":
+            return self.images is None
         if need in ("group_column", "time_column", "id_column"):
             return getattr(self, need) is not None
         raise ValueError(f"unknown need {need!r}")

@@ -73,6 +73,8 @@ def run_baseline_for(data: AuditData, plan: FixPlan, options: Mapping[str, Any],
 
     if "val" not in data.frames:
         return baseline_skipped("no validation split: the baseline compares training with validation loss")
+    if data.images is not None:
+        return baseline_skipped("the rows are pictures: the baseline network reads table columns only")
     settings = baseline_settings(options, seed)
     budget = time_budget_s(options)
     estimate = baseline_seconds(len(data.frames["train"]), len(data.feature_columns), settings)
