@@ -35,7 +35,8 @@ COLOUR_GRID = 4
 FEATURE_SIDE = 8
 HISTOGRAM_BINS = 4
 SHARPNESS_SIDE = 64
-N_FEATURES = HISTOGRAM_BINS**3 + FEATURE_SIDE * FEATURE_SIDE * 3
+HUE_BINS = 12
+N_FEATURES = HISTOGRAM_BINS**3 + HUE_BINS + FEATURE_SIDE * FEATURE_SIDE * 3
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "F"})
 
@@ -161,13 +162,27 @@ def sharpness(grey: np.ndarray) -> float:
 
 
 def cheap_features(small: np.ndarray) -> np.ndarray:
-    """A joint colour histogram and an 8x8 colour copy: what a shallow model can tell classes by."""
+    """A joint colour histogram, a hue histogram of the vivid pixels and an 8x8 colour copy:
+    what a shallow model can tell classes by."""
     bins = np.minimum((small * HISTOGRAM_BINS).astype(np.int64), HISTOGRAM_BINS - 1)
     joint = (bins[..., 0] * HISTOGRAM_BINS + bins[..., 1]) * HISTOGRAM_BINS + bins[..., 2]
     histogram = np.bincount(joint.ravel(), minlength=HISTOGRAM_BINS**3).astype(np.float32) / joint.size
     step = small.shape[0] // FEATURE_SIDE
     coarse = small.reshape(FEATURE_SIDE, step, FEATURE_SIDE, step, 3).mean(axis=(1, 3))
-    return np.concatenate([histogram, coarse.ravel()]).astype(np.float32)
+    return np.concatenate([histogram, vivid_hues(small), coarse.ravel()]).astype(np.float32)
+
+
+def vivid_hues(small: np.ndarray) -> np.ndarray:
+    """The share of pixels in each of ``HUE_BINS`` hues, counting only saturated, lit pixels."""
+    high, low = small.max(axis=2), small.min(axis=2)
+    chroma = high - low
+    vivid = (chroma > 0.35) & (high > 0.25)
+    red, green, blue = small[..., 0], small[..., 1], small[..., 2]
+    safe = np.where(chroma > 0, chroma, 1)
+    hue = np.where(high == red, ((green - blue) / safe) % 6,
+                   np.where(high == green, (blue - red) / safe + 2, (red - green) / safe + 4)) / 6
+    codes = np.minimum((hue[vivid] * HUE_BINS).astype(np.int64), HUE_BINS - 1)
+    return np.bincount(codes, minlength=HUE_BINS).astype(np.float32) / hue.size
 
 
 def jpeg_quality(image) -> int:
