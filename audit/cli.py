@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-diagnose", action="store_true", help="skip the diagnosis of every cause")
     demo.add_argument("--diagnose-budget", type=float, metavar="SECONDS",
                       help="time budget of the diagnosis (default: 60)")
+    demo.add_argument("--images", action="store_true",
+                      help="generated picture folders in the Keras class layout instead of a table")
     demo.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -273,6 +275,13 @@ def command_demo(args: argparse.Namespace) -> int:
 
     refuse_non_positive(args)
     baseline = {"enabled": False} if args.no_baseline else {"attribute": not args.no_attribute}
+    if args.images:
+        from audit.images.demo import describe, run_image_demo
+
+        report, planted = run_image_demo(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress())
+        print(describe(planted))
+        publish(report, args.out, "demo-images", {}, output_format="text", quiet=False)
+        return ExitCode.PASSED
     report, pair = run_demo(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
                             diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
     print(pair.describe())

@@ -1,0 +1,95 @@
+"""``audit run`` on picture folders and ``audit demo --images``, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from audit.cli import main
+from audit.images.synthetic import PlantSpec, write_planted_folders
+
+SMALL = PlantSpec(n_train=120, n_val=40, byte_copies=3, near_copies=2, cross_class_copies=2, exact_leaks=2,
+                  near_leaks=2, wrong_class=0.0, dark=2, overexposed=0, blurry=0, blank=0, odd_size=0, grayscale=0,
+                  unreadable=2, seed=5)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pictures")
+    return root, write_planted_folders(root, SMALL)
+
+
+def listing(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))}
+
+
+def test_folders_are_audited_with_paths_in_the_json_and_thumbnails_in_the_html(folders, tmp_path, capsys):
+    root, truth = folders
+    before = listing(root)
+    code = main(["run", "--train", str(root / "train"), "--val", str(root / "val"), "--out", str(tmp_path),
+                 "--no-baseline", "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.err
+    report = json.loads((tmp_path / "train.json").read_text())
+    findings = {f["code"]: f for c in report["checks"] for f in c["findings"]}
+    unreadable = {(r["split"], r["path"]) for r in findings["unreadable_images"]["rows"]}
+    assert unreadable == truth.paths("unreadable")
+    leaks = findings["exact_leakage"]["rows"]
+    assert {("val", r["path"]) for r in leaks} == truth.paths("exact_leak")
+    assert all(r["train_path"].count("/") == 1 for r in leaks)
+    html = (tmp_path / "train.html").read_text()
+    assert html.count("data:image/jpeg;base64,") >= 2 * len(leaks)
+    assert listing(root) == before  # the input folders are only read
+
+
+def test_a_folder_in_the_wrong_layout_is_one_line_and_exit_2(tmp_path, capsys):
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "a.png").write_bytes(b"\x89PNG")
+    code = main(["run", "--train", str(tmp_path / "flat"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "flat: no class subfolders with files; the layout is" in err[0]
+
+
+@pytest.mark.slow
+def test_the_image_demo_runs_end_to_end(tmp_path):
+    result = subprocess.run(["audit", "demo", "--images", "--no-baseline", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600, env={**os.environ})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Demo pictures:" in result.stdout
+    html = (tmp_path / "demo-images.html").read_text()
+    assert 'id="pictures"' in html and "data:image/jpeg;base64," in html
+    assert (tmp_path / "demo-images" / "planted.json").is_file()
+
+
+@pytest.mark.slow
+def test_thumbnails_render_offline_in_chromium(tmp_path):
+    """One magenta picture and its copy: the screenshot of the report shows magenta pixels."""
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no Chromium at {chromium}; CI=true requires the browser tests to run")
+        pytest.skip(f"no Chromium at {chromium}")
+    from PIL import Image
+
+    root = tmp_path / "set"
+    write_planted_folders(root, PlantSpec(n_train=40, n_val=12).clean())
+    magenta = Image.new("RGB", (90, 90), (255, 0, 255))
+    magenta.paste((0, 255, 0), (30, 30, 60, 60))
+    magenta.save(root / "train" / "circle" / "zz_magenta.png")
+    shutil.copy(root / "train" / "circle" / "zz_magenta.png", root / "train" / "circle" / "zz_magenta_copy.png")
+    out = tmp_path / "out"
+    assert main(["run", "--train", str(root / "train"), "--val", str(root / "val"), "--out", str(out),
+                 "--no-baseline", "--quiet"]) in (0, 1)
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,6000", f"--screenshot={shot}",
+                    (out / "train.html").as_uri()], capture_output=True, timeout=120, check=True)
+    pixels = Image.open(shot).convert("RGB")
+    colours = pixels.getcolors(maxcolors=1 << 20)
+    assert sum(n for n, (r, g, b) in colours if r > 200 and g < 60 and b > 200) > 500
