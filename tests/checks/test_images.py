@@ -23,7 +23,8 @@ SPEC = PlantSpec(n_train=240, n_val=80, byte_copies=4, near_copies=5, cross_clas
 QUALITY_CODES = {"dark": "dark_images", "overexposed": "overexposed_images", "blurry": "blurry_images",
                  "blank": "blank_images", "odd_size": "odd_size_images", "grayscale": "grayscale_images",
                  "unreadable": "unreadable_images"}
-IMAGE_CHECKS = ("duplicates", "exact_leakage", "image_near_copies", "image_quality", "class_balance")
+IMAGE_CHECKS = ("duplicates", "exact_leakage", "image_near_copies", "image_quality", "metadata_shortcut",
+                "class_balance")
 
 
 def audit_folders(root: Path):
@@ -131,3 +132,23 @@ def test_a_folder_without_class_subfolders_is_one_clear_error(tmp_path):
     (tmp_path / "train" / "a.jpg").write_bytes(b"x")
     with pytest.raises(InputError, match=r"train: no class subfolders with files; the layout is .*/<class>/<picture>"):
         load_image_folders(tmp_path / "train", None)
+
+
+def test_one_class_of_another_size_is_a_metadata_shortcut(tmp_path):
+    from PIL import Image
+
+    write_planted_folders(tmp_path, SPEC.clean())
+    for path in (tmp_path / "train" / "square").iterdir():
+        with Image.open(path) as image:
+            resized = image.resize((220, 80))
+        resized.save(path, quality=90)
+    _, findings = audit_folders(tmp_path)
+    [finding] = [f for f in findings if f.code == "metadata_shortcut"]
+    assert finding.severity == Severity.FAIL
+    assert {c["column"] for c in finding.columns} == {"width", "aspect_ratio"}
+    assert {c["class"] for c in finding.columns} == {"square"}
+
+
+def test_planted_problems_spread_over_every_class_are_no_shortcut(planted):
+    _, _, findings = planted
+    assert not [f for f in findings if f.code == "metadata_shortcut"]
