@@ -55,6 +55,13 @@ def write_fixed(plan: FixPlan, data: AuditData, out: Path, name: str,
     both splits), ``manifest`` (JSON) and ``manifest_csv``.
     """
     folder = fixed_folder(out, name)
+    if data.images is not None:
+        from audit.images.fixed import write_fixed_folders
+
+        written: dict[str, Path] = dict(write_fixed_folders(plan, data, folder))
+        written["manifest"] = write_atomic(folder / "manifest.json", manifest_json(plan, data))
+        written["manifest_csv"] = write_atomic(folder / "manifest.csv", manifest_csv(plan))
+        return written
     jobs = _split_jobs(plan, data, files, folder) if files is not None else {}
     targets = {kind: target for kind, (target, _render) in jobs.items()}
     targets.update(manifest=folder / "manifest.json", manifest_csv=folder / "manifest.csv")

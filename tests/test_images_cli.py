@@ -93,3 +93,36 @@ def test_thumbnails_render_offline_in_chromium(tmp_path):
     pixels = Image.open(shot).convert("RGB")
     colours = pixels.getcolors(maxcolors=1 << 20)
     assert sum(n for n, (r, g, b) in colours if r > 200 and g < 60 and b > 200) > 500
+
+
+def test_fix_writes_the_kept_pictures_in_the_class_layout_and_leaves_the_inputs_alone(folders, tmp_path):
+    root, truth = folders
+    before = listing(root)
+    code = main(["fix", "--train", str(root / "train"), "--val", str(root / "val"), "--out", str(tmp_path),
+                 "--no-baseline", "--relabel", "--quiet"])
+    assert code == 0
+    fixed = tmp_path / "train.fixed"
+    manifest = json.loads((fixed / "manifest.json").read_text())
+    rows = manifest["rows"] if isinstance(manifest, dict) else manifest
+    actions = {(r["split"], r["details"][next(iter(r["details"]))][0]["path"]): r for r in rows}
+    kept_train = {str(p.relative_to(fixed / "train")) for p in (fixed / "train").rglob("*.jpg")}
+    dropped = {path for (split, path), r in actions.items() if split == "train" and r["action"] == "drop"}
+    assert {p for _, p in truth.paths("byte_copy")} <= dropped
+    assert not dropped & kept_train
+    assert not {p for _, p in truth.paths("unreadable")} & kept_train
+    for (split, path), r in actions.items():
+        if r["action"] == "relabel":
+            moved = f"{r['new_label']}/{path.split('/', 1)[1]}"
+            assert moved in kept_train and (fixed / "train" / moved).stat().st_ino == (root / "train" / path).stat().st_ino
+    val_files = {str(p.relative_to(root / "val")) for p in (root / "val").rglob("*.jpg")}
+    val_dropped = {path for (split, path), r in actions.items() if split == "val"}
+    assert {str(p.relative_to(fixed / "val")) for p in (fixed / "val").rglob("*.jpg")} == val_files - val_dropped
+    assert listing(root) == before
+
+
+def test_fixed_folders_are_never_written_inside_an_input_folder(folders, capsys):
+    root, _ = folders
+    code = main(["fix", "--train", str(root / "train"), "--val", str(root / "val"), "--out", str(root / "train"),
+                 "--no-baseline", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "inside the input folder" in err[0]
