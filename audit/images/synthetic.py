@@ -43,10 +43,11 @@ class PlantSpec:
     grayscale: int = 5
     unreadable: int = 4
     seed: int = 0
+    side_range: tuple[int, int] = SIDE_RANGE
 
     def clean(self) -> "PlantSpec":
         """The same sizes with nothing planted."""
-        zero = {name: 0 for name in asdict(self) if name not in ("n_train", "n_val", "seed")}
+        zero = {name: 0 for name in asdict(self) if name not in ("n_train", "n_val", "seed", "side_range")}
         return replace(self, **zero)
 
 
@@ -166,7 +167,7 @@ def write_planted_folders(out: Path, spec: PlantSpec = PlantSpec()) -> PlantedIm
     originals: list[tuple[str, str, object]] = []
 
     def side() -> tuple[int, int]:
-        return int(rng.integers(*SIDE_RANGE)), int(rng.integers(*SIDE_RANGE))
+        return int(rng.integers(*spec.side_range)), int(rng.integers(*spec.side_range))
 
     for split, n in (("train", spec.n_train), ("val", spec.n_val)):
         n_wrong = int(round(spec.wrong_class * n)) if split == "train" else 0

@@ -92,7 +92,7 @@ class ImageNearCopies(Check):
     parameters = {"max_relative_distance": fraction(), "fail_at_fraction": fraction(),
                   "leak_fail_at_fraction": fraction(), "conflict_fail_at_fraction": fraction()}
 
-    def __init__(self, max_relative_distance=0.3, fail_at_fraction=0.05, leak_fail_at_fraction=0.01,
+    def __init__(self, max_relative_distance=0.4, fail_at_fraction=0.05, leak_fail_at_fraction=0.01,
                  conflict_fail_at_fraction=0.01):
         self.max_relative_distance = max_relative_distance
         self.fail_at_fraction = fail_at_fraction
