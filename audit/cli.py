@@ -107,6 +107,9 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-bytes", type=size_argument, metavar="SIZE",
                        help="refuse more text than this (decompressed), or an .npz array or Parquet file "
                             "declaring more; a number of bytes, or with K, M or G (default: 2G)")
+    group.add_argument("--image-column", metavar="COLUMN",
+                       help="the column of a CSV or Parquet file holding paths of pictures (relative to the "
+                            "file's folder): the rows are those pictures")
     group.add_argument("--max-image-pixels", type=count_argument, metavar="N",
                        help="refuse to decode a picture with more pixels than this, as Pillow's guard against "
                             "decompression bombs does (default: 89,478,485)")
@@ -314,6 +317,8 @@ def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
         raise InputError("--label is required: name the column that holds the labels")
     limits = {name: getattr(args, name) for name in ("max_rows", "max_columns", "max_bytes", "max_image_pixels")
               if getattr(args, name) is not None}
+    if args.image_column:
+        limits["image_column"] = args.image_column
     inputs = Inputs(args.train, args.val, ReadOptions(sep=args.sep, encoding=args.encoding, **limits),
                     pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
     diagnose_budget = getattr(args, "diagnose_budget", None)

@@ -126,3 +126,52 @@ def test_fixed_folders_are_never_written_inside_an_input_folder(folders, capsys)
                  "--no-baseline", "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "inside the input folder" in err[0]
+
+
+def test_a_table_of_paths_is_audited_as_pictures_and_paths_out_of_its_folder_are_refused(folders, tmp_path):
+    import csv
+
+    root, truth = folders
+    table = root / "listing.csv"
+    files = sorted((root / "train").rglob("*.jpg"))
+    with table.open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["file", "kind"])
+        writer.writerows([f"train/{p.relative_to(root / 'train').as_posix()}", p.parent.name] for p in files)
+        writer.writerows([["../outside.jpg", "circle"], ["/etc/hostname", "circle"]])
+    code = main(["run", "--train", str(table), "--image-column", "file", "--label", "kind", "--out", str(tmp_path),
+                 "--no-baseline", "--quiet"])
+    assert code == 1
+    report = json.loads((tmp_path / "listing.json").read_text())
+    findings = {f["code"]: f for c in report["checks"] for f in c["findings"]}
+    refused = {r["path"]: r["reason"] for r in findings["unreadable_images"]["rows"]}
+    assert {p for p, reason in refused.items() if "out of the table's folder" in reason} == {"../outside.jpg",
+                                                                                           "/etc/hostname"}
+    assert {p for p in refused if p.startswith("train/")} == {f"train/{p}" for _, p in truth.paths("unreadable")}
+    duplicates = {frozenset([r["path"], r["duplicate_of_path"]]) for r in findings["exact_duplicates"]["rows"]}
+    planted = {frozenset([f"train/{p}", f"train/{op}"]) for kind in ("byte_copy", "cross_class_copy")
+               for _, p, _, op in truth.pairs[kind]}
+    assert duplicates == planted
+    rows = {r["row"] for r in findings["unreadable_images"]["rows"]}
+    assert rows >= {len(files), len(files) + 1}  # table rows, counted from 0 after the header
+
+
+def test_an_npz_of_picture_arrays_is_pictures_not_columns(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(120, 12, 12), dtype=np.uint8)
+    y = np.arange(120) % 3
+    x[7] = x[3]
+    x_val = rng.integers(0, 256, size=(30, 12, 12), dtype=np.uint8)
+    x_val[5] = x[10]
+    np.savez(tmp_path / "pictures.npz", x_train=x, y_train=y, x_val=x_val, y_val=np.arange(30) % 3)
+    code = main(["run", "--train", str(tmp_path / "pictures.npz"), "--out", str(tmp_path / "out"), "--no-baseline",
+                 "--quiet"])
+    assert code == 1
+    report = json.loads((tmp_path / "out" / "pictures.json").read_text())
+    assert report["inputs"]["train"]["columns"] == ["path", "label"]
+    findings = {f["code"]: f for c in report["checks"] for f in c["findings"]}
+    assert [(r["path"], r["duplicate_of_path"]) for r in findings["exact_duplicates"]["rows"]] == [("x_train[7]",
+                                                                                                    "x_train[3]")]
+    assert [(r["path"], r["train_path"]) for r in findings["exact_leakage"]["rows"]] == [("x_val[5]", "x_train[10]")]

@@ -19,7 +19,7 @@ def thumbnail_uri(root: str, path: str, max_pixels: int) -> str | None:
     """The picture at ``root``/``path`` (``/``-separated) as a JPEG ``data:`` URI, or None."""
     from PIL import Image, ImageOps
 
-    from audit.images.folders import leads_outside
+    from audit.images.listing import leads_outside
 
     base = Path(root)
     if leads_outside(base, path):
