@@ -30,6 +30,21 @@ from checks.base import AuditData
 from checks.images.table import DEFAULT_MAX_IMAGE_PIXELS
 
 
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def holds_pictures(train: object, options: "ReadOptions") -> bool:
+    """Whether inputs are pictures: a folder of picture files, a table of their paths, or .npz picture arrays."""
+    if options.image_column:
+        return True
+    if not isinstance(train, (str, Path)) or not Path(train).exists():
+        return False
+    path = Path(train)
+    if path.is_dir():
+        return any(p.suffix.lower() in PICTURE_SUFFIXES for p in path.rglob("*")) and not any(path.rglob("*.parquet"))
+    return file_format(path) == "npz" and is_picture_array(npz_declared_shapes(path).get("x_train", ((),))[0])
+
+
 def is_picture_array(shape: tuple[int, ...]) -> bool:
     """``(n, h, w)`` or ``(n, h, w, c)`` with 1, 3 or 4 channels: pictures, not columns."""
     return len(shape) == 3 or (len(shape) == 4 and shape[3] in (1, 3, 4))

@@ -175,3 +175,12 @@ def test_an_npz_of_picture_arrays_is_pictures_not_columns(tmp_path):
     assert [(r["path"], r["duplicate_of_path"]) for r in findings["exact_duplicates"]["rows"]] == [("x_train[7]",
                                                                                                     "x_train[3]")]
     assert [(r["path"], r["train_path"]) for r in findings["exact_leakage"]["rows"]] == [("x_val[5]", "x_train[10]")]
+
+
+def test_the_spark_engine_refuses_pictures_in_one_line_naming_the_pandas_engine(folders, tmp_path, capsys):
+    pytest.importorskip("pyspark")
+    root, _ = folders
+    code = main(["run", "--train", str(root / "train"), "--val", str(root / "val"), "--engine", "spark",
+                 "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "run with --engine pandas" in err[0]
