@@ -8,6 +8,7 @@ report shows each finding with its thumbnails.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from audit.errors import InputError
@@ -26,7 +27,7 @@ def write_demo_folders(folder: Path, seed: int) -> PlantedImages:
         if not (folder / TRUTH_FILE).is_file():
             raise InputError(f"{folder}: exists and was not written by the demo; choose another --out")
         shutil.rmtree(folder)
-    planted = write_planted_folders(folder, PlantSpec(**{**DEMO_SPEC.__dict__, "seed": seed}))
+    planted = write_planted_folders(folder, replace(DEMO_SPEC, seed=seed))
     (folder / TRUTH_FILE).write_text(planted.to_json(), encoding="utf-8")
     return planted
 

@@ -36,7 +36,12 @@ def time_budget_s(options: Mapping[str, Any]) -> float:
 
 
 def training_split(data: AuditData, frame: pd.DataFrame) -> BaselineSplit:
-    """A loaded (or fixed) frame as the network sees it: the feature columns and the labels."""
+    """A loaded (or fixed) frame as the network sees it: the feature columns and the labels
+    (for pictures, each picture's features: :mod:`audit.images.network`)."""
+    if data.images is not None:
+        from audit.images.network import picture_features
+
+        return BaselineSplit(picture_features(data, frame), frame[data.label].to_numpy())
     return BaselineSplit(frame[data.feature_columns], frame[data.label].to_numpy())
 
 
@@ -73,8 +78,6 @@ def run_baseline_for(data: AuditData, plan: FixPlan, options: Mapping[str, Any],
 
     if "val" not in data.frames:
         return baseline_skipped("no validation split: the baseline compares training with validation loss")
-    if data.images is not None:
-        return baseline_skipped("the rows are pictures: the baseline network reads table columns only")
     settings = baseline_settings(options, seed)
     budget = time_budget_s(options)
     estimate = baseline_seconds(len(data.frames["train"]), len(data.feature_columns), settings)
