@@ -152,3 +152,22 @@ def test_one_class_of_another_size_is_a_metadata_shortcut(tmp_path):
 def test_planted_problems_spread_over_every_class_are_no_shortcut(planted):
     _, _, findings = planted
     assert not [f for f in findings if f.code == "metadata_shortcut"]
+
+
+def test_pictures_in_a_wrong_class_folder_are_label_issues(tmp_path):
+    from dataclasses import replace
+
+    truth = write_planted_folders(tmp_path, replace(SPEC.clean(), n_train=320, wrong_class=0.1))
+    data = load_image_folders(tmp_path / "train", tmp_path / "val")
+    [result] = run_checks(data, [REGISTRY["label_issues"]()])
+    [train] = [f for f in result.findings if f.metrics["split"] == "train"]
+    flagged_paths = {("train", row["path"]) for row in train.rows}
+    planted = truth.paths("wrong_class")
+    hits = len(flagged_paths & planted)
+    f1 = 2 * hits / (len(flagged_paths) + len(planted))
+    assert f1 >= 0.7, (f1, len(flagged_paths), len(planted))
+    assert train.metrics["prediction_accuracy"] > 0.8
+    suggested = {row["path"]: row["suggested_label"] for row in train.rows}
+    true_labels = {path.split("/", 1)[1]: label for path, label in truth.true_labels.items()}
+    right = [suggested[p] == true_labels[p] for _, p in flagged_paths & planted]
+    assert sum(right) >= 0.8 * len(right)
