@@ -74,8 +74,9 @@ class Unreadable:
 def decode_image(path: str, max_pixels: int) -> DecodedImage | Unreadable:
     """The facts of the picture at ``path``, or why it cannot be read."""
     import os
+    import warnings
 
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image
 
     try:
         size = os.path.getsize(path)
@@ -83,7 +84,26 @@ def decode_image(path: str, max_pixels: int) -> DecodedImage | Unreadable:
         return Unreadable(f"cannot be read ({error.strerror})")
     if size == 0:
         return Unreadable("the file is empty")
-    Image.MAX_IMAGE_PIXELS = max_pixels
+    # Pillow's guard is a module setting: ours holds for this file only, and its warning below
+    # twice the limit becomes the refusal above instead.
+    saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = open_upright(path, max_pixels)
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+    if isinstance(opened, Unreadable):
+        return opened
+    rgb, width, height, mode, image_format, quality = opened
+    pixels = np.asarray(rgb)
+    return measure(pixels, width, height, mode, image_format, size, quality)
+
+
+def open_upright(path: str, max_pixels: int):
+    """(RGB picture upright, width, height, mode, format, JPEG quality), or why it cannot be read."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with Image.open(path) as image:
             image_format, mode = image.format or "unknown", image.mode
@@ -104,8 +124,7 @@ def decode_image(path: str, max_pixels: int) -> DecodedImage | Unreadable:
         return Unreadable("not an image Pillow can read (PNG, JPEG, BMP, GIF, WebP, TIFF)")
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         return Unreadable(f"damaged or truncated ({str(error) or type(error).__name__})")
-    pixels = np.asarray(rgb)
-    return measure(pixels, width, height, mode, image_format, size, quality)
+    return rgb, width, height, mode, image_format, quality
 
 
 def measure(pixels: np.ndarray, width: int, height: int, mode: str, image_format: str, file_bytes: int,

@@ -171,3 +171,29 @@ def test_pictures_in_a_wrong_class_folder_are_label_issues(tmp_path):
     true_labels = {path.split("/", 1)[1]: label for path, label in truth.true_labels.items()}
     right = [suggested[p] == true_labels[p] for _, p in flagged_paths & planted]
     assert sum(right) >= 0.8 * len(right)
+
+
+def test_every_pillow_format_is_read_exif_orientation_applied_and_the_pixel_limit_refuses(tmp_path):
+    from PIL import Image
+
+    from audit.images.synthetic import draw_picture
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for i, suffix in enumerate(["png", "jpg", "bmp", "gif", "webp", "tiff"] * 3):
+        folder = tmp_path / "train" / ("a" if i % 2 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        draw_picture(rng, "circle", (60, 40)).save(folder / f"p{i}.{suffix}")
+    turned = draw_picture(rng, "square", (60, 40))
+    exif = turned.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees when shown
+    turned.save(tmp_path / "train" / "a" / "turned.jpg", exif=exif)
+    draw_picture(rng, "square", (300, 300)).save(tmp_path / "train" / "b" / "large.png")
+    data = load_image_folders(tmp_path / "train", None, max_pixels=50_000)
+    table = data.images.tables["train"]
+    assert set(table.format) == {"PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF"}
+    position = list(table.paths).index("a/turned.jpg")
+    assert (table.width[position], table.height[position]) == (40, 60)
+    [refused] = data.images.unreadable
+    assert refused.path == "b/large.png" and "over the limit of 50,000" in refused.reason
