@@ -23,7 +23,8 @@ DARK_SHARE = 0.5        # at least this share of pixels near black ...
 BRIGHT_SHARE = 0.5      # ... or near white
 MIN_SHARPNESS_RATIO = 0.25   # sharpness at most this share of the median
 MIN_CONTRAST_RATIO = 0.05    # grey spread at most this share of the median
-MIN_SIZE_FACTOR = 2.0        # a side or the aspect ratio at least twice or half the median's
+MIN_SIZE_FACTOR = 2.0        # a side or the aspect ratio at least twice the usual range's end, or half its start
+TYPICAL_SHARE_LOW = 0.01     # the usual range: from this quantile of the train pictures to its complement
 GREY_COLOURFULNESS = 0.005   # mean distance of a pixel's channels from their mean, in [0, 1]
 COLOUR_SET_COLOURFULNESS = 0.03
 
@@ -79,21 +80,19 @@ def blurry(table: ImageTable, reference: ImageTable) -> Flagged:
 
 
 def odd_size(table: ImageTable, reference: ImageTable) -> Flagged:
-    measures = {"width": np.log(table.width), "height": np.log(table.height),
-                "aspect": np.log(table.width / table.height)}
-    references = {"width": np.log(reference.width), "height": np.log(reference.height),
-                  "aspect": np.log(reference.width / reference.height)}
-    factor = np.zeros(len(table))
-    limits = []
-    for name, values in measures.items():
-        median, spread = robust_spread(references[name])
-        limit = max(np.log(MIN_SIZE_FACTOR), MAX_ROBUST_Z * spread)
-        factor = np.maximum(factor, np.abs(values - median) / limit * np.log(MIN_SIZE_FACTOR))
-        limits.append(f"{name} {np.exp(median):.3g}")
-    hit = factor >= np.log(MIN_SIZE_FACTOR)
-    return Flagged(np.flatnonzero(hit), np.round(np.exp(factor[hit]), 3),
-                   f"width, height or aspect ratio at least {MIN_SIZE_FACTOR:g}x (or {MAX_ROBUST_Z:g} robust deviations, "
-                   f"if wider) away from the train median ({', '.join(limits)}); score: that factor",
+    measures = {"width": (table.width, reference.width), "height": (table.height, reference.height),
+                "aspect ratio": (table.width / table.height, reference.width / reference.height)}
+    beyond = np.zeros(len(table))
+    ranges = []
+    for name, (values, usual) in measures.items():
+        low, high = np.quantile(np.log(usual), [TYPICAL_SHARE_LOW, 1 - TYPICAL_SHARE_LOW])
+        logs = np.log(values)
+        beyond = np.maximum(beyond, np.maximum(low - logs, logs - high))
+        ranges.append(f"{name} {np.exp(low):.3g}-{np.exp(high):.3g}")
+    hit = beyond >= np.log(MIN_SIZE_FACTOR)
+    return Flagged(np.flatnonzero(hit), np.round(np.exp(beyond[hit]), 3),
+                   f"width, height or aspect ratio at least {MIN_SIZE_FACTOR:g}x outside the range of the middle "
+                   f"{1 - 2 * TYPICAL_SHARE_LOW:.0%} of the train pictures ({', '.join(ranges)}); score: that factor",
                    {"width": table.width[hit], "height": table.height[hit]})
 
 
