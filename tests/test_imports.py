@@ -9,6 +9,8 @@ dependency, only a later one), except those under ``if TYPE_CHECKING:``, which n
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,12 @@ def test_no_import_cycle_but_the_known_ones():
                                        "audit.spark.identifiers; see KNOWN_CYCLE_EDGES")
 def test_no_import_cycle_at_all():
     assert cycles(import_graph()) == []
+
+
+def test_data_quality_loads_in_a_process_whose_main_module_has_no_file():
+    """great-expectations imports Spark Connect when pyspark is installed; without Connect's own
+    packages that import takes `python -c` (or a heredoc, or a worker process) for a doctest
+    run and exits with status 0, so an audit scripted that way would stop unseen and pass."""
+    script = "import great_expectations; print('loaded')"
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stdout.strip()) == (0, "loaded"), done.stderr[-2000:]
