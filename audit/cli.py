@@ -110,6 +110,9 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--image-column", metavar="COLUMN",
                        help="the column of a CSV or Parquet file holding paths of pictures (relative to the "
                             "file's folder): the rows are those pictures")
+    group.add_argument("--embeddings", action="append", metavar="PATH",
+                       help="your vectors of the pictures, one .npy a split (give it for train, then val), a row "
+                            "a listed file: label issues and the baseline read them instead of colour features")
     group.add_argument("--max-image-pixels", type=count_argument, metavar="N",
                        help="refuse to decode a picture with more pixels than this, as Pillow's guard against "
                             "decompression bombs does (default: 89,478,485)")
@@ -319,6 +322,8 @@ def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
               if getattr(args, name) is not None}
     if args.image_column:
         limits["image_column"] = args.image_column
+    if args.embeddings:
+        limits["embeddings"] = tuple(args.embeddings)
     inputs = Inputs(args.train, args.val, ReadOptions(sep=args.sep, encoding=args.encoding, **limits),
                     pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
     diagnose_budget = getattr(args, "diagnose_budget", None)

@@ -86,6 +86,7 @@ class ReadOptions:
     max_columns: int = DEFAULT_MAX_COLUMNS
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     image_column: str | None = None
+    embeddings: tuple[str, ...] = ()
 
 
 @dataclass

@@ -196,3 +196,49 @@ def test_the_baseline_blames_the_data_when_a_fifth_of_the_pictures_are_in_a_wron
     report = json.loads((tmp_path / "out" / "train.json").read_text())
     assert report["baseline"]["status"] == "ran"
     assert report["baseline"]["verdict_code"] == "data"
+
+
+def label_issues_with_embeddings(tmp_path: Path, truth, signal: float, name: str) -> dict:
+    import numpy as np
+
+    from audit.images.folders import list_class_folder
+    from audit.images.synthetic import CLASSES
+
+    rng = np.random.default_rng(0)
+    vectors = []
+    for split in ("train", "val"):
+        listed = list_class_folder(tmp_path / "set" / split)
+        true = [truth.true_labels.get(f"{split}/{path}", label) for path, label in listed]
+        vectors.append(tmp_path / f"{name}-{split}.npy")
+        np.save(vectors[-1], np.eye(len(CLASSES))[[CLASSES.index(t) for t in true]] * signal
+                + rng.normal(size=(len(true), len(CLASSES))))
+    out = tmp_path / name
+    assert main(["run", "--train", str(tmp_path / "set" / "train"), "--val", str(tmp_path / "set" / "val"),
+                 "--embeddings", str(vectors[0]), "--embeddings", str(vectors[1]), "--out", str(out),
+                 "--no-baseline", "--quiet"]) in (0, 1)
+    report = json.loads((out / "train.json").read_text())
+    [train] = [f for c in report["checks"] for f in c["findings"]
+               if f["code"] == "label_issues" and f["metrics"]["split"] == "train"]
+    return train
+
+
+def test_user_embeddings_replace_the_colour_features_of_label_issues(tmp_path):
+    truth = write_planted_folders(tmp_path / "set", replace(PlantSpec(n_train=200, n_val=60, seed=8).clean(),
+                                                            wrong_class=0.1))
+    telling = label_issues_with_embeddings(tmp_path, truth, 4.0, "telling")
+    flagged = {("train", r["path"]) for r in telling["rows"]}
+    assert flagged <= truth.paths("wrong_class") and len(flagged) >= 10
+    assert telling["metrics"]["prediction_accuracy"] >= 0.85  # the 10% in a wrong folder disagree
+    noise = label_issues_with_embeddings(tmp_path, truth, 0.0, "noise")
+    assert noise["metrics"]["prediction_accuracy"] < 0.5  # the pictures' colours are not read
+
+
+def test_embeddings_of_the_wrong_length_are_one_line_naming_the_file(folders, tmp_path, capsys):
+    import numpy as np
+
+    root, _ = folders
+    np.save(tmp_path / "short.npy", np.zeros((3, 4)))
+    code = main(["run", "--train", str(root / "train"), "--embeddings", str(tmp_path / "short.npy"),
+                 "--out", str(tmp_path / "out"), "--no-baseline"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "short.npy: has shape (3, 4)" in err[0]

@@ -28,5 +28,5 @@ def picture_features(data: AuditData, frame: pd.DataFrame) -> pd.DataFrame:
     """One row a picture of ``frame``: its model inputs as float columns ``picture_<j>``."""
     table = data.images.tables[split_of(data, frame)]
     position = pd.Series(np.arange(len(table)), index=table.rows)
-    features = table.features[position.loc[frame.index].to_numpy()]
+    features = table.model_inputs[position.loc[frame.index].to_numpy()]
     return pd.DataFrame(features, index=frame.index, columns=[f"picture_{j}" for j in range(features.shape[1])])

@@ -8,8 +8,9 @@ Its cells are paths; its representations come from the decoded pictures
 - neighbour space: a 16x16 grey copy at unit spread (brightness and contrast changes move it
   little) beside a 4x4 colour grid at a quarter of its weight, so near copies (resized,
   re-encoded, slightly cropped or brightened) lie close and different pictures far;
-- out-of-fold inputs: a joint colour histogram and an 8x8 colour copy, what a shallow model
-  can tell classes by without a network.
+- out-of-fold inputs: the user's embeddings (``--embeddings``), else a joint colour
+  histogram, a hue histogram and an 8x8 colour copy, what a shallow model can tell classes by
+  without a network.
 
 The kind is never guessed from text: the image loaders declare it.
 """
@@ -56,7 +57,7 @@ class ImageEncoder(Encoder):
                                       {s: t.colour * COLOUR_WEIGHT for s, t in values.items()})
 
     def model_blocks(self, column: str, values: dict[str, "ImageTable"]) -> list[Block]:
-        return matrix_blocks(f"{column}__feature", column, {s: t.features for s, t in values.items()})
+        return matrix_blocks(f"{column}__feature", column, {s: t.model_inputs for s, t in values.items()})
 
     def fit_network(self, column: str, train: pd.Series) -> NetworkPart:
         raise ValueError(f"column {column!r} holds pictures: the baseline network for tables cannot read them")

@@ -33,7 +33,11 @@ CHUNK = 128
 
 @dataclass(frozen=True)
 class ImageTable:
-    """The facts of a split's readable images, one row a picture, in the split's row order."""
+    """The facts of a split's readable images, one row a picture, in the split's row order.
+
+    ``model_inputs`` are what a model that tells classes apart reads: the user's embeddings
+    when given, else the cheap ``features``.
+    """
 
     rows: np.ndarray
     paths: np.ndarray
@@ -54,9 +58,15 @@ class ImageTable:
     contrast: np.ndarray
     sharpness: np.ndarray
     colourfulness: np.ndarray
+    embedding: np.ndarray | None = None
+    """The user's vector of each picture (``--embeddings``), or None."""
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def model_inputs(self) -> np.ndarray:
+        return self.features if self.embedding is None else self.embedding
 
     @classmethod
     def of(cls, rows: Sequence[int], paths: Sequence[str], decoded: Sequence[DecodedImage]) -> "ImageTable":

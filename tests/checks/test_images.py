@@ -174,11 +174,9 @@ def test_pictures_in_a_wrong_class_folder_are_label_issues(tmp_path):
 
 
 def test_every_pillow_format_is_read_exif_orientation_applied_and_the_pixel_limit_refuses(tmp_path):
-    from PIL import Image
+    import numpy as np
 
     from audit.images.synthetic import draw_picture
-
-    import numpy as np
 
     rng = np.random.default_rng(0)
     for i, suffix in enumerate(["png", "jpg", "bmp", "gif", "webp", "tiff"] * 3):
