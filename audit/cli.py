@@ -77,8 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build a demo pair with planted problems and audit it")
     demo.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    demo.add_argument("--text", action="store_true",
+    kind = demo.add_mutually_exclusive_group()
+    kind.add_argument("--text", action="store_true",
                       help="the text demo: generated support tickets with planted copies and wrong labels")
+    kind.add_argument("--images", action="store_true",
+                      help="generated picture folders in the Keras class layout instead of a table")
     demo.add_argument("--no-baseline", action="store_true", help="skip the baseline network")
     demo.add_argument("--no-attribute", action="store_true",
                       help="skip the extra baseline runs that show which fix family moved the numbers")
@@ -113,6 +116,15 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-bytes", type=size_argument, metavar="SIZE",
                        help="refuse more text than this (decompressed), or an .npz array or Parquet file "
                             "declaring more; a number of bytes, or with K, M or G (default: 2G)")
+    group.add_argument("--image-column", metavar="COLUMN",
+                       help="the column of a CSV or Parquet file holding paths of pictures (relative to the "
+                            "file's folder): the rows are those pictures")
+    group.add_argument("--embeddings", action="append", metavar="PATH",
+                       help="your vectors of the pictures, one .npy a split (give it for train, then val), a row "
+                            "a listed file: label issues and the baseline read them instead of colour features")
+    group.add_argument("--max-image-pixels", type=count_argument, metavar="N",
+                       help="refuse to decode a picture with more pixels than this, as Pillow's guard against "
+                            "decompression bombs does (default: 89,478,485)")
     group.add_argument("--pred-probs", type=Path, metavar="PATH",
                        help="out-of-sample probabilities for train (.npy, train rows x classes, columns in the "
                             "sorted order of the train labels; text order for CSV labels): skips the "
@@ -283,6 +295,13 @@ def command_demo(args: argparse.Namespace) -> int:
 
     refuse_non_positive(args)
     baseline = {"enabled": False} if args.no_baseline else {"attribute": not args.no_attribute}
+    if args.images:
+        from audit.images.demo import describe, run_image_demo
+
+        report, planted = run_image_demo(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress())
+        print(describe(planted))
+        publish(report, args.out, "demo-images", {}, output_format="text", quiet=False)
+        return ExitCode.PASSED
     report, pair = (run_text_demo if args.text else run_demo)(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
                             diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
     print(pair.describe())
@@ -311,10 +330,14 @@ def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
     refuse_non_positive(args)
     configuration = configuration_from_args(args)
     settings = configuration.settings
-    if not settings.label and not args.train.name.lower().endswith(".npz"):
+    if not settings.label and not args.train.name.lower().endswith(".npz") and not args.train.is_dir():
         raise InputError("--label is required: name the column that holds the labels")
-    limits = {name: getattr(args, name) for name in ("max_rows", "max_columns", "max_bytes")
+    limits = {name: getattr(args, name) for name in ("max_rows", "max_columns", "max_bytes", "max_image_pixels")
               if getattr(args, name) is not None}
+    if args.image_column:
+        limits["image_column"] = args.image_column
+    if args.embeddings:
+        limits["embeddings"] = tuple(args.embeddings)
     inputs = Inputs(args.train, args.val, ReadOptions(sep=args.sep, encoding=args.encoding, **limits),
                     pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
     diagnose_budget = getattr(args, "diagnose_budget", None)

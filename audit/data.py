@@ -20,11 +20,34 @@ from audit.readers import (
     closest_names,
     file_format,
     npy_declared_shape,
+    npz_declared_shapes,
     read_csv_table,
+    read_npz_arrays,
     read_npz_splits,
     read_parquet_table,
 )
 from checks.base import AuditData
+from checks.images.table import DEFAULT_MAX_IMAGE_PIXELS
+
+
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def holds_pictures(train: object, options: "ReadOptions") -> bool:
+    """Whether inputs are pictures: a folder of picture files, a table of their paths, or .npz picture arrays."""
+    if options.image_column:
+        return True
+    if not isinstance(train, (str, Path)) or not Path(train).exists():
+        return False
+    path = Path(train)
+    if path.is_dir():
+        return any(p.suffix.lower() in PICTURE_SUFFIXES for p in path.rglob("*")) and not any(path.rglob("*.parquet"))
+    return file_format(path) == "npz" and is_picture_array(npz_declared_shapes(path).get("x_train", ((),))[0])
+
+
+def is_picture_array(shape: tuple[int, ...]) -> bool:
+    """``(n, h, w)`` or ``(n, h, w, c)`` with 1, 3 or 4 channels: pictures, not columns."""
+    return len(shape) == 3 or (len(shape) == 4 and shape[3] in (1, 3, 4))
 
 SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val"}
 NPZ_LABEL = "label"
@@ -67,6 +90,9 @@ class ReadOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
     max_columns: int = DEFAULT_MAX_COLUMNS
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+    image_column: str | None = None
+    embeddings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -81,11 +107,22 @@ class InputFiles:
 
 def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditData:
     """Read the files named in ``files`` and validate them against ``roles``."""
+    if files.train.is_dir():
+        from audit.images.folders import load_image_folders
+
+        return load_image_folders(files.train, files.val, files.options.max_image_pixels, random_state)
+    if files.options.image_column:
+        return load_path_tables(files, roles, random_state)
     train_format = file_format(files.train)
     if train_format == "npz":
         if files.val is not None or files.split_column:
             raise InputError(f"{files.train}: an .npz file holds both splits; do not also pass --val or --split-column")
         options = files.options
+        if is_picture_array(npz_declared_shapes(files.train).get("x_train", ((),))[0]):
+            from audit.images.arrays import load_image_arrays
+
+            arrays = read_npz_arrays(files.train, options.max_bytes, options.max_rows, options.max_columns)
+            return load_image_arrays(files.train, arrays, NPZ_LABEL, options.max_image_pixels, random_state)
         frames = read_npz_splits(files.train, roles.label, options.max_bytes, options.max_rows, options.max_columns)
         roles = Roles(NPZ_LABEL, ignored=roles.ignored) if roles.label != NPZ_LABEL else roles
         sources = {split: str(files.train) for split in frames}
@@ -107,6 +144,23 @@ def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditD
         frames["val"] = read_one(files.val, roles, files.options)
         sources["val"] = str(files.val)
     return build(frames, roles, sources, random_state)
+
+
+def load_path_tables(files: InputFiles, roles: Roles, random_state: int) -> AuditData:
+    """Pictures listed by CSV or Parquet files: a column of paths (``--image-column``) and the label."""
+    from audit.images.tables import load_image_tables
+
+    options = files.options
+    sources = {"train": files.train, **({"val": files.val} if files.val is not None else {})}
+    frames = {split: read_one(path, roles, options, extra_literal={options.image_column})
+              for split, path in sources.items()}
+    for split, frame in frames.items():
+        if roles.label not in frame.columns:
+            raise InputError(f"{sources[split]}: --label {roles.label!r} is not a column; "
+                             f"{closest_names(roles.label, frame.columns)}")
+        check_labels(frame[roles.label], roles.label, str(sources[split]))
+    return load_image_tables(frames, sources, options.image_column, roles.label, options.max_image_pixels,
+                             random_state)
 
 
 def read_one(path: Path, roles: Roles, options: ReadOptions, extra_literal: set[str] = frozenset()) -> pd.DataFrame:

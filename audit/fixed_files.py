@@ -55,6 +55,13 @@ def write_fixed(plan: FixPlan, data: AuditData, out: Path, name: str,
     both splits), ``manifest`` (JSON) and ``manifest_csv``.
     """
     folder = fixed_folder(out, name)
+    if files is not None and files.train.is_dir():
+        from audit.images.fixed import write_fixed_folders
+
+        written: dict[str, Path] = dict(write_fixed_folders(plan, data, folder))
+        written["manifest"] = write_atomic(folder / "manifest.json", manifest_json(plan, data))
+        written["manifest_csv"] = write_atomic(folder / "manifest.csv", manifest_csv(plan))
+        return written
     jobs = _split_jobs(plan, data, files, folder) if files is not None else {}
     targets = {kind: target for kind, (target, _render) in jobs.items()}
     targets.update(manifest=folder / "manifest.json", manifest_csv=folder / "manifest.csv")
@@ -87,8 +94,8 @@ def _split_jobs(plan: FixPlan, data: AuditData, files: InputFiles,
                 folder: Path) -> dict[str, tuple[Path, Callable[[], bytes]]]:
     """Each output file by kind: where it goes and how to render its bytes."""
     if file_format(files.train) == "npz":
-        splits = {split: (len(frame), set(plan.dropped(split)), plan.relabelled(split))
-                  for split, frame in data.frames.items()}
+        splits = {split: (n_listed(data, split), set(plan.dropped(split)), plan.relabelled(split))
+                  for split in data.frames}
         return {"data": (folder / safe_name(files.train.name), partial(fixed_npz, files.train, splits))}
     if files.split_column:
         # One file with rows numbered across it: each split's frame holds its own file rows.
@@ -99,10 +106,15 @@ def _split_jobs(plan: FixPlan, data: AuditData, files: InputFiles,
     jobs = {}
     for split, source in (("train", files.train), ("val", files.val)):
         if source is not None and split in data.frames:
-            render = partial(_fixed_table, source, files.options, len(data.frames[split]),
+            render = partial(_fixed_table, source, files.options, n_listed(data, split),
                              set(plan.dropped(split)), plan.relabelled(split), data.label)
             jobs[split] = (folder / f"{split}{_suffix(source)}", render)
     return jobs
+
+
+def n_listed(data: AuditData, split: str) -> int:
+    """The data rows of a split's input: its frame's, and the unreadable pictures a table listed."""
+    return data.images.n_listed[split] if data.images is not None else len(data.frames[split])
 
 
 def _fixed_table(source: Path, options: ReadOptions, n_rows: int, drop: set[int],

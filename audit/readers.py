@@ -239,15 +239,9 @@ def npz_declared_bytes(path: Path) -> dict[str, int]:
     return {name: math.prod(shape) * dtype.itemsize for name, (shape, dtype) in npz_declared_shapes(path).items()}
 
 
-def read_npz_splits(path: Path, label: str, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = DEFAULT_MAX_ROWS,
-                    max_columns: int = DEFAULT_MAX_COLUMNS) -> dict[str, pd.DataFrame]:
-    """Read ``x_train``/``y_train`` and optionally ``x_val``/``y_val`` as feature frames.
-
-    Images and other arrays of more than two dimensions are flattened per row. Object
-    arrays are refused: loading them would need pickle, which can run code. Declared sizes,
-    rows and columns are checked from the headers first, so a crafted file cannot make us
-    allocate terabytes.
-    """
+def read_npz_arrays(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = DEFAULT_MAX_ROWS,
+                    max_columns: int = DEFAULT_MAX_COLUMNS) -> dict[str, np.ndarray]:
+    """The ``x_*``/``y_*`` arrays of an ``.npz``, sizes checked from the headers before loading, no pickle."""
     check_readable(path)
     for name, (shape, dtype) in npz_declared_shapes(path).items():
         size = math.prod(shape) * dtype.itemsize
@@ -269,6 +263,19 @@ def read_npz_splits(path: Path, label: str, max_bytes: int = DEFAULT_MAX_BYTES, 
         raise InputError(f"{path}: {error}; save the arrays with a numeric or string dtype") from None
     except (OSError, EOFError) as error:
         raise InputError(f"{path}: cannot be read as .npz ({error})") from None
+    return arrays
+
+
+def read_npz_splits(path: Path, label: str, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = DEFAULT_MAX_ROWS,
+                    max_columns: int = DEFAULT_MAX_COLUMNS) -> dict[str, pd.DataFrame]:
+    """Read ``x_train``/``y_train`` and optionally ``x_val``/``y_val`` as feature frames.
+
+    Images and other arrays of more than two dimensions are flattened per row. Object
+    arrays are refused: loading them would need pickle, which can run code. Declared sizes,
+    rows and columns are checked from the headers first, so a crafted file cannot make us
+    allocate terabytes.
+    """
+    arrays = read_npz_arrays(path, max_bytes, max_rows, max_columns)
     splits = {}
     for split in ("train", "val"):
         if f"x_{split}" not in arrays:

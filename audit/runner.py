@@ -11,6 +11,7 @@ from typing import Any
 from audit.progress import Progress, no_progress
 from checks import REGISTRY, AuditData, Check, CheckParameterError, Finding, Severity
 from checks.base import to_builtin
+from checks.images.evidence import with_paths
 
 
 @dataclass
@@ -97,7 +98,7 @@ def run_one(data: AuditData, check: Check) -> CheckResult:
         return CheckResult(check.name, "skipped", params, 0.0, detail=skip_reason(unmet))
     started = time.perf_counter()
     try:
-        findings = list(check.run(data))
+        findings = with_paths(list(check.run(data)), data)
     except Exception:  # a crashed check is a result, reported and gated on, not a crash
         return CheckResult(check.name, "error", params, time.perf_counter() - started,
                            detail=traceback.format_exc())
@@ -109,6 +110,8 @@ SKIP_REASONS = {
     "group_column": "no group column was given (--group-column)",
     "time_column": "no time column was given (--time-column)",
     "id_column": "no id column was given (--id-column)",
+    "images": "the rows are not pictures",
+    "vectors": "the rows are pictures: image_near_copies compares them",
 }
 
 

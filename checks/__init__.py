@@ -18,5 +18,6 @@ from checks.base import (
 from checks import class_balance, duplicates, leakage  # noqa: E402,F401
 from checks import label_noise, expectations  # noqa: E402,F401
 from checks import near_duplicates, target_leakage  # noqa: E402,F401
+from checks.images import near, quality, shortcut  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "AuditData", "Check", "CheckParameterError", "Finding", "Severity", "register"]

@@ -10,10 +10,13 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from checks.images.table import ImageSet
 
 SPLITS = ("train", "val")
 
@@ -231,6 +234,8 @@ class AuditData:
     is computed once through :meth:`shared` and kept here for the length of one audit.
     ``declared_kinds`` maps a feature column to the kind the user declared for it (see
     :mod:`checks.encoders`); every other column's kind is decided from its values.
+    ``images`` holds the decoded pictures when the rows are image files (see
+    :mod:`checks.images`).
     """
 
     frames: dict[str, pd.DataFrame]
@@ -245,6 +250,7 @@ class AuditData:
     expectations_suite: dict[str, Any] | None = None
     verbose: bool = False
     declared_kinds: dict[str, str] = field(default_factory=dict)
+    images: "ImageSet | None" = None
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -267,6 +273,10 @@ class AuditData:
         """Whether the input meets one of a check's ``needs``."""
         if need == "val":
             return "val" in self.frames
+        if need == "images":
+            return self.images is not None
+        if need == "vectors":
+            return self.images is None
         if need in ("group_column", "time_column", "id_column"):
             return getattr(self, need) is not None
         raise ValueError(f"unknown need {need!r}")

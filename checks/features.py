@@ -70,8 +70,8 @@ def _model_inputs(data: AuditData) -> EncodedFeatures:
 
 def _columns(data: AuditData) -> list[tuple[str, Encoder, dict[str, pd.Series]]]:
     kinds = column_kinds(data)
-    return [(column, encoder_for(kinds[column].kind), {split: data.frames[split][column] for split in data.splits})
-            for column in data.feature_columns]
+    encoders = {column: encoder_for(kinds[column].kind) for column in data.feature_columns}
+    return [(column, encoder, encoder.values(data, column)) for column, encoder in encoders.items()]
 
 
 def assemble(data: AuditData, blocks_of: BlockMaker) -> EncodedFeatures:

@@ -30,8 +30,8 @@ def _compute_feature_hashes(data: AuditData) -> dict[str, pd.Series]:
     kinds = column_kinds(data)
     keys: dict[str, dict[str, pd.Series]] = {split: {} for split in data.splits}
     for column in hashed_columns(data):
-        values = {split: data.frames[split][column] for split in data.splits}
-        for split, series in encoder_for(kinds[column].kind).hash_keys(values).items():
+        encoder = encoder_for(kinds[column].kind)
+        for split, series in encoder.hash_keys(encoder.values(data, column)).items():
             keys[split][column] = series
     canonical = {split: pd.DataFrame(keys[split], index=data.frames[split].index) for split in data.splits}
     return {

@@ -193,6 +193,7 @@ class NearDuplicates(Check):
     """
 
     name = "near_duplicates"
+    needs = frozenset({"vectors"})
     codes = ("near_duplicates", "conflicting_labels")
     parameters = {**NEAR_PARAMETERS, "conflict_fail_at_fraction": fraction()}
 
@@ -363,7 +364,7 @@ class NearLeakage(Check):
     """
 
     name = "near_leakage"
-    needs = frozenset({"val"})
+    needs = frozenset({"val", "vectors"})
     codes = ("near_leakage",)
     parameters = NEAR_PARAMETERS
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from checks.base import AuditData, Check, Finding, Parameter, Severity, fraction, register
+from checks.encoders import column_kinds, encoder_for
 from checks.encoders.values import as_float, is_numeric
 from checks.text.columns import normalised_texts, text_columns
 from checks.text.shortcut import text_shortcut
@@ -95,9 +96,7 @@ class TargetLeakage(Check):
         frame = data.frames["train"]
         texts = text_columns(data)
         scores: dict[str, dict[str, Any]] = {}
-        for column in data.feature_columns:
-            if column in texts:
-                continue
+        for column in scored_columns(data):
             codes, n_codes, how = bin_column(frame[column])
             balanced = cross_validated_balanced_accuracy(codes, n_codes, y, len(classes), folds, self.n_folds)
             scores[str(column)] = {
@@ -169,6 +168,13 @@ class TargetLeakage(Check):
                                   "binning": "one word per class", "n_bins": len(shortcut.keywords), "id_like": None,
                                   "shortcut": shortcut}
         return found
+
+
+def scored_columns(data: AuditData) -> list[str]:
+    """The feature columns scored by binning their values (not an image's path, whose folder is its class,
+    nor a free text, scored by :meth:`TargetLeakage.text_scores`)."""
+    kinds = column_kinds(data)
+    return [column for column in data.feature_columns if encoder_for(kinds[column].kind).scored_alone]
 
 
 def rescale(balanced_accuracy: float, n_classes: int) -> float:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from audit.config import Settings
-from audit.data import ReadOptions, Roles, attach_extra_inputs
+from audit.data import ReadOptions, Roles, attach_extra_inputs, holds_pictures
 from audit.engines.base import Inputs, Loaded, TrainingData
 from audit.errors import InputError
 from audit.fixes import FixPlan
@@ -48,6 +48,9 @@ class SparkEngine:
         if inputs.pred_probs is not None:
             raise InputError("given probabilities (--pred-probs, pred_probs) are not supported by the spark engine, "
                              "which computes its own; leave them out or use the pandas engine")
+        if holds_pictures(inputs.train, inputs.read_options):
+            raise InputError(f"{inputs.train}: pictures (class folders, --image-column, .npz picture arrays) are "
+                             f"audited by the pandas engine only; run with --engine pandas")
         defaults = ReadOptions()
         limits = [name for name in READ_LIMITS if getattr(inputs.read_options, name) != getattr(defaults, name)]
         if limits:

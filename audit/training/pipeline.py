@@ -36,7 +36,12 @@ def time_budget_s(options: Mapping[str, Any]) -> float:
 
 
 def training_split(data: AuditData, frame: pd.DataFrame) -> BaselineSplit:
-    """A loaded (or fixed) frame as the network sees it: the feature columns and the labels."""
+    """A loaded (or fixed) frame as the network sees it: the feature columns and the labels
+    (for pictures, each picture's features: :mod:`audit.images.network`)."""
+    if data.images is not None:
+        from audit.images.network import picture_features
+
+        return BaselineSplit(picture_features(data, frame), frame[data.label].to_numpy())
     return BaselineSplit(frame[data.feature_columns], frame[data.label].to_numpy())
 
 

@@ -68,7 +68,7 @@ from checks.encoders.kinds import (
 from checks.encoders.network import NetworkInputs, fit_network_inputs
 
 # Imported for their registration side effect.
-from checks.encoders import tabular, text  # noqa: E402,F401
+from checks.encoders import image, tabular, text  # noqa: E402,F401
 
 __all__ = [
     "ENCODERS", "MAX_CATEGORIES", "MIN_ROWS_FOR_ID", "Block", "ColumnFacts", "ColumnKind", "Encoder", "NetworkInputs",

@@ -6,12 +6,15 @@ See :mod:`checks.encoders` for how the pieces meet and how to add a kind.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import ClassVar, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
 
 from checks.encoders.values import canonical_column
+
+if TYPE_CHECKING:
+    from checks.base import AuditData
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,15 @@ class Encoder:
     priority: ClassVar[int] = 0
     declarable: ClassVar[bool] = True
     compared: ClassVar[bool] = True
+
+    scored_alone: ClassVar[bool] = True
+    """False for a kind the target-leakage binning does not score: an image's path (no value on
+    its own) or free text (scored by one word per class instead)."""
+
+    def values(self, data: "AuditData", column: str) -> dict[str, Any]:
+        """Per split, what the representations below are made from: the column itself, or
+        for a kind whose cells name files (images), what was read from the files."""
+        return {split: data.frames[split][column] for split in data.splits}
 
     def claim(self, facts: ColumnFacts) -> str | None:
         """The reason a column with these facts is of this kind, or None when it is not."""

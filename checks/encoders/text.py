@@ -35,6 +35,7 @@ class TextEncoder(Encoder):
 
     kind = "text"
     priority = 35  # after numbers, before identifiers: long multi-word strings are no ids
+    scored_alone = False  # target leakage scores a text by one word per class, not by binning it
 
     def claim(self, facts: ColumnFacts) -> str | None:
         if facts.multi_word_share is None or facts.n_distinct is None:

@@ -8,7 +8,7 @@ tag forbids everything else.
 
 Everything shown comes from the :class:`~audit.report.AuditReport` and its typed results;
 one module a section (:mod:`.header`, :mod:`.inputs`, :mod:`.checks` and :mod:`.evidence`,
-:mod:`.charts`, :mod:`.baseline` and :mod:`.attribution`, :mod:`.diagnosis`) turns its part
+:mod:`.charts`, :mod:`.pictures`, :mod:`.baseline` and :mod:`.attribution`, :mod:`.diagnosis`) turns its part
 into plain view data (strings, numbers, chart geometry), and one template a section writes
 it out with Jinja2's autoescaping on, every attribute quoted. Evidence tables are capped;
 the JSON report holds every flagged row.
@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audit.render.html import baseline, charts, checks, diagnosis, header, inputs
+from audit.render.html import baseline, charts, checks, diagnosis, header, inputs, pictures
 from audit.render.html.next_step import next_step_view
 from audit.render.html.evidence import MAX_EVIDENCE_COLUMNS, MAX_EVIDENCE_ROWS
 
@@ -57,6 +57,7 @@ def build_view(report: AuditReport) -> dict[str, Any]:
         "unset_settings": unset_settings,
         "overview": checks.overview(check_views),
         "charts": charts.charts(report),
+        "pictures": pictures.pictures(report),
         "baseline": baseline.baseline(report.baseline),
         "diagnosis": diagnosis.diagnosis(report.diagnosis),
         "fixes": inputs.fixes(report.fixes),

@@ -1,0 +1,213 @@
+"""Picture folders: what the audit finds and how fast, beside cleanvision on the same files.
+
+Two parts, each measured in a fresh process (wall time, CPU time and peak RSS of the process
+and its decoding workers):
+
+- ``--quality``: a planted folder pair of about 2,700 small JPEGs (shapes on textured
+  backgrounds) with byte copies, near copies (resized x0.6-1.6, JPEG quality 60-95,
+  brightness +-8%, crop up to 4%), copies under another class, exact and near copies in val,
+  6% of train in a wrong class folder, and dark, overexposed, blurred, blank, odd-sized, grey
+  and unreadable files. It prints recall, precision and the flagged-to-planted ratio of every
+  code, the label-issue F1 with the out-of-fold accuracy, and cleanvision's figures on the
+  readable files (it stops at the first unreadable one, so it is given only those).
+- ``--sizes``: clean folders of N pictures of 64-256 px (with a few copies), every check but
+  label issues, against cleanvision's default issue types on the same files.
+
+    python bench/bench_images.py --quality --sizes 10000 --out bench/results/images.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+QUALITY_SPEC = dict(n_train=2000, n_val=560, byte_copies=40, near_copies=40, cross_class_copies=20, exact_leaks=20,
+                    near_leaks=40, wrong_class=0.06, dark=10, overexposed=10, blurry=10, blank=10, odd_size=10,
+                    grayscale=10, unreadable=10, seed=11)
+QUALITY_CODES = {"dark": "dark_images", "overexposed": "overexposed_images", "blurry": "blurry_images",
+                 "blank": "blank_images", "odd_size": "odd_size_images", "grayscale": "grayscale_images",
+                 "unreadable": "unreadable_images"}
+CLEANVISION_CODES = {"dark": "dark", "overexposed": "light", "blurry": "blurry", "blank": "low_information",
+                     "odd_size": "odd_size", "grayscale": "grayscale"}
+
+
+def measured(argv: list[str]) -> dict:
+    """Run this script's ``--measure`` part in a fresh process; its JSON plus time and memory."""
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True, check=True,
+                            env={**os.environ, "TQDM_DISABLE": "1"})
+    wall = time.perf_counter() - started
+    return {**json.loads(result.stdout.strip().splitlines()[-1]), "wall_s": wall}
+
+
+def usage() -> dict:
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"cpu_s": me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime,
+            "peak_rss_mb": max(me.ru_maxrss, children.ru_maxrss) / 1024}
+
+
+def run_ours(root: Path, with_labels: bool) -> dict:
+    """The audit's checks on the folder pair: flagged (split, path) by code."""
+    from audit.images.folders import load_image_folders
+    from audit.runner import run_checks
+    from checks import REGISTRY
+
+    started = time.perf_counter()
+    data = load_image_folders(root / "train", root / "val")
+    loaded = time.perf_counter() - started
+    skip = {"data_quality", "group_leakage", "temporal_leakage", "target_leakage"} | (set() if with_labels
+                                                                                     else {"label_issues"})
+    results = run_checks(data, [REGISTRY[name]() for name in REGISTRY if name not in skip])
+    flagged: dict[str, list] = {}
+    pairs: dict[str, list] = {}
+    accuracy = None
+    for result in results:
+        for finding in result.findings:
+            flagged.setdefault(finding.code, []).extend([r["split"], r["path"]] for r in finding.rows)
+            pairs.setdefault(finding.code, []).extend(
+                [r["split"], r["path"], "train" if "train_path" in r else r.get("duplicate_split") or r["split"],
+                 r.get("train_path") or r.get("duplicate_of_path")] for r in finding.rows)
+            if finding.code == "label_issues" and finding.metrics.get("split") == "train":
+                accuracy = finding.metrics.get("prediction_accuracy")
+    return {"flagged": flagged, "pairs": pairs, "load_s": loaded, "checks_s": time.perf_counter() - started - loaded,
+            "oof_accuracy": accuracy, **usage()}
+
+
+def run_cleanvision(root: Path, skip: list[str]) -> dict:
+    from cleanvision import Imagelab
+
+    files = sorted(str(p) for p in root.rglob("*") if p.is_file() and str(p.relative_to(root)) not in skip)
+    started = time.perf_counter()
+    lab = Imagelab(filepaths=files)
+    lab.find_issues(verbose=False)
+    flagged = {}
+    for column in lab.issues.columns:
+        if column.startswith("is_") and column.endswith("_issue"):
+            hits = lab.issues.index[lab.issues[column]]
+            flagged[column[3:-6]] = [list(Path(h).relative_to(root).parts[:1]) + ["/".join(Path(h).relative_to(root).parts[1:])]
+                                     for h in hits]
+    return {"flagged": flagged, "seconds": time.perf_counter() - started, **usage()}
+
+
+def scores(found: set, truth: set) -> tuple[float, float, int]:
+    hit = len(found & truth)
+    return (hit / len(truth) if truth else 1.0), (hit / len(found) if found else 1.0), len(found)
+
+
+def quality_table(root: Path, planted) -> list[str]:
+    skip = [f"{s}/{p}" for s, p in planted.problems["unreadable"]]
+    ours = measured(["--measure", "ours", "--folder", str(root), "--labels"])
+    theirs = measured(["--measure", "cleanvision", "--folder", str(root), "--skip", json.dumps(skip)])
+    got = {code: {tuple(r) for r in rows} for code, rows in ours["flagged"].items()}
+    cv = {code: {tuple(r) for r in rows} for code, rows in theirs["flagged"].items()}
+    copies = set().union(*(planted.paths(k) for k in ("byte_copy", "near_copy", "cross_class_copy", "exact_leak",
+                                                      "near_leak")))
+    ours_copies = set().union(*(got.get(c, set()) for c in ("exact_duplicates", "near_duplicates", "exact_leakage",
+                                                            "near_leakage")))
+    sources = {(s, p) for kind in ("byte_copy", "near_copy", "cross_class_copy") for *_, s, p in planted.pairs[kind]}
+    # cleanvision flags every member of a set (the original too); count its hits on copies and its other flags.
+    cv_copies = cv.get("exact_duplicates", set()) | cv.get("near_duplicates", set())
+    planted_pairs = {frozenset([(s, p), (os_, op)]) for kind in ("byte_copy", "near_copy", "cross_class_copy",
+                                                                  "exact_leak", "near_leak")
+                     for s, p, os_, op in planted.pairs[kind]}
+    our_pairs = {frozenset([(s, p), (os_, op)]) for code in ("exact_duplicates", "near_duplicates", "exact_leakage",
+                                                            "near_leakage")
+                 for s, p, os_, op in ours["pairs"].get(code, [])}
+    lines = ["| measure | dataset-audit | cleanvision 0.3.7 |", "|---|---|---|"]
+    r, p, n = scores(our_pairs, planted_pairs)
+    lines.append(f"| copy and leak pairs (exact + near; a pair found whichever member is kept): recall / precision "
+                 f"/ pairs | {r:.3f} / {p:.3f} / {n} | - |")
+    r, p, n = scores(ours_copies, copies)
+    cv_r, _, cv_n = scores(cv_copies, copies)
+    lines.append(f"| copies and leaks (exact + near), by flagged file: recall / precision / flagged | {r:.3f} / {p:.3f} / {n} | "
+                 f"{cv_r:.3f} / - / {cv_n} (sets include originals: {len(cv_copies - copies - sources)} flagged are neither) |")
+    for kind, code, cv_code in (("near_copy", "near_duplicates", "near_duplicates"),
+                                ("near_leak", "near_leakage", "near_duplicates")):
+        r, p, n = scores(got.get(code, set()), planted.paths(kind))
+        cv_hits = len(cv.get(cv_code, set()) & planted.paths(kind))
+        lines.append(f"| {kind.replace('_', ' ')}s found | {r * len(planted.paths(kind)):.0f} of "
+                     f"{len(planted.paths(kind))} (precision {p:.3f}) | {cv_hits} of {len(planted.paths(kind))} |")
+    conflicts = planted.paths("cross_class_copy")
+    r, _, n = scores(got.get("conflicting_labels", set()), conflicts)
+    lines.append(f"| conflicting labels: recall of copies under another class / flagged | {r:.3f} / {n} "
+                 f"(both members of each pair) | - |")
+    for problem, code in QUALITY_CODES.items():
+        truth = planted.paths(problem)
+        r, p, n = scores(got.get(code, set()), truth)
+        cv_code = CLEANVISION_CODES.get(problem)
+        cv_text = ("stops with a traceback at the first one" if problem == "unreadable" else
+                   f"{scores(cv.get(cv_code, set()), truth)[0]:.2f} / {len(cv.get(cv_code, set()))} ({cv_code})")
+        lines.append(f"| {code}: recall / flagged (planted {len(truth)}) | {r:.2f} / {n} | {cv_text} |")
+    wrong = planted.paths("wrong_class") | planted.paths("cross_class_copy")
+    r, p, n = scores(got.get("label_issues", set()), wrong)
+    f1 = 2 * r * p / (r + p) if r + p else 0.0
+    lines.append(f"| label issues (wrong folder + copy under another class, {len(wrong)}): F1 / recall / precision "
+                 f"| {f1:.3f} / {r:.3f} / {p:.3f} (out-of-fold accuracy {ours['oof_accuracy']:.3f}, extra trees on "
+                 f"colour histograms and 8x8 copies) | - |")
+    lines.append(f"| time: wall / CPU; peak RSS | {ours['wall_s']:.1f} s / {ours['cpu_s']:.1f} s (load "
+                 f"{ours['load_s']:.1f} s, checks {ours['checks_s']:.1f} s with label issues); {ours['peak_rss_mb']:.0f} MB "
+                 f"| {theirs['wall_s']:.1f} s / {theirs['cpu_s']:.1f} s; {theirs['peak_rss_mb']:.0f} MB |")
+    return lines
+
+
+def speed_row(n: int, folder: Path) -> str:
+    from audit.images.synthetic import PlantSpec, write_planted_folders
+
+    n_val = n // 5
+    spec = PlantSpec(n_train=n - n_val, n_val=n_val, side_range=(64, 257)).clean()
+    write_planted_folders(folder, spec)
+    ours = measured(["--measure", "ours", "--folder", str(folder)])
+    theirs = measured(["--measure", "cleanvision", "--folder", str(folder), "--skip", "[]"])
+    return (f"| {n:,} | {ours['wall_s']:.1f} s (load {ours['load_s']:.1f} s, checks {ours['checks_s']:.1f} s) | "
+            f"{ours['cpu_s']:.1f} s | {ours['peak_rss_mb']:.0f} MB | {theirs['wall_s']:.1f} s | {theirs['cpu_s']:.1f} s | "
+            f"{theirs['peak_rss_mb']:.0f} MB |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[])
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--measure", choices=["ours", "cleanvision"])
+    parser.add_argument("--folder", type=Path)
+    parser.add_argument("--labels", action="store_true")
+    parser.add_argument("--skip", default="[]")
+    args = parser.parse_args()
+    if args.measure == "ours":
+        print(json.dumps(run_ours(args.folder, args.labels)))
+        return
+    if args.measure == "cleanvision":
+        print(json.dumps(run_cleanvision(args.folder, json.loads(args.skip))))
+        return
+    from audit.images.synthetic import PlantSpec, write_planted_folders
+
+    lines = [f"Load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores.", ""]
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.quality:
+            root = Path(scratch) / "planted"
+            planted = write_planted_folders(root, PlantSpec(**QUALITY_SPEC))
+            n_files = sum(1 for p in root.rglob("*") if p.is_file())
+            lines += [f"## Planted folder pair ({n_files} files)", "", *quality_table(root, planted), ""]
+        if args.sizes:
+            lines += ["## Speed: every check but label issues, clean pictures of 64-256 px", "",
+                      "| pictures | dataset-audit wall | CPU | peak RSS | cleanvision wall | CPU | peak RSS |",
+                      "|---|---|---|---|---|---|---|"]
+            for n in args.sizes:
+                lines.append(speed_row(n, Path(scratch) / f"size-{n}"))
+    lines += ["", f"Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
