@@ -8,6 +8,7 @@ import numpy as np
 
 from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register, row_evidence
 from checks.features import model_inputs
+from checks.label_evidence import level, measure
 from checks.oof import (
     DEFAULT_MAX_FIT_ROWS,
     DEFAULT_MODEL,
@@ -16,6 +17,11 @@ from checks.oof import (
     model_choice,
     out_of_fold_probabilities,
 )
+
+# A row is flagged when both of cleanlab's rules agree (off the confident joint's diagonal and
+# among the lowest self-confidence of its noise-rate estimate): on the planted pairs of
+# bench/bench_hard.py it raised F1 by 0.01 to 0.03 over either rule alone and flagged fewer clean rows.
+FILTER = "both"
 
 
 @register
@@ -108,25 +114,29 @@ class LabelIssues(Check):
         if len(np.unique(codes[scored])) >= 2:
             with warnings.catch_warnings():  # a class with one row in this split: nothing to prune
                 warnings.filterwarnings("ignore", message="May not flag all label issues")
-                flagged[scored] = find_label_issues(codes[scored], probs[scored], n_jobs=1)
+                flagged[scored] = find_label_issues(codes[scored], probs[scored], filter_by=FILTER, n_jobs=1)
             quality[scored] = get_label_quality_scores(codes[scored], probs[scored])
         positions = np.flatnonzero(flagged)
         positions = positions[np.lexsort((positions, quality[positions]))]
         suggested = suggested_classes(probs, codes)
         n_rows = len(codes)
         share = len(positions) / n_rows
-        if len(positions) and share >= self.fail_at_fraction:
-            severity = Severity.FAIL
-        elif len(positions) and share >= self.warn_at_fraction:
-            severity = Severity.WARN
-        else:
-            severity = Severity.INFO
+        evidence = measure(codes, probs, scored, flagged, suggested, oof.classes, train_counts)
+        by_share = level(share, self.warn_at_fraction, self.fail_at_fraction)
+        severity, why = evidence.severity(self.warn_at_fraction, self.fail_at_fraction)
         accuracy = float((probs[scored].argmax(axis=1) == codes[scored]).mean()) if len(scored) else None
         action = "relabel or drop them" if split == "train" else "review them (val labels are never changed)"
         message = (
             f"{split}: {len(positions)} of {counted(n_rows)} ({share:.2%}) {agree(len(positions), 'have', 'has')} a label that out-of-sample "
             f"predictions contradict ({describe_source(oof, split)}); {action}."
         )
+        if evidence.overlap is not None:
+            overlap = evidence.overlap
+            message += (f" {overlap.n_rows} of them ({overlap.share:.0%}) sit between {overlap.classes[0]!r} and "
+                        f"{overlap.classes[1]!r}: class overlap (two neighbouring classes) rather than wrong rows, "
+                        f"so the finding is one level lower.")
+        if why:
+            message += f" {str(severity).capitalize()}, not {by_share}: {why}."
         metrics = {
             "split": split,
             "n_rows": len(positions),
@@ -136,6 +146,8 @@ class LabelIssues(Check):
             "single_row_classes": [str(c) for c, n in zip(oof.classes, train_counts) if n == 1],
             "prediction_accuracy": accuracy,
             "classes": [str(c) for c in oof.classes],
+            "severity_by_share": str(by_share),
+            **evidence.to_dict(),
             **oof.describe(),
         }
         evidence = row_evidence(split, np.asarray(rows)[positions].tolist(),
