@@ -80,7 +80,7 @@ def leak_pair(seed: int = 0, leak: bool = True, kind: str = "numbers",
 
 
 def label_noise_pair(seed: int = 0, n_train: int = 5000, n_val: int = 1250, flip_train: float = 0.08,
-                     flip_val: float = 0.05, n_classes: int = 4, class_sep: float = 1.5, n_informative: int = 6,
+                     flip_val: float = 0.05, n_classes: int = 4, class_sep: float = 2.0, n_informative: int = 6,
                      n_noise: int = 4) -> Case:
     """Clustered, overlapping classes (two clusters a class) over informative, noise and text
     columns; ``flip_train``/``flip_val`` of each split's labels moved to another class."""

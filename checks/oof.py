@@ -164,16 +164,29 @@ def cross_validated(model: str, x: np.ndarray, y: np.ndarray, folds: int, n_clas
                     scored: dict[str, np.ndarray], n_estimators: int | None = None
                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Out-of-fold probabilities of ``x``'s rows, and each of ``scored``'s matrices scored by
-    the average of the fold models (none of which saw them)."""
+    the average of the fold models (none of which saw them).
+
+    Gradient boosting's OpenMP threads are held to one: on a shared machine its busy-waiting
+    threads made it many times slower than its cost estimate, and one thread gives the same model.
+    """
+    from threadpoolctl import threadpool_limits
+
     oof = np.zeros((len(y), n_classes))
     averaged = {name: np.zeros((len(m), n_classes)) for name, m in scored.items()}
+    with threadpool_limits(limits=1, user_api="openmp"):
+        _fill_folds(model, x, y, folds, n_classes, random_state, scored, n_estimators, oof, averaged)
+    return oof, averaged
+
+
+def _fill_folds(model: str, x: np.ndarray, y: np.ndarray, folds: int, n_classes: int, random_state: int,
+                scored: dict[str, np.ndarray], n_estimators: int | None, oof: np.ndarray,
+                averaged: dict[str, np.ndarray]) -> None:
     for fold_train, fold_test in stratified_folds(y, folds, random_state):
         fitted = fit_model(model, random_state, x[fold_train], y[fold_train], n_estimators)
         oof[fold_test] = expand(fitted.predict_proba(x[fold_test]), fitted.classes_, n_classes)
         for name, matrix in scored.items():
             if len(matrix):
                 averaged[name] += expand(fitted.predict_proba(matrix), fitted.classes_, n_classes) / folds
-    return oof, averaged
 
 
 def choose_model(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, scored: dict[str, np.ndarray], folds: int,
@@ -190,8 +203,7 @@ def choose_model(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, scored: dic
     sample = fit_rows if every_row else fit_rows[
         stratified_sample(y[fit_rows], min(SELECTION_ROWS, len(fit_rows)), folds, random_state)]
     names, skipped = affordable_candidates(len(sample), x.shape[1], n_classes, folds)
-    if np.bincount(y[sample]).max() < 10 * folds:
-        # Boosting holds out a tenth of each fit for early stopping: too few rows to stop on.
+    if "hist_gradient_boosting" in names and not enough_to_stop_early(y[sample], folds, n_classes):
         skipped.append("hist_gradient_boosting")
         names = [n for n in names if n != "hist_gradient_boosting"]
     outputs = {name: cross_validated(name, x[sample], y[sample], folds, n_classes, random_state,
@@ -211,6 +223,16 @@ def choose_model(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, scored: dic
     n_scored = len(y) - len(fit_rows) + sum(len(m) for m in scored.values())
     trees, rows = sized_to_budget(winner, len(fit_rows), n_scored, x.shape[1], n_classes, folds)
     return ModelChoice(winner, len(sample), ranked, tuple(skipped), trees, rows), None
+
+
+def enough_to_stop_early(y: np.ndarray, folds: int, n_classes: int) -> bool:
+    """Whether every fold's fit has rows enough for boosting's early stopping, which holds out
+    a stratified tenth of the fit: two rows of each class at least, a held-out row per class,
+    and a largest class of ``10 * folds`` rows."""
+    counts = np.bincount(y, minlength=n_classes)
+    present = counts[counts > 0]
+    fit_rows = len(y) * (folds - 1) / folds
+    return bool(present.min() >= 2 * folds and 0.1 * fit_rows >= n_classes and present.max() >= 10 * folds)
 
 
 def sampled_note(n_train: int, n_fit: int) -> str:

@@ -34,7 +34,9 @@ from audit.spark.session import pandas_version_quiet
 from checks.base import Finding
 from checks.label_noise import LabelIssues
 from checks.oof import (
+    AUTO,
     OutOfFold,
+    choose_model,
     encode_labels,
     expand,
     fit_model,
@@ -88,10 +90,14 @@ def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: i
     notes = [sampled_note(n_train, len(sample))] if len(sample) < n_train else []
     folds, reduced = fold_count(y, classes, n_folds)
     notes += reduced
+    choice, trees = None, None
+    if model == AUTO:  # chosen on the driver's sample, as on one machine
+        choice, _ = choose_model(x, y, np.arange(len(y)), {}, folds, n_classes, data.random_state)
+        model, trees = choice.model, choice.n_estimators
     sample_probs = np.zeros((len(y), n_classes))
     models = []
     for fold_train, fold_test in stratified_folds(y, folds, data.random_state):
-        fitted = fit_model(model, data.random_state, x[fold_train], y[fold_train])
+        fitted = fit_model(model, data.random_state, x[fold_train], y[fold_train], trees)
         sample_probs[fold_test] = expand(fitted.predict_proba(x[fold_test]), fitted.classes_, n_classes)
         models.append(fitted)
     notes.append(f"the {folds} fold models were fitted on the Spark driver and applied to every row on the "
@@ -106,7 +112,7 @@ def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: i
         labels[split] = (rows, split_labels)
         probs[split] = split_probs
     oof = OutOfFold(classes, {split: encode_labels(pd.Series(v[1], dtype=object), classes) for split, v in labels.items()},
-                    probs, fold_sources(folds, data.splits), model, folds, len(sample), notes)
+                    probs, fold_sources(folds, data.splits), model, folds, len(sample), notes, choice)
     return oof, labels
 
 
