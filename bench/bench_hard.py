@@ -113,9 +113,9 @@ def label_findings(case: hard_cases.Case, **params):
 
 def labels_section(seeds: list[int]) -> None:
     print("\n## label issues: 5,000 train / 1,250 val rows, 8 % / 5 % flipped labels\n")
-    print("| model | seed | chosen | train F1 (prec/rec) | val F1 (prec/rec) | clean train flagged | clean val flagged "
-          "| clean severity | seconds |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| model | seed | chosen | train F1 (prec/rec) | val F1 (prec/rec) | strong flags / flipped | clean train "
+          "flagged | clean val flagged | clean strong flags | clean severity | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     summary: dict[str, list[tuple[float, float, float]]] = {}
     for model in ("auto", FORMER_MODEL):
         for seed in seeds:
@@ -130,8 +130,10 @@ def labels_section(seeds: list[int]) -> None:
             clean = hard_cases.label_noise_pair(seed, flip_train=0.0, flip_val=0.0)
             clean_found, clean_seconds = label_findings(clean, model=model)
             summary.setdefault(f"{model} clean", []).append(max(f.metrics["fraction"] for f in clean_found.values()))
-            print(f"| {model} | {seed} | {found['train'].metrics['model']} | {cells[0]} | {cells[1]} | "
+            strong = found["train"].metrics.get("strong_flag_share", 0.0) / (len(noisy.truth["train"]) / len(noisy.train))
+            print(f"| {model} | {seed} | {found['train'].metrics['model']} | {cells[0]} | {cells[1]} | {strong:.2f} | "
                   f"{clean_found['train'].metrics['fraction']:.2%} | {clean_found['val'].metrics['fraction']:.2%} | "
+                  f"{clean_found['train'].metrics.get('strong_flag_share', 0.0):.2%} | "
                   f"{max(f.severity for f in clean_found.values())} | {seconds + clean_seconds:.1f} |")
     print()
     for model in ("auto", FORMER_MODEL):

@@ -9,16 +9,15 @@ log loss breaks a tie. Candidates: extra trees (300 trees, ``min_samples_leaf=2`
 the features a split), a random forest, histogram gradient boosting, logistic regression,
 and the average of their probabilities.
 
-Why disagreement rather than log loss: on planted pairs with 8 % flipped labels
-(bench/bench_hard.py), the lowest out-of-fold log loss went to gradient boosting, whose
+Why disagreement rather than log loss: on a planted pair of bench/hard_cases.py with 8 %
+flipped labels among strongly overlapping classes (``class_sep=1.5``), the lowest
+out-of-fold log loss went to gradient boosting (0.631 against 0.651 for extra trees), whose
 sharp probabilities near class boundaries make clean boundary rows look mislabelled
-(label-issue F1 0.79 against 0.88 for extra trees), while the model with the fewest
-disagreements was the one whose flags were most often real errors on every pair. Both
+(label-issue F1 0.69 against 0.77), while extra trees had the fewest disagreements. Both
 numbers are reported for every candidate.
 
-Time: a cost model (seconds per fitted and per scored row on 2 cores, measured with
-scikit-learn 1.9) estimates each candidate's fits before they run, so the choice is the
-same on every machine. Candidates whose selection would exceed ``SELECTION_BUDGET_S`` are
+Time: a rough cost model (seconds per fitted and per scored row on 2 cores) estimates each
+candidate's fits before they run, so the choice does not depend on the machine's speed or load. Candidates whose selection would exceed ``SELECTION_BUDGET_S`` are
 skipped, most expensive first, and a winner whose fits on all the fitted rows would
 exceed ``FIT_BUDGET_S`` keeps fewer trees, then fewer fitted rows (the others are scored
 by the fold models' average, as above ``max_fit_rows``).

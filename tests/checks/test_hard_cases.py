@@ -37,6 +37,14 @@ def test_a_disguised_label_under_noisy_imbalanced_labels_fails_and_nothing_else_
     assert f"{leak['all_others_score']:.3f}" in leak["reason"] and f"{leak['best_other_score']:.3f}" in leak["reason"]
 
 
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "penguins"])
+def test_strong_honest_features_of_shipped_data_sets_are_not_taken_for_a_leak(name):
+    case = hard_cases.real_split(name)
+    if case is None:
+        pytest.skip(f"{name} is not installed")
+    assert TargetLeakage().run(data_of(case)) == []
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_the_same_noisy_imbalanced_pair_without_the_leak_flags_nothing(seed):
     assert TargetLeakage().run(data_of(hard_cases.leak_pair(seed, leak=False))) == []
@@ -93,7 +101,9 @@ def test_small_clean_sets_never_fail_and_say_why_when_the_share_alone_would(n_tr
     for finding in LabelIssues().run(data_of(case)):
         assert finding.severity < Severity.FAIL, finding.message
         if finding.metrics["severity_by_share"] != str(finding.severity):
-            assert f"{finding.severity}, not {finding.metrics['severity_by_share']}".lower() in finding.message.lower()
+            # Lowered for weak evidence (said as "info, not warn: ...") or for class overlap.
+            weak = f"{finding.severity}, not {finding.metrics['severity_by_share']}".lower() in finding.message.lower()
+            assert weak or "class overlap" in finding.message, finding.message
             assert finding.metrics["estimated_error_share"] < 0.05
 
 
