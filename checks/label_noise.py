@@ -36,7 +36,11 @@ class LabelIssues(Check):
         score, 0 to 1, lowest first). Train rows get probabilities from stratified K-fold
         cross-validation of a scikit-learn model on the encoded features; val rows from the
         average of the fold models, which never saw them. Val labels are flagged for review,
-        never changed. Val rows whose label never occurs in train are left to
+        never changed. The severity follows the evidence as well as the flagged share
+        (:mod:`checks.label_evidence`): a model unsure of many rows (few rows, overlapping
+        classes) does not fail a finding, and when most flags sit between one pair of classes
+        the finding names the pair as class overlap, one level lower, rows still listed.
+        Val rows whose label never occurs in train are left to
         ``unseen_labels``. Above ``max_fit_rows`` train rows the models are fitted on a seeded
         stratified sample and score every row; the metrics say so.
 
@@ -53,13 +57,17 @@ class LabelIssues(Check):
         when you have a stronger model than the audit's.
 
     Parameters:
-        warn_at_fraction: share of a split's rows flagged at or above which the finding warns
-            (below it, flagged rows are listed at info level: a clean split still has a few
-            ambiguous rows).
-        fail_at_fraction: share of a split's rows flagged at or above which the finding fails.
-        model: the scikit-learn model that produces the probabilities: one of
-            ``logistic_regression``, ``hist_gradient_boosting``, ``random_forest``,
-            ``extra_trees``, ``knn``.
+        warn_at_fraction: share of a split's rows flagged (and of wrong labels the strong
+            flags point to) at or above which the finding warns (below it, flagged rows are
+            listed at info level: a clean split still has a few ambiguous rows).
+        fail_at_fraction: the same share at or above which the finding fails.
+        model: the scikit-learn model that produces the probabilities: ``auto`` (chosen per
+            data set among extra trees, a random forest, gradient boosting, logistic regression
+            and their average by their out-of-fold agreement with the labels, within a time
+            budget; ``model_choice`` in the metrics says which won and why, see
+            :mod:`checks.oof_models`) or one of ``logistic_regression``,
+            ``hist_gradient_boosting``, ``random_forest``, ``extra_trees``, ``knn``,
+            ``extra_trees_300``, ``random_forest_200``, ``average``.
         n_folds: cross-validation folds (at least 2; fewer when a class has fewer rows).
         max_fit_rows: above this many train rows, fit on a stratified sample of this size.
     """
