@@ -1,6 +1,6 @@
 """Planted generators of hard data, each with its recorded truth and a clean counterpart.
 
-Shared by bench/bench_hard.py and the tests: every generator takes a seed, so a test can
+Shared by bench/bench_hard.py and tests/checks/test_hard_cases.py: every generator takes a seed, so a test can
 run the class of data on several draws rather than one example.
 
 * :func:`leak_pair`: imbalanced classes, noisy labels and a column that is the label in
@@ -11,9 +11,6 @@ run the class of data on several draws rather than one example.
 * :func:`small_clean_pair`: a small clean set from scikit-learn's make_classification.
 * :func:`overlap_pair`: ordered grades from a latent score, two of them far closer than
   the others, so their rows mix; labels are otherwise clean.
-* :func:`imbalanced_pair`: a learnable set whose rare classes have a few percent of the rows.
-* :func:`identifier_pair`: the planted pair of tests/conftest.py with an undeclared text
-  identifier (``t00107``) unique per row, exact duplicates and leaks recorded.
 * :func:`real_split`: a random split of a data set a package ships.
 """
 
@@ -135,40 +132,6 @@ def overlap_pair(seed: int = 0, n_train: int = 4000, n_val: int = 1000, close: i
     frame[LABEL] = names[grade]
     return Case(frame.iloc[:n_train].reset_index(drop=True), frame.iloc[n_train:].reset_index(drop=True),
                 truth={"close": (names[close], names[close + 1])})
-
-
-def imbalanced_pair(seed: int = 0, n_train: int = 3000, n_val: int = 1000,
-                    shares: tuple[float, ...] = (0.80, 0.14, 0.04, 0.02), n_features: int = 10) -> Case:
-    """Learnable classes whose rare ones hold a few percent of the rows (val drawn alike)."""
-    rng = np.random.default_rng(seed)
-    n_classes = len(shares)
-    centres = rng.normal(0, 1.2, (n_classes, n_features))
-    y = rng.choice(n_classes, n_train + n_val, p=np.array(shares) / sum(shares))
-    frame = pd.DataFrame(np.round(centres[y] + rng.standard_normal((len(y), n_features)), 5),
-                         columns=[f"f{j}" for j in range(n_features)])
-    frame[LABEL] = NAMES[y]
-    return Case(frame.iloc[:n_train].reset_index(drop=True), frame.iloc[n_train:].reset_index(drop=True))
-
-
-def identifier_pair(seed: int = 0, n_train: int = 600, n_val: int = 200, n_each: int = 12,
-                    style: str = "prefixed") -> Case:
-    """tests/conftest.py's planted pair (exact duplicates and leaks at known rows) with its
-    ``id`` column undeclared and rewritten as ``t00107``-like codes (``style="prefixed"``)
-    or UUIDs (``style="uuid"``), unique per row: copies get identifiers of their own."""
-    import uuid
-
-    from tests.conftest import planted_pair
-
-    pair = planted_pair(seed=seed, n_train=n_train, n_val=n_val, n_each=n_each)
-    rng = np.random.default_rng(seed + 99)
-    for split, frame in (("train", pair.train), ("val", pair.val)):
-        if style == "uuid":
-            ids = [str(uuid.UUID(int=int(rng.integers(0, 2**62)) << 64 | i)) for i in range(len(frame))]
-        else:
-            start = 0 if split == "train" else len(pair.train)
-            ids = [f"t{start + i:05d}" for i in rng.permutation(len(frame))]
-        frame["id"] = ids
-    return Case(pair.train, pair.val, truth=dict(pair.truth))
 
 
 def real_split(name: str, seed: int = 0, val_share: float = 0.25) -> Case | None:

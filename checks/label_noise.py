@@ -19,8 +19,9 @@ from checks.oof import (
 )
 
 # A row is flagged when both of cleanlab's rules agree (off the confident joint's diagonal and
-# among the lowest self-confidence of its noise-rate estimate): on the planted pairs of
-# bench/bench_hard.py it raised F1 by 0.01 to 0.03 over either rule alone and flagged fewer clean rows.
+# among the lowest self-confidence of its noise-rate estimate): on a 5,000-row pair of
+# bench/hard_cases.py (label_noise_pair) it raised train F1 by up to 0.03 over cleanlab's
+# default (prune_by_noise_rate) and by 0.04 to 0.1 over the confident joint alone, for every model.
 FILTER = "both"
 
 
