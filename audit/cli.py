@@ -1,8 +1,13 @@
-"""The ``audit`` command: parse arguments, make the library calls a notebook would, render, exit.
+"""The ``audit`` command: parse arguments, describe the run as a :class:`~audit.run.Job`, run it,
+write and print the report, exit.
 
-Nothing heavy is imported at module level, so ``audit --help`` and ``audit checks`` start fast.
-Flags override the config file, which overrides the defaults; a flag left out is ``None`` here
-so that the file's value shows through.
+Nothing heavy is imported at module level (not pandas, not a check), so ``audit --help`` and
+``audit --version`` answer at once. Flags override the config file, which overrides the
+defaults; a flag left out is ``None`` here so that the file's value shows through. The
+arguments are only read, never changed.
+
+Exit codes: an :class:`~audit.errors.InputError` is one line on stderr and exit code 2; any
+other exception is a bug, shown with its traceback, and exit code 3 (see the README's table).
 """
 
 from __future__ import annotations
@@ -10,11 +15,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from audit.errors import InputError
-from audit.report import ExitCode
+from audit.engines import ENGINE_NAMES
+from audit.errors import ExitCode, InputError
+from audit.version import __version__
+
+if TYPE_CHECKING:
+    from audit.config import Configuration
+    from audit.report import AuditReport
+    from audit.run import Job
 
 ACCEPTED_DEFAULT = Path("audit-accepted.json")
 
@@ -23,8 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="audit",
         description="Audit a labelled train/validation pair: imbalance, leakage, duplicates, noisy labels.",
-        epilog="Exit codes: 0 gate passed, 1 gate failed, 2 usage or input error, 3 a check crashed.",
+        epilog="Exit codes: 0 gate passed, 1 gate failed, 2 usage or input error, 3 a check or the audit crashed, "
+               "130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="audit a train file and a validation file")
@@ -33,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fix_arguments(run)
     run.add_argument("--write-fixed", action="store_true",
                      help="also write the fixed splits and the manifest into <out>/<name>.fixed/")
-    run.add_argument("--engine", choices=["pandas", "spark"], default="pandas",
+    run.add_argument("--engine", choices=ENGINE_NAMES, default="pandas",
                      help="run the checks with pandas on this machine, or on Apache Spark "
                           "(pip install \"dataset-audit[spark]\"; --train/--val may then be folders, URIs "
                           "or table:<name>)")
@@ -43,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     fix = commands.add_parser(
         "fix", help="audit, then write the fixed splits and a manifest of every changed row (trains nothing)",
-        epilog="Exit codes: 0 files written, 2 usage or input error, 3 a check crashed (the plan may be incomplete).",
+        epilog="Exit codes: 0 files written, 2 usage or input error, 3 a check crashed (the plan may be incomplete) "
+               "or the audit did.",
     )
     add_input_arguments(fix)
     add_output_arguments(fix)
@@ -181,25 +197,34 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
     try:
         return COMMANDS[args.command](args)
-    except (InputError, ValueError) as error:  # ValueError: a bad parameter, named in the message
-        if getattr(args, "debug", False):
-            raise
-        from audit.render.text import one_line
-
-        # One line, whatever a file name or a parser's message holds (line breaks, escape codes).
-        print(f"audit: error: {one_line(str(error), limit=None)}", file=sys.stderr)
+    except InputError as error:
+        if debug:
+            traceback.print_exc()
+        print(f"audit: error: {flat(str(error))}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
-        if getattr(args, "debug", False):
-            raise
+        if debug:
+            traceback.print_exc()
         # Every write is a rename of a finished temporary file, so nothing is left half-written.
         print("audit: interrupted; files already written are complete, the others were not written",
               file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except Exception:  # a bug, not bad input: the whole traceback, for the report that fixes it
+        traceback.print_exc()
+        print("audit: crashed: this is a bug in dataset-audit, not a problem with the data; please report it "
+              "with the traceback above", file=sys.stderr)
+        return ExitCode.CHECK_CRASHED
+
+
+def flat(text: str) -> str:
+    """One line, whatever a file name or a parser's message holds (line breaks, escape codes)."""
+    from audit.render.text import one_line
+
+    return one_line(text, limit=None)
 
 
 def command_checks(args: argparse.Namespace) -> int:
@@ -211,116 +236,26 @@ def command_checks(args: argparse.Namespace) -> int:
     return ExitCode.PASSED
 
 
-def settings_from_args(args: argparse.Namespace):
-    """The config file's settings with every flag the user gave laid over them."""
-    from audit.api import resolve_settings
-
-    checks = tuple(c.strip() for c in args.checks.split(",") if c.strip()) if args.checks else None
-    accepted = None
-    if args.no_accepted:
-        accepted = ""
-    elif args.accepted is not None:
-        accepted = str(args.accepted)
-    overrides = {
-        "label": args.label, "id_column": args.id_column, "group_column": args.group_column,
-        "time_column": args.time_column, "ignore": tuple(args.ignore) if args.ignore else None,
-        "split_column": args.split_column, "checks": checks, "fail_on": args.fail_on, "out": args.out,
-        "seed": args.seed, "allow_errors": args.allow_errors, "accepted": accepted,
-    }
-    settings = resolve_settings(args.config, overrides)
-    baseline_flags = {"enabled": False if getattr(args, "no_baseline", False) else None,
-                      "model": getattr(args, "model", None), "model_file": getattr(args, "model_file", None),
-                      "seeds": getattr(args, "seeds", None), "epochs": getattr(args, "epochs", None),
-                      "time_budget_s": getattr(args, "baseline_budget", None),
-                      "attribute": getattr(args, "attribute", None)}
-    given = {k: v for k, v in baseline_flags.items() if v is not None}
-    if given:
-        settings = settings.merged({"baseline": {**settings.baseline, **given}})
-    if settings.accepted is None and args.command == "run" and ACCEPTED_DEFAULT.is_file():
-        settings = settings.merged({"accepted": str(ACCEPTED_DEFAULT)})
-    return settings
-
-
-def audit_from_args(args: argparse.Namespace):
-    from audit.api import audit_data, complete, load
-    from audit.data import Roles
-    from audit.progress import terminal_progress
-
-    settings = settings_from_args(args)
-    if not settings.label and not args.train.name.lower().endswith(".npz"):
-        raise InputError("--label is required: name the column that holds the labels")
-    roles = Roles(settings.label or "label", settings.id_column, settings.group_column, settings.time_column,
-                  settings.ignore)
-    progress = terminal_progress()
-    diagnose = getattr(args, "diagnose", False) or getattr(args, "diagnose_budget", None) is not None
-    check_budget(getattr(args, "diagnose_budget", None))
-    if getattr(args, "engine", "pandas") == "spark":
-        from audit.spark.cli import audit_on_spark
-
-        report = audit_on_spark(args, settings, roles, progress)
-        if diagnose:
-            from audit.training.diagnose import diagnosis_skipped
-
-            report.diagnosis = diagnosis_skipped("the diagnosis trains on pandas data: rerun without --engine spark")
-        return report, settings
-    progress(f"loading {args.train.name}")
-    data = load(args.train, args.val, roles, split_column=settings.split_column,
-                read_options=input_files(args, settings).options, random_state=settings.seed,
-                pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
-    report = audit_data(data, settings, progress=progress)
-    complete(report, settings, relabel=getattr(args, "relabel", False),
-             keep_majority=getattr(args, "keep_majority", False), progress=progress, diagnose=diagnose,
-             diagnose_budget_s=getattr(args, "diagnose_budget", None))
-    if args.write_expectations:
-        write_expectations(data, settings, args.write_expectations)
-    return report, settings
-
-
-def check_budget(budget: float | None) -> None:
-    if budget is not None and not budget > 0:
-        raise InputError(f"--diagnose-budget must be a positive number of seconds, got {budget:g}")
-
-
-def write_expectations(data, settings, path: Path) -> None:
-    """Save the suite data_quality inferred from train (with its configured margins)."""
-    from audit.output import write_atomic
-    from checks.expectations import DataQuality
-    from checks.expectations_suite import suite_json
-
-    params = (settings.params or {}).get(DataQuality.name, {})
-    write_atomic(path, suite_json(DataQuality(**params).inferred_suite(data)))
-
-
-def input_files(args: argparse.Namespace, settings):
-    from audit.data import InputFiles, ReadOptions
-
-    limits = {name: getattr(args, name) for name in ("max_rows", "max_columns", "max_bytes")
-              if getattr(args, name, None) is not None}
-    return InputFiles(args.train, args.val, settings.split_column,
-                      ReadOptions(sep=args.sep, encoding=args.encoding, **limits))
-
-
 def command_run(args: argparse.Namespace) -> int:
-    report, settings = audit_from_args(args)
-    return finish(report, Path(settings.out), args.name or default_name(args.train), args,
-                  files=input_files(args, settings))
+    return audit_and_publish(args, write_fixed=args.write_fixed)
 
 
 def command_fix(args: argparse.Namespace) -> int:
     """Like run, always writing the fixed files; the gate does not decide the exit code here."""
-    args.write_fixed = True
-    code = command_run(args)
+    code = audit_and_publish(args, write_fixed=True)
     return ExitCode.CHECK_CRASHED if code == ExitCode.CHECK_CRASHED else ExitCode.PASSED
 
 
 def command_accept(args: argparse.Namespace) -> int:
     """Write the fingerprints of every current finding; later runs gate only on what is new."""
-    from audit.accepted import write_accepted
-    from audit.output import write_atomic
     import json
 
-    args.no_accepted = True
-    report, _ = audit_from_args(args)
+    from audit.accepted import write_accepted
+    from audit.output import write_atomic
+    from audit.progress import terminal_progress
+    from audit.run import run_job
+
+    report = run_job(job_from_args(args, write_fixed=False), terminal_progress()).report
     target = args.accepted or ACCEPTED_DEFAULT
     document = write_accepted([f for _, f in report.all_findings], report.data)
     write_atomic(target, json.dumps(document, indent=2) + "\n")
@@ -331,68 +266,124 @@ def command_accept(args: argparse.Namespace) -> int:
 
 def command_demo(args: argparse.Namespace) -> int:
     from audit.demo import run_demo
-
     from audit.progress import terminal_progress
 
-    check_budget(args.diagnose_budget)
+    refuse_non_positive(args)
     baseline = {"enabled": False} if args.no_baseline else {"attribute": not args.no_attribute}
-    progress = terminal_progress()
-    report, pair = run_demo(args.out, seed=args.seed, baseline=baseline, progress=progress)
-    if not args.no_diagnose:
-        from audit.api import add_diagnosis
-
-        add_diagnosis(report, budget_s=args.diagnose_budget, seed=args.seed, progress=progress)
+    report, pair = run_demo(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
+                            diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
     print(pair.describe())
-    args.format, args.quiet = "text", False
-    finish(report, args.out, "demo", args)
+    publish(report, args.out, "demo", {}, output_format="text", quiet=False)
     return ExitCode.PASSED
 
 
-def finish(report, out: Path, name: str, args: argparse.Namespace, files=None) -> int:
+def audit_and_publish(args: argparse.Namespace, *, write_fixed: bool) -> int:
+    """Run the audit the arguments describe, write its report files, print, and return the gate's code."""
+    from audit.progress import terminal_progress
+    from audit.run import run_job
+
+    job = job_from_args(args, write_fixed=write_fixed)
+    outcome = run_job(job, terminal_progress())
+    return publish(outcome.report, Path(job.settings.out), report_name(args), outcome.written,
+                   output_format=args.format, quiet=args.quiet, junit=args.junit)
+
+
+def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
+    """The run ``audit run``, ``fix`` or ``accept`` asks for, from the flags and the config file."""
+    from audit.data import ReadOptions
+    from audit.engines.base import Inputs
+    from audit.fixes import FixOptions
+    from audit.run import FixedFiles, Job
+
+    refuse_non_positive(args)
+    configuration = configuration_from_args(args)
+    settings = configuration.settings
+    if not settings.label and not args.train.name.lower().endswith(".npz"):
+        raise InputError("--label is required: name the column that holds the labels")
+    limits = {name: getattr(args, name) for name in ("max_rows", "max_columns", "max_bytes")
+              if getattr(args, name) is not None}
+    inputs = Inputs(args.train, args.val, ReadOptions(sep=args.sep, encoding=args.encoding, **limits),
+                    pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
+    diagnose_budget = getattr(args, "diagnose_budget", None)
+    return Job(
+        configuration, inputs, engine=getattr(args, "engine", "pandas"), spark=getattr(args, "spark_master", None),
+        fix_options=FixOptions(relabel=getattr(args, "relabel", False),
+                               keep_majority=getattr(args, "keep_majority", False)),
+        fixed_files=FixedFiles(Path(settings.out), report_name(args)) if write_fixed else None,
+        diagnose=getattr(args, "diagnose", False) or diagnose_budget is not None, diagnose_budget_s=diagnose_budget,
+        expectations_out=args.write_expectations,
+    )
+
+
+def configuration_from_args(args: argparse.Namespace) -> Configuration:
+    """The config file's settings with every flag the user gave laid over them, and the checks they select."""
+    from audit.config import configure
+
+    checks = tuple(c.strip() for c in args.checks.split(",") if c.strip()) if args.checks else None
+    accepted = None
+    if args.no_accepted or args.command == "accept":  # accept records findings; it judges none
+        accepted = ""
+    elif args.accepted is not None:
+        accepted = str(args.accepted)
+    baseline = {"enabled": False if args.no_baseline else None, "model": args.model, "model_file": args.model_file,
+                "seeds": args.seeds, "epochs": args.epochs, "time_budget_s": args.baseline_budget,
+                "attribute": args.attribute}
+    overrides = {
+        "label": args.label, "id_column": args.id_column, "group_column": args.group_column,
+        "time_column": args.time_column, "ignore": tuple(args.ignore) if args.ignore else None,
+        "split_column": args.split_column, "checks": checks, "fail_on": args.fail_on, "out": args.out,
+        "seed": args.seed, "allow_errors": args.allow_errors, "accepted": accepted,
+        "baseline": {k: v for k, v in baseline.items() if v is not None} or None,
+    }
+    default = str(ACCEPTED_DEFAULT) if args.command == "run" and ACCEPTED_DEFAULT.is_file() else None
+    return configure(args.config, overrides, accepted_default=default)
+
+
+POSITIVE_FLAGS = {"seeds": "at least 1", "epochs": "at least 1", "baseline_budget": "a positive number of seconds",
+                  "diagnose_budget": "a positive number of seconds"}
+
+
+def refuse_non_positive(args: argparse.Namespace) -> None:
+    for name, what in POSITIVE_FLAGS.items():
+        value = getattr(args, name, None)
+        if value is not None and not value > 0:
+            raise InputError(f"--{name.replace('_', '-')} must be {what}, got {value:g}")
+
+
+def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], *, output_format: str,
+            quiet: bool, junit: Path | None = None) -> int:
     """Write the report files, print what ``--format`` asks for, and return the gate's exit code.
 
-    Given the input ``files``, the fix plan is made (the JSON counts its rows) and, with
-    ``--write-fixed``, written into ``<out>/<name>.fixed/``.
+    ``written`` are the files the run wrote besides the report (fixed splits, manifest); the
+    terminal lists them after the JSON.
     """
     from audit.output import safe_name, write_atomic
-    from audit.render.text import render_text
+    from audit.render.text import render_text, verdict_line
 
     stem = safe_name(name)
-    fixed = plan_fixes_from_args(report, out, stem, args, files) if files is not None else {}
     json_text = report.to_json()
-    written = {"json": str(write_atomic(out / f"{stem}.json", json_text)), **fixed}
-    written["html"] = str(write_atomic(out / f"{stem}.html", report.to_html()))
-    if getattr(args, "junit", None):
+    files = {"json": str(write_atomic(out / f"{stem}.json", json_text)), **written}
+    files["html"] = str(write_atomic(out / f"{stem}.html", report.to_html()))
+    if junit:
         from audit.render.junit import render_junit
 
-        written["junit"] = str(write_atomic(Path(args.junit), render_junit(report)))
-    if args.format == "json":
+        files["junit"] = str(write_atomic(Path(junit), render_junit(report)))
+    if output_format == "json":
         print(json_text, end="")
-    elif args.format == "github":
+    elif output_format == "github":
         print_github(report)
+    elif quiet:
+        print(verdict_line(report))
     else:
-        text = render_text(report, written)
-        verdict_line = text.splitlines()[-1 - len(written)]
-        print(verdict_line if args.quiet else text.rstrip("\n"))
-        if report.fixes is not None and not args.quiet:
+        print(render_text(report, files).rstrip("\n"))
+        if report.fixes is not None:
             from audit.fixes import describe_fixes
 
             print(describe_fixes(report.fixes))
     return report.exit_code
 
 
-def plan_fixes_from_args(report, out: Path, stem: str, args: argparse.Namespace, files) -> dict[str, str]:
-    """Fill the report's ``fixes``; write the fixed splits and manifest when asked."""
-    from audit.fixed_files import write_fixed
-
-    plan = report.plan
-    written = write_fixed(plan, report.data, out, stem, files) if args.write_fixed else {}
-    report.fixes = plan.summary(written)
-    labels = {"manifest": "manifest", "manifest_csv": "manifest csv"}
-    return {labels.get(kind, f"fixed {kind}"): str(path) for kind, path in written.items()}
-
-
-def print_github(report) -> None:
+def print_github(report: AuditReport) -> None:
     from audit.render.github import render_annotations, render_summary
 
     print(render_annotations(report), end="")
@@ -400,6 +391,11 @@ def print_github(report) -> None:
     if summary:
         with open(summary, "a", encoding="utf-8") as stream:
             stream.write(render_summary(report))
+
+
+def report_name(args: argparse.Namespace) -> str:
+    """The report files' name: ``--name``, else the train file's name without its extensions."""
+    return args.name or default_name(args.train)
 
 
 def default_name(path: Path) -> str:

@@ -1,22 +1,26 @@
 """Settings from ``audit.toml`` or ``[tool.audit]`` in ``pyproject.toml``, merged under the flags.
 
-Precedence is defaults < file < command-line flags. Every unknown key and bad value is an
-:class:`InputError` naming the file, the key, what is allowed and what was found, so a typo
-in a pipeline's config fails loudly instead of silently auditing with defaults.
+Precedence is defaults < file < command-line flags (or ``run_audit``'s keyword arguments).
+Every unknown key and bad value is an :class:`InputError` naming the file, the key, what is
+allowed and what was found, so a typo in a pipeline's config fails loudly instead of
+silently auditing with defaults. :func:`configure` does it all once a run: it reads the
+file, lays the overrides over it, and builds the checks the settings select.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError
 from audit.readers import closest_names
+from audit.runner import default_checks
+from checks import REGISTRY, Check
 
 SEVERITY_NAMES = ("info", "warn", "fail")
-BASELINE_KEYS = ("enabled", "model", "model_file", "seeds", "epochs", "patience", "time_budget_s", "attribute")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,64 @@ SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One run's settings, merged once, and the checks they select, built once from them."""
+
+    settings: Settings
+    checks: tuple[Check, ...]
+    source: str | None = None
+    """The config file the settings came from, for messages; None without one."""
+
+    def check_named(self, name: str) -> Check:
+        """The check called ``name``: the one built for the run, else one built now from its parameters."""
+        for check in self.checks:
+            if check.name == name:
+                return check
+        return build_checks([name], self.settings.params, self.source)[0]
+
+
+def configure(config: "Settings | dict | str | Path | None", overrides: dict[str, Any], *,
+              accepted_default: str | None = None) -> Configuration:
+    """The settings of a run and its checks: the config, then every override given (not None).
+
+    ``config`` is a :class:`Settings`, a config table, a config file path, or None for the
+    files found in the working folder (audit.toml, then pyproject.toml's [tool.audit]). A
+    ``baseline`` override is laid over the config's [baseline] table key by key;
+    ``accepted_default`` is the accepted-findings file to use when neither sets one. A bad
+    check name or parameter is an :class:`InputError` naming the file it came from.
+    """
+    base, source = read_config(config)
+    accepted = overrides.get("accepted")
+    if accepted is None and base.accepted is None:
+        accepted = accepted_default
+    baseline = overrides.get("baseline")
+    settings = base.merged({**overrides, "accepted": accepted,
+                            "baseline": {**base.baseline, **baseline} if baseline else None})
+    check_codes_known(settings, {code for check in REGISTRY.values() for code in check.codes}, source)
+    return Configuration(settings, build_checks(settings.checks, settings.params, source), source)
+
+
+def build_checks(names: Iterable[str] | None, params: dict[str, dict[str, Any]], source: str | None) -> tuple[Check, ...]:
+    """The checks named (all without names), each built once; a bad name or parameter names its file."""
+    try:
+        return tuple(default_checks(names, params))
+    except ValueError as error:  # CheckParameterError included
+        raise InputError(f"{source}: {error}" if source else str(error)) from None
+
+
+def read_config(config: "Settings | dict | str | Path | None") -> tuple[Settings, str | None]:
+    """The settings a config gives, and the file they came from (None for defaults or a Settings)."""
+    if isinstance(config, Settings):
+        return config, None
+    if isinstance(config, dict):
+        return settings_from_table(config, "config"), "config"
+    table, source = find_config(Path(config) if config is not None else None)
+    if config is None and source:
+        refuse_found_code(table, source)
+    return (settings_from_table(table, source) if source else Settings()), source
 
 
 def find_config(explicit: Path | None, folder: Path = Path(".")) -> tuple[dict[str, Any], str | None]:
@@ -100,12 +162,17 @@ def read_table(path: Path) -> dict[str, Any]:
 def settings_from_table(table: dict[str, Any], source: str) -> Settings:
     """Validate a config table key by key and build :class:`Settings` from it."""
     where = f"{source}: [tool.audit]" if source.endswith("pyproject.toml") else source
+    return Settings(**validated(table, VALIDATORS, where, ": "))
+
+
+def validated(table: dict[str, Any], validators: dict[str, Any], where: str, joiner: str) -> dict[str, Any]:
+    """Each key of ``table`` checked by its validator; an unknown key names the closest known one."""
     values: dict[str, Any] = {}
     for key, value in table.items():
-        if key not in SETTING_NAMES:
-            raise InputError(f"{where}: unknown key {key!r}; {closest_names(key, SETTING_NAMES)}")
-        values[key] = VALIDATORS[key](value, f"{where}: {key}")
-    return Settings(**values)
+        if key not in validators:
+            raise InputError(f"{where}: unknown key {key!r}; {closest_names(key, tuple(validators))}")
+        values[key] = validators[key](value, f"{where}{joiner}{key}")
+    return values
 
 
 def _text(value: Any, where: str) -> str:
@@ -156,14 +223,22 @@ def _severities(value: Any, where: str) -> dict[str, str]:
     return value
 
 
+def _positive_number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+        raise InputError(f"{where} must be a positive number; got {value!r}")
+    return value
+
+
 def _baseline(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(f"{where} must be a table; got {value!r}")
-    for key in value:
-        if key not in BASELINE_KEYS:
-            raise InputError(f"{where}: unknown key {key!r}; {closest_names(key, BASELINE_KEYS)}")
-    return value
+    return validated(value, BASELINE_VALIDATORS, where, ".")
 
+
+BASELINE_VALIDATORS = {
+    "enabled": _boolean, "model": _text, "model_file": _text, "seeds": _integer(1), "epochs": _integer(1),
+    "patience": _integer(1), "time_budget_s": _positive_number, "attribute": _boolean,
+}
 
 VALIDATORS = {
     "label": _text, "id_column": _text, "group_column": _text, "time_column": _text,

@@ -120,18 +120,19 @@ def write_demo_pair(pair: DemoPair, folder: Path) -> tuple[Path, Path]:
     return paths
 
 
-def run_demo(out: Path, seed: int = 0, baseline: dict | None = None,
-             progress: Progress = no_progress) -> tuple[AuditReport, DemoPair]:
-    """Write the demo pair into ``out/demo`` and audit those files as a user would,
-    fix plan and baseline included (``baseline`` is the config's [baseline] table)."""
-    from audit.api import audit_data, complete, load
-    from audit.config import Settings
-    from audit.data import Roles
+def run_demo(out: Path, seed: int = 0, baseline: dict | None = None, progress: Progress = no_progress, *,
+             diagnose: bool = False, diagnose_budget_s: float | None = None) -> tuple[AuditReport, DemoPair]:
+    """Write the demo pair into ``out/demo`` and audit those files as a user would, fix plan
+    and baseline included (``baseline`` is the config's [baseline] table), then, with
+    ``diagnose``, the diagnosis of every cause."""
+    from audit.config import Settings, configure
+    from audit.engines.base import Inputs
+    from audit.run import Job, run_job
 
     pair = make_demo_pair(seed)
     train_path, val_path = write_demo_pair(pair, out / "demo")
-    data = load(train_path, val_path, Roles(LABEL, id_column=ID_COLUMN), random_state=seed)
+    # The demo's own settings: no config file of the working folder applies.
     settings = Settings(label=LABEL, id_column=ID_COLUMN, seed=seed, out=str(out), baseline=baseline or {})
-    report = audit_data(data, settings, extra_settings={"demo": True}, progress=progress)
-    complete(report, settings, progress=progress)
-    return report, pair
+    job = Job(configure(settings, {}), Inputs(train_path, val_path), diagnose=diagnose,
+              diagnose_budget_s=diagnose_budget_s, extra_settings={"demo": True})
+    return run_job(job, progress).report, pair

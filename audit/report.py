@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from audit.accepted import Judgement
+from audit.errors import ExitCode
 from audit.fixes import FixPlan, FixSummary
 from audit.runner import CheckResult
+from audit.version import TOOL_NAME, __version__
 from checks import REGISTRY, AuditData, Finding, Severity
 from checks.base import DOC_SECTIONS, SPLITS, to_builtin
 
@@ -24,17 +26,6 @@ if TYPE_CHECKING:
     from audit.training.results import BaselineResult, Skipped
 
 SCHEMA_VERSION = 1
-TOOL_NAME = "dataset-audit"
-
-
-class ExitCode:
-    """The process exit codes, one meaning each, as documented in the README."""
-
-    PASSED = 0
-    GATE_FAILED = 1
-    USAGE_ERROR = 2
-    CHECK_CRASHED = 3
-    INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 @dataclass(frozen=True)
@@ -214,8 +205,6 @@ class AuditReport:
         return {section: sections.get(section, "") for section in DOC_SECTIONS}
 
     def to_dict(self) -> dict[str, Any]:
-        from audit import __version__
-
         gate = self.gate
         return to_builtin({
             "schema_version": SCHEMA_VERSION,

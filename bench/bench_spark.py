@@ -32,7 +32,6 @@ def main() -> None:
 
     from audit.api import audit_data, load, resolve_settings
     from audit.data import Roles
-    from audit.spark.api import audit_spark_data
     from audit.spark.load import load_spark
     from audit.spark.session import spark_session
     from tests.conftest import planted_pair
@@ -58,7 +57,7 @@ def main() -> None:
     started = time.perf_counter()
     spark_data = load_spark(str(train), str(val), roles, spark=spark)
     timings["spark"]["load"] = time.perf_counter() - started
-    spark_report = audit_spark_data(spark_data, settings)
+    spark_report = audit_data(spark_data, settings)
     timings["spark"].update({r.check: r.duration_s for r in spark_report.results})
 
     print(f"planted pair: {len(pair.train)} train + {len(pair.val)} val rows; Spark {spark.version} on "

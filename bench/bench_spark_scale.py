@@ -170,9 +170,10 @@ def run(args: argparse.Namespace) -> str:
 
 
 def audit(args: argparse.Namespace, folder: Path, truth: dict, generate_s: float, load_before: str) -> str:
-    from audit.api import resolve_settings
+    from audit.api import audit_data, resolve_settings
     from audit.data import Roles
-    from audit.spark.api import audit_spark_data, complete_spark
+    from audit.fixes import FixOptions
+    from audit.run import add_fix_plan
     from audit.spark.load import load_spark
     from audit.spark.session import spark_session
     from bench.planted import LABEL
@@ -187,9 +188,9 @@ def audit(args: argparse.Namespace, folder: Path, truth: dict, generate_s: float
     data = load_spark(str(folder / "train.parquet"), str(folder / "val.parquet"), Roles(LABEL), spark=spark,
                       random_state=args.seed)
     try:
-        report = audit_spark_data(data, settings, progress=recorder.progress)
+        report = audit_data(data, settings, progress=recorder.progress)
         recorder.enter("(fix plan)")
-        complete_spark(report, settings)
+        add_fix_plan(report, FixOptions())
         recorder.stop()
     finally:
         data.unpersist()

@@ -152,3 +152,23 @@ def audit_checks(*args, **kwargs):
 
     kwargs.setdefault("baseline", {"enabled": False})
     return run_audit(*args, **kwargs)
+
+
+def _worker_group(item: pytest.Item) -> str:
+    """Which tests one pytest-xdist worker runs together: whatever shares an expensive fixture.
+
+    Spark tests share one Spark session, `audit demo` runs once for the tests that read it, and
+    every other module keeps its module-scoped fixtures (trained baselines) on one worker.
+    """
+    path = item.path.relative_to(item.config.rootpath)
+    if path.parts[:2] == ("tests", "spark"):
+        return "spark"
+    if "demo_cli_json" in getattr(item, "fixturenames", ()):
+        return "demo"
+    return str(path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_worker_group(item)))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from audit.report import AuditReport
+if TYPE_CHECKING:  # the report renders itself through these modules; they only read its attributes
+    from audit.report import AuditReport
 
 
 def render_json(report: AuditReport) -> str:

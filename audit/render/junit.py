@@ -14,11 +14,14 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from audit.report import TOOL_NAME, AuditReport, Gate
+from audit.version import TOOL_NAME
 from audit.runner import CheckResult
 from checks import Finding
+
+if TYPE_CHECKING:  # only read for their attributes; the report imports this module
+    from audit.report import AuditReport, Gate
 
 MAX_ROWS_SHOWN = 20
 SUITE_NAME = TOOL_NAME

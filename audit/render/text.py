@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audit.report import AuditReport
 from checks import Severity
+
+if TYPE_CHECKING:  # only read for its attributes; the report imports this module
+    from audit.report import AuditReport
 
 if TYPE_CHECKING:
     from audit.training.results import TrainingSample
@@ -16,7 +18,6 @@ DIAGNOSIS_LINE = 240
 
 def render_text(report: AuditReport, written: dict[str, str] | None = None) -> str:
     lines = []
-    gate = report.gate
     for result in report.results:
         if result.status == "skipped":
             lines.append(f"skip  {result.check}: {one_line(result.detail or '', limit=None)}")
@@ -32,16 +33,22 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None) -> s
             lines.append(f"{str(finding.severity).upper():<5} {finding.code}{marker}: {message}")
     lines += baseline_lines(report)
     lines += diagnosis_lines(report)
+    lines.append(verdict_line(report))
+    for kind, path in (written or {}).items():
+        lines.append(f"{kind}: {path}")
+    return "\n".join(lines) + "\n"
+
+
+def verdict_line(report: AuditReport) -> str:
+    """The gate's verdict and the counts behind it (all ``--quiet`` prints)."""
+    gate = report.gate
     counts = gate.severity_counts
     summary = (f"{'PASSED' if gate.passed else 'FAILED'} (fail on {gate.fail_on}): {counts[Severity.FAIL]} fail, "
                f"{counts[Severity.WARN]} warn, {counts[Severity.INFO]} info, {gate.crashed} crashed")
     if gate.judged is not None:
         summary += (f"; against {gate.accepted_file}: {gate.judged['accepted']} accepted, "
                     f"{gate.judged['new']} new, {gate.judged['worsened']} worsened")
-    lines.append(summary)
-    for kind, path in (written or {}).items():
-        lines.append(f"{kind}: {path}")
-    return "\n".join(lines) + "\n"
+    return summary
 
 
 def baseline_lines(report: AuditReport) -> list[str]:

@@ -1,6 +1,7 @@
 """The same audit on Apache Spark, for splits that do not fit one machine.
 
-``audit run --engine spark`` and ``run_audit(..., engine="spark")`` land here. The checks keep
+``audit run --engine spark`` and ``run_audit(..., engine="spark")`` run here, through the
+engine adapter :mod:`audit.engines.spark`. The checks keep
 their names, parameters, finding codes, messages and severities, and the result is the same
 :class:`~audit.report.AuditReport` of :class:`~audit.runner.CheckResult` and
 :class:`~checks.base.Finding` objects, so every renderer works unchanged. What differs is
@@ -30,15 +31,18 @@ A registered check without a Spark implementation would be reported as skipped w
 reason. ``--write-fixed``, given probabilities, the fixes' attribution and the diagnosis
 need the pandas engine.
 
-pyspark is imported by the modules of this package only, never by the rest of ``audit``;
-install it with ``pip install "dataset-audit[spark]"``.
+pyspark is imported by the modules of this package (and :mod:`audit.engines.spark`) only,
+never by the rest of ``audit``; this module itself imports nothing heavy. Install it with
+``pip install "dataset-audit[spark]"``.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
-__all__ = ["run_audit_spark", "audit_spark_data", "load_spark", "spark_session", "require_pyspark", "is_spark_dataframe"]
+__all__ = ["require_pyspark", "is_spark_dataframe", "runs_on_spark", "location"]
 
 
 def require_pyspark() -> None:
@@ -52,24 +56,29 @@ def require_pyspark() -> None:
                          "(and a Java runtime, 17 or later)") from None
 
 
-def __getattr__(name: str) -> Any:
-    # The public functions live in submodules that import pyspark; load them on first use.
-    if name in ("run_audit_spark", "audit_spark_data"):
-        from audit.spark import api
-
-        return getattr(api, name)
-    if name == "load_spark":
-        from audit.spark.load import load_spark
-
-        return load_spark
-    if name == "spark_session":
-        from audit.spark.session import spark_session
-
-        return spark_session
-    raise AttributeError(f"module 'audit.spark' has no attribute {name!r}")
-
-
 def is_spark_dataframe(value: Any) -> bool:
     """Whether ``value`` is a Spark DataFrame (classic or Connect), without importing pyspark."""
-    return any(cls.__module__.startswith("pyspark.sql") and cls.__name__ == "DataFrame"
-               for cls in type(value).__mro__)
+    return _has_class(value, "pyspark.sql", "DataFrame")
+
+
+def runs_on_spark(value: Any) -> bool:
+    """Whether ``value`` is a Spark DataFrame or a bundle loaded on Spark, without importing pyspark."""
+    return is_spark_dataframe(value) or _has_class(value, "audit.spark.load", "SparkAuditData")
+
+
+def _has_class(value: Any, module: str, name: str) -> bool:
+    return any(cls.__module__.startswith(module) and cls.__name__ == name for cls in type(value).__mro__)
+
+
+def location(given: Any) -> Any:
+    """An input as Spark should see it: ``Path`` turns ``s3a://b/k`` into ``s3a:/b/k``; undo that.
+
+    Anything but a ``Path`` (a string, a DataFrame, None) is returned as it is.
+    """
+    if not isinstance(given, Path):
+        return given
+    text = str(given)
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):/(?!/)", text)
+    if match and match.group(1).lower() != "file" and len(match.group(1)) > 1:
+        return f"{match.group(1)}://{text[match.end():]}"
+    return text

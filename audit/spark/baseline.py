@@ -7,8 +7,8 @@ val the same share of its rows (at least ``MIN_VAL_ROWS``, or all of them). Rows
 by a seeded hash of their row number (:func:`~audit.spark.collect.seeded_sample`), so a
 planted defect is as common in the sample as in the split, and come back indexed by their
 row numbers. The fix plan, built from the findings on every row, is applied to the sampled
-rows it names, and :func:`~audit.training.pipeline.run_baseline_for` trains raw and fixed exactly
-as on one machine; its result carries ``sample`` (rows of how many, per split).
+rows it names, and the baseline trains raw and fixed exactly as on one machine; its result
+carries ``sample`` (rows of how many, per split).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import math
 from dataclasses import replace
 
 from audit.config import Settings
+from audit.engines.base import TrainingData
 from audit.fixes import FixPlan
 from audit.progress import Progress, no_progress
-from audit.report import AuditReport
 from audit.spark.collect import seeded_sample
 from audit.spark.load import SparkAuditData
-from audit.training.pipeline import rows_within_budget, run_baseline_for
-from audit.training.results import BaselineResult, SampledSplit, Skipped, TrainingSample
+from audit.training.pipeline import rows_within_budget
+from audit.training.results import SampledSplit, TrainingSample
 from checks.base import AuditData
 
 MAX_ROWS = 200_000
@@ -32,9 +32,9 @@ MIN_TRAIN_ROWS = 1000
 MIN_VAL_ROWS = 1000
 
 
-def baseline_on_sample(report: AuditReport, plan: FixPlan, settings: Settings,
-                       progress: Progress = no_progress) -> BaselineResult | Skipped:
-    data: SparkAuditData = report.data  # type: ignore[assignment]
+def sample_for_training(data: SparkAuditData, plan: FixPlan, settings: Settings,
+                        progress: Progress = no_progress) -> TrainingData:
+    """A seeded sample of each split on the driver, sized by the baseline's budget, and the plan on its rows."""
     n_rows = dict(data.n_rows)
     fits = rows_within_budget(len(data.feature_columns), settings.baseline, settings.seed, MAX_ROWS)
     wanted = {"train": min(n_rows["train"], max(fits, MIN_TRAIN_ROWS))}
@@ -52,8 +52,7 @@ def baseline_on_sample(report: AuditReport, plan: FixPlan, settings: Settings,
     if any(entry.rows < entry.of_rows for entry in sampled.values()):
         sample = TrainingSample(sampled, "seeded sample by a hash of the row number, collected from Spark; the fix "
                                          "plan applied to the sampled rows")
-    return run_baseline_for(on_driver, sampled_plan(plan, on_driver), settings.baseline, settings.seed, progress,
-                            sample=sample)
+    return TrainingData(on_driver, sampled_plan(plan, on_driver), sample)
 
 
 def sampled_plan(plan: FixPlan, sample: AuditData) -> FixPlan:

@@ -26,15 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from audit.fixes import CONFLICT, DUPLICATE_CODES, LABEL_ISSUES, LEAK_CODES, FixPlan, build_plan
 from audit.progress import Progress, no_progress
-from audit.report import AuditReport
 from audit.training.cost import baseline_seconds
 from audit.training.numbers import Spread, fmt
 from audit.training.pipeline import baseline_settings, time_budget_s, training_split
 from audit.training.results import Skipped, baseline_skipped
+
+if TYPE_CHECKING:  # only read for its attributes; the report imports this module
+    from audit.report import AuditReport
 
 FAMILIES: dict[str, tuple[str, ...]] = {
     "duplicates": DUPLICATE_CODES,

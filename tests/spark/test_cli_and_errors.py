@@ -82,13 +82,14 @@ def test_input_errors_name_the_file_the_column_and_the_row(spark, tmp_path):
 
 
 def test_one_and_one_point_zero_are_the_same_row_across_splits(spark, tmp_path):
-    from audit.spark.api import audit_spark_data
+    from audit.api import audit_data
     from audit.config import Settings
 
     (tmp_path / "t.csv").write_text("x,c,label\n1,red,a\n2,blue,b\n-0,7,a\n", encoding="utf-8")
     (tmp_path / "v.csv").write_text("x,c,label\n1.0,red,a\n2.5,blue,b\n0.0,7.0,b\n", encoding="utf-8")
     data = load(spark, tmp_path / "t.csv", tmp_path / "v.csv", label="label")
-    report = audit_spark_data(data, Settings(label="label", checks=("exact_leakage",)))
+    report = audit_data(data, Settings(label="label", checks=("exact_leakage",)))
+    assert report.settings["engine"] == "spark"  # a bundle loaded on Spark picks the spark engine
     (leak,) = [f for _, f in report.all_findings if f.code == "exact_leakage"]
     assert [(r["row"], r["train_row"]) for r in leak.rows] == [(0, 0), (2, 2)]
 

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.spark import is_spark_dataframe
-from audit.spark.cli import location
+from audit.spark import is_spark_dataframe, location
 from checks.base import AuditData
 from checks.class_balance import ClassBalance
 

@@ -17,11 +17,13 @@ the JSON report holds every flagged row.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.render.html import baseline, charts, checks, diagnosis, header, inputs
 from audit.render.html.evidence import MAX_EVIDENCE_COLUMNS, MAX_EVIDENCE_ROWS
-from audit.report import AuditReport
+
+if TYPE_CHECKING:  # the report renders itself through these modules; they only read its attributes
+    from audit.report import AuditReport
 
 TEMPLATE = "report.html.j2"
 TEMPLATES = Path(__file__).parent / "templates"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.render import svg
 from audit.render.html.format import is_number, plural, text
-from audit.report import AuditReport
+
+if TYPE_CHECKING:  # only read for its attributes; the report imports this module
+    from audit.report import AuditReport
 
 MAX_CLASSES_CHARTED = 30
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.render.html.evidence import column_evidence, row_evidence
 from audit.render.html.format import items, paragraphs, plural, slug, text
-from audit.report import AuditReport
 from audit.runner import CheckResult
 from checks import Finding
+
+if TYPE_CHECKING:  # only read for its attributes; the report imports this module
+    from audit.report import AuditReport
 
 
 def check_views(report: AuditReport) -> list[dict[str, Any]]:

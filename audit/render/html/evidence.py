@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from audit.render.html.format import MAX_TIP_CHARS, fmt, is_number, text
-from audit.report import AuditReport
 from checks import Finding
+
+if TYPE_CHECKING:  # the report renders itself through these modules; they only read its attributes
+    from audit.report import AuditReport
 
 MAX_EVIDENCE_ROWS = 20
 MAX_EVIDENCE_COLUMNS = 12

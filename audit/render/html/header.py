@@ -7,12 +7,14 @@ the header only puts it into words.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.render.html.diagnosis import diagnosis_sentence
 from audit.render.html.format import plural, text
-from audit.report import AuditReport
 from checks import Severity
+
+if TYPE_CHECKING:  # the report renders itself through these modules; they only read its attributes
+    from audit.report import AuditReport
 
 VERDICT_NAMES = {
     "data": "the data is to blame",
@@ -30,8 +32,7 @@ def page_title(report: AuditReport) -> str:
 
 
 def tool() -> str:
-    from audit import __version__
-    from audit.report import TOOL_NAME
+    from audit.version import TOOL_NAME, __version__
 
     return f"{TOOL_NAME} {__version__}"
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.fixes import FixSummary
 from audit.render.html.format import MAX_LISTED, items, listing, text, unset
-from audit.report import AuditReport
+
+if TYPE_CHECKING:  # the report renders itself through these modules; they only read its attributes
+    from audit.report import AuditReport
 
 ROLE_SETTINGS = {"label", "id_column", "group_column", "time_column", "ignore", "split_column"}
 

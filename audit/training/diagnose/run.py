@@ -52,7 +52,7 @@ def diagnose(report: Any, settings: DiagnoseSettings | None = None,
              progress: Callable[[str], None] | None = None) -> Diagnosis | Skipped:
     """Diagnose a report's fixed data; the result goes into ``report.diagnosis``.
 
-    Reads the fix plan (``report.plan``, made by :func:`audit.api.complete`), the findings
+    Reads the fix plan (``report.plan``, made by :func:`audit.run.add_fix_plan`), the findings
     and the baseline's comparison; trains on ``plan.fixed_frames(data)``. Skipped, with the
     reason, when it cannot run.
     """
