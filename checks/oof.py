@@ -29,9 +29,21 @@ import pandas as pd
 
 from checks.base import AuditData, Parameter
 from checks.features import model_inputs
+from checks.hashing import feature_hashes
+from checks.oof_models import (
+    AUTO,
+    AVERAGE,
+    DEFAULT_MODEL,
+    MODELS,
+    SELECTION_ROWS,
+    ModelChoice,
+    affordable_candidates,
+    estimated_seconds,
+    fit_model,
+    rank_candidates,
+    sized_to_budget,
+)
 
-MODELS = ("logistic_regression", "hist_gradient_boosting", "random_forest", "extra_trees", "knn")
-DEFAULT_MODEL = "extra_trees"
 DEFAULT_MAX_FIT_ROWS = 200_000
 
 
@@ -60,11 +72,15 @@ class OutOfFold:
     n_folds: int | None
     n_fit_rows: int
     notes: list[str] = field(default_factory=list)
+    choice: ModelChoice | None = None
 
     def describe(self) -> dict[str, Any]:
         """The facts a finding's metrics should carry about where the probabilities came from."""
-        return {"model": self.model, "n_folds": self.n_folds, "n_fit_rows": self.n_fit_rows,
-                "probabilities": dict(self.source), "notes": list(self.notes)}
+        described = {"model": self.model, "n_folds": self.n_folds, "n_fit_rows": self.n_fit_rows,
+                     "probabilities": dict(self.source), "notes": list(self.notes)}
+        if self.choice is not None:
+            described["model_choice"] = self.choice.to_dict()
+        return described
 
 
 def out_of_fold_probabilities(data: AuditData, model: str = DEFAULT_MODEL, n_folds: int = 5,
@@ -91,46 +107,6 @@ def encode_labels(labels: pd.Series, classes: np.ndarray) -> np.ndarray:
     return pd.Index(classes, dtype=object).get_indexer(labels.astype(object)).astype(np.int64)
 
 
-def make_model(name: str, random_state: int):
-    """A fast scikit-learn classifier with calibrated-enough probabilities for cleanlab."""
-    if name == "logistic_regression":
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression(C=1.0, max_iter=500)
-    if name == "hist_gradient_boosting":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        return HistGradientBoostingClassifier(max_iter=100, early_stopping=True, random_state=random_state)
-    if name == "random_forest":
-        from sklearn.ensemble import RandomForestClassifier
-
-        return RandomForestClassifier(n_estimators=50, min_samples_leaf=5, n_jobs=-1, random_state=random_state)
-    if name == "extra_trees":
-        from sklearn.ensemble import ExtraTreesClassifier
-
-        # Measured in bench/bench_label_noise.py: best label-issue F1 and fewest false
-        # positives of the five, and the fastest of the tree ensembles.
-        return ExtraTreesClassifier(n_estimators=50, min_samples_leaf=5, n_jobs=-1, random_state=random_state)
-    if name == "knn":
-        from sklearn.neighbors import KNeighborsClassifier
-
-        return KNeighborsClassifier(n_neighbors=15, weights="distance", n_jobs=-1)
-    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-
-
-def fit_model(name: str, random_state: int, x: np.ndarray, y: np.ndarray):
-    """Fit on all cores, then predict on one.
-
-    Each tree is seeded on its own, so a parallel fit gives the same forest; a parallel
-    ``predict_proba`` adds the trees' votes in thread order, which can change the last bits
-    of a probability and so, at a threshold, a flagged row.
-    """
-    fitted = make_model(name, random_state).fit(x, y)
-    if "n_jobs" in fitted.get_params():
-        fitted.set_params(n_jobs=1)
-    return fitted
-
-
 def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows: int) -> OutOfFold:
     classes = label_classes(data.labels("train"))
     labels = {split: encode_labels(data.labels(split), classes) for split in data.splits}
@@ -151,28 +127,112 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
     if data.pred_probs is not None:
         probs = {"train": np.asarray(data.pred_probs, dtype=np.float64)}  # in file order already
         source = {"train": "given"}
+        name = model if model != AUTO else "extra_trees"
         if "val" in data.splits and features["train"].shape[1]:
-            fitted = fit_model(model, data.random_state, features["train"][fit_rows], y[fit_rows])
+            fitted = fit_model(name, data.random_state, features["train"][fit_rows], y[fit_rows])
             probs["val"] = expand(fitted.predict_proba(features["val"]), fitted.classes_, n_classes)
             source["val"] = "model fitted on train"
-        return OutOfFold(classes, labels, probs, source, model, None, len(fit_rows), notes)
+        return OutOfFold(classes, labels, probs, source, name, None, len(fit_rows), notes)
 
     folds, reduced = fold_count(y[fit_rows], classes, n_folds)
     notes += reduced
-    probs = {split: np.zeros((len(labels[split]), n_classes)) for split in data.splits}
+    scored = {"val": features["val"]} if "val" in data.splits else {}
+    choice = None
+    if model == AUTO:
+        choice, reused = choose_model(features["train"], y, fit_rows, scored, folds, n_classes, data.random_state)
+        model = choice.model
+        if reused is not None:
+            probs = {"train": reused["train"][np.argsort(order)], **{s: reused[s] for s in scored}}
+            return OutOfFold(classes, labels, probs, fold_sources(folds, data.splits), model, folds, len(fit_rows),
+                             notes, choice)
+        if choice.n_fit_rows < len(fit_rows):
+            fit_rows = fit_rows[stratified_sample(y[fit_rows], choice.n_fit_rows, folds, data.random_state)]
+            notes.append(sampled_note(len(y), len(fit_rows)) + " (to keep the chosen model within its time budget)")
     held_out = np.setdiff1d(np.arange(len(y)), fit_rows)
-    for fold_train, fold_test in stratified_folds(y[fit_rows], folds, data.random_state):
-        fitted = fit_model(model, data.random_state, features["train"][fit_rows[fold_train]],
-                           y[fit_rows[fold_train]])
-        probs["train"][fit_rows[fold_test]] = expand(
-            fitted.predict_proba(features["train"][fit_rows[fold_test]]), fitted.classes_, n_classes)
-        if len(held_out):
-            probs["train"][held_out] += expand(fitted.predict_proba(features["train"][held_out]),
-                                               fitted.classes_, n_classes) / folds
-        if "val" in data.splits:
-            probs["val"] += expand(fitted.predict_proba(features["val"]), fitted.classes_, n_classes) / folds
+    trees = choice.n_estimators if choice is not None else None
+    oof, averaged = cross_validated(model, features["train"][fit_rows], y[fit_rows], folds, n_classes,
+                                    data.random_state, {"held_out": features["train"][held_out], **scored}, trees)
+    probs = {"train": np.zeros((len(y), n_classes)), **{s: averaged[s] for s in scored}}
+    probs["train"][fit_rows] = oof
+    probs["train"][held_out] = averaged["held_out"]
     probs["train"][order] = probs["train"].copy()
-    return OutOfFold(classes, labels, probs, fold_sources(folds, data.splits), model, folds, len(fit_rows), notes)
+    return OutOfFold(classes, labels, probs, fold_sources(folds, data.splits), model, folds, len(fit_rows), notes,
+                     choice)
+
+
+def cross_validated(model: str, x: np.ndarray, y: np.ndarray, folds: int, n_classes: int, random_state: int,
+                    scored: dict[str, np.ndarray], n_estimators: int | None = None
+                    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Out-of-fold probabilities of ``x``'s rows, and each of ``scored``'s matrices scored by
+    the average of the fold models (none of which saw them).
+
+    Gradient boosting's OpenMP threads are held to one: on a shared machine its busy-waiting
+    threads made it many times slower than its cost estimate, and one thread gives the same model.
+    """
+    from threadpoolctl import threadpool_limits
+
+    oof = np.zeros((len(y), n_classes))
+    averaged = {name: np.zeros((len(m), n_classes)) for name, m in scored.items()}
+    with threadpool_limits(limits=1, user_api="openmp"):
+        _fill_folds(model, x, y, folds, n_classes, random_state, scored, n_estimators, oof, averaged)
+    return oof, averaged
+
+
+def _fill_folds(model: str, x: np.ndarray, y: np.ndarray, folds: int, n_classes: int, random_state: int,
+                scored: dict[str, np.ndarray], n_estimators: int | None, oof: np.ndarray,
+                averaged: dict[str, np.ndarray]) -> None:
+    for fold_train, fold_test in stratified_folds(y, folds, random_state):
+        fitted = fit_model(model, random_state, x[fold_train], y[fold_train], n_estimators)
+        oof[fold_test] = expand(fitted.predict_proba(x[fold_test]), fitted.classes_, n_classes)
+        for name, matrix in scored.items():
+            if len(matrix):
+                averaged[name] += expand(fitted.predict_proba(matrix), fitted.classes_, n_classes) / folds
+
+
+def choose_model(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, scored: dict[str, np.ndarray], folds: int,
+                 n_classes: int, random_state: int) -> tuple[ModelChoice, dict[str, np.ndarray] | None]:
+    """The candidate whose out-of-fold predictions disagree least with the labels (see
+    :mod:`checks.oof_models`), sized to the time budget.
+
+    The candidates are cross-validated on a stratified sample of the fitted rows of at most
+    ``SELECTION_ROWS`` rows. When that sample is every train row, the winner's probabilities
+    (train out of fold, ``scored`` by its fold models' average) are returned too, so nothing
+    is fitted twice; otherwise None, and the caller fits the winner on the fitted rows.
+    """
+    every_row = len(fit_rows) == len(y) <= SELECTION_ROWS
+    sample = fit_rows if every_row else fit_rows[
+        stratified_sample(y[fit_rows], min(SELECTION_ROWS, len(fit_rows)), folds, random_state)]
+    names, skipped = affordable_candidates(len(sample), x.shape[1], n_classes, folds)
+    if "hist_gradient_boosting" in names and not enough_to_stop_early(y[sample], folds, n_classes):
+        skipped.append("hist_gradient_boosting")
+        names = [n for n in names if n != "hist_gradient_boosting"]
+    outputs = {name: cross_validated(name, x[sample], y[sample], folds, n_classes, random_state,
+                                     scored if every_row else {}) for name in names}
+    if len(names) > 1:
+        outputs[AVERAGE] = (np.mean([o for o, _ in outputs.values()], axis=0),
+                            {s: np.mean([a[s] for _, a in outputs.values()], axis=0) for s in scored} if every_row
+                            else {})
+    estimates = {name: estimated_seconds(name, len(sample), 0, x.shape[1], n_classes, folds)
+                 for name in [*names, *([AVERAGE] if len(names) > 1 else [])]}
+    estimates[AVERAGE] = sum(estimates[n] for n in names) if len(names) > 1 else 0.0
+    ranked = rank_candidates(y[sample], {name: o for name, (o, _) in outputs.items()}, estimates)
+    winner = ranked[0].model
+    if every_row:
+        oof, averaged = outputs[winner]
+        return ModelChoice(winner, len(sample), ranked, tuple(skipped)), {"train": oof, **averaged}
+    n_scored = len(y) - len(fit_rows) + sum(len(m) for m in scored.values())
+    trees, rows = sized_to_budget(winner, len(fit_rows), n_scored, x.shape[1], n_classes, folds)
+    return ModelChoice(winner, len(sample), ranked, tuple(skipped), trees, rows), None
+
+
+def enough_to_stop_early(y: np.ndarray, folds: int, n_classes: int) -> bool:
+    """Whether every fold's fit has rows enough for boosting's early stopping, which holds out
+    a stratified tenth of the fit: two rows of each class at least, a held-out row per class,
+    and a largest class of ``10 * folds`` rows."""
+    counts = np.bincount(y, minlength=n_classes)
+    present = counts[counts > 0]
+    fit_rows = len(y) * (folds - 1) / folds
+    return bool(present.min() >= 2 * folds and 0.1 * fit_rows >= n_classes and present.max() >= 10 * folds)
 
 
 def sampled_note(n_train: int, n_fit: int) -> str:

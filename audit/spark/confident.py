@@ -1,7 +1,8 @@
 """cleanlab's label-issue rule on Spark: aggregates to the driver, rows flagged on the executors.
 
-:func:`cleanlab.filter.find_label_issues` with its default filter (``prune_by_noise_rate``)
-needs three things from the rows, each small whatever their number:
+:func:`cleanlab.filter.find_label_issues` with the filter ``checks.label_noise.FILTER``
+(``both``: ``prune_by_noise_rate`` and ``prune_by_class`` agree) needs four things from the
+rows, each small whatever their number:
 
 1. the per-class thresholds: the mean probability of each class over the rows labelled with
    it (one grouped average);
@@ -10,7 +11,9 @@ needs three things from the rows, each small whatever their number:
    and turns into how many rows to prune per (given, true) pair;
 3. for given class ``k`` and other class ``j``, the ``n[j, k]`` rows labelled ``k`` with the
    largest margin ``p[j] - p[k]`` (a window per class ``j``), minus the rows whose given
-   label is the most probable one (cleanlab's last step).
+   label is the most probable one (cleanlab's last step);
+4. of those, only the rows among the ``count[k] - n[k, k]`` of class ``k`` with the lowest
+   probability of ``k`` (``prune_by_class``, a window per class ``k``).
 
 Steps 1 and 2 bring a classes x classes table to the driver; step 3 and the evidence of the
 flagged rows run on the executors and only the flagged rows come back. Ties are broken by
@@ -105,6 +108,19 @@ def flagged_rows(scored: DataFrame, prune: np.ndarray, class_counts: np.ndarray)
                          .otherwise(p))
     agreed = scored.where(first_argmax(nudged) == F.col(CODE)).select(ROW)
     return chosen.distinct().join(agreed, on=ROW, how="left_anti")
+
+
+def lowest_per_class(scored: DataFrame, prune: np.ndarray, class_counts: np.ndarray) -> DataFrame:
+    """ROW of the rows ``prune_by_class`` flags: per given class ``k`` of more than one row, the
+    ``class_counts[k] - prune[k, k]`` rows with the lowest probability of ``k``."""
+    takes = {k: int(class_counts[k] - prune[k, k]) for k in range(len(class_counts))
+             if class_counts[k] > 1 and class_counts[k] - prune[k, k] >= 1}
+    if not takes:
+        return scored.select(ROW).limit(0)
+    take = F.create_map(*[F.lit(x) for k, n in takes.items() for x in (k, n)])
+    order = Window.partitionBy(CODE).orderBy(class_probability(F.col(CODE)), ROW)
+    ranked = scored.where(F.col(CODE).isin(list(takes))).withColumn("__rank", F.row_number().over(order))
+    return ranked.where((F.col("__rank") <= max(takes.values())) & (F.col("__rank") <= take[F.col(CODE)])).select(ROW)
 
 
 def suggested_class(given: Column) -> Column:

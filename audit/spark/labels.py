@@ -38,6 +38,7 @@ from audit.spark.confident import (
     confident_thresholds,
     first_argmax,
     flagged_rows,
+    lowest_per_class,
     prune_counts,
     suggested_class,
 )
@@ -51,7 +52,9 @@ from audit.spark.text import declared_text, labels_not_checked_reason
 from checks.base import Finding
 from checks.label_noise import LabelIssues, SplitIssues
 from checks.oof import (
+    AUTO,
     OutOfFold,
+    choose_model,
     content_order,
     encode_labels,
     expand,
@@ -124,10 +127,14 @@ def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: i
     notes = [sampled_note(n_train, len(sample))] if len(sample) < n_train else []
     folds, reduced = fold_count(y, classes, n_folds)
     notes += reduced
+    choice, trees = None, None
+    if model == AUTO:  # chosen on the driver's sample, as on one machine
+        choice, _ = choose_model(x, y, np.arange(len(y)), {}, folds, n_classes, data.random_state)
+        model, trees = choice.model, choice.n_estimators
     sample_probs = np.zeros((len(y), n_classes))
     models = []
     for fold_train, fold_test in stratified_folds(y, folds, data.random_state):
-        fitted = fit_model(model, data.random_state, x[fold_train], y[fold_train])
+        fitted = fit_model(model, data.random_state, x[fold_train], y[fold_train], trees)
         sample_probs[fold_test] = expand(fitted.predict_proba(x[fold_test]), fitted.classes_, n_classes)
         models.append(fitted)
     notes.append(f"the {folds} fold models were fitted on the Spark driver and applied to every row on the "
@@ -137,7 +144,7 @@ def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: i
     held_out = (rows[order], sample_probs[order])
     scored = {split: score_on_executors(data, split, models, classes, held_out if split == "train" else None)
               for split in data.splits}
-    oof = OutOfFold(classes, {}, {}, fold_sources(folds, data.splits), model, folds, len(sample), notes)
+    oof = OutOfFold(classes, {}, {}, fold_sources(folds, data.splits), model, folds, len(sample), notes, choice)
     return SparkOutOfFold(oof, scored)
 
 
@@ -200,7 +207,7 @@ def judged_split(data: SparkAuditData, split: str, scored: DataFrame, train_coun
         return empty
     thresholds = confident_thresholds(judged, n_classes)
     prune = prune_counts(confident_joint(judged, thresholds, class_counts))
-    flagged = flagged_rows(judged, prune, class_counts)
+    flagged = flagged_rows(judged, prune, class_counts).join(lowest_per_class(judged, prune, class_counts), on=ROW)
     labels = data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__given"))
     evidence = (judged.join(flagged, on=ROW).join(labels, on=ROW)
                 .select(ROW, "__given", suggested_class(F.col(CODE)).alias("__suggested"),

@@ -94,7 +94,17 @@ def test_probabilities_are_computed_once_and_shared(noisy, noisy_findings):
     assert out_of_fold_probabilities(data) is first
     assert first.source == {"train": "5-fold cross-validation", "val": "average of the 5 fold models"}
     assert np.allclose(first.pred_probs["train"].sum(axis=1), 1.0)
-    assert by_split(noisy_findings, "train").metrics["model"] == "extra_trees"
+    metrics = by_split(noisy_findings, "train").metrics
+    choice = metrics["model_choice"]
+    assert metrics["model"] == choice["model"] == choice["candidates"][0]["model"]
+    assert {c["model"] for c in choice["candidates"]} >= {"extra_trees_300", "random_forest_200", "average"}
+
+
+def test_an_explicit_model_is_used_as_given(noisy):
+    data, _ = noisy
+    finding = by_split(LabelIssues(model="logistic_regression").run(data), "train")
+    assert finding.metrics["model"] == "logistic_regression" and "model_choice" not in finding.metrics
+    assert "logistic regression" in finding.message
 
 
 def test_flipped_val_labels_are_flagged_for_review_and_never_changed():

@@ -78,10 +78,10 @@ def test_min_score_just_below_at_and_above_the_leak_score():
     assert run(frame, min_score=np.nextafter(score, 1)) == []
 
 
-def test_min_margin_over_the_other_columns_is_required():
+def test_min_margin_over_every_other_column_is_required():
     frame = with_leak(informative())
     (finding,) = run(frame)
-    margin = finding.columns[0]["score"] - finding.columns[0]["reference_score"]
+    margin = finding.columns[0]["score"] - finding.columns[0]["best_other_score"]
     assert len(run(frame, min_margin=margin * (1 - 1e-9))) == 1
     assert run(frame, min_margin=margin * (1 + 1e-9)) == []
 
