@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from audit.engines import ENGINE_NAMES
 from audit.errors import ExitCode, InputError
+from audit.validate.flags import seed_argument, separator_argument
 from audit.version import __version__
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="build a demo pair with planted problems and audit it")
     demo.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--seed", type=seed_argument, default=0, help="random seed (default: 0)")
     kind = demo.add_mutually_exclusive_group()
     kind.add_argument("--text", action="store_true",
                       help="the text demo: generated support tickets with planted copies and wrong labels")
@@ -107,7 +108,8 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--text-column", action="append", metavar="COLUMN",
                        help="a free-text column, compared and modelled by its words (repeatable; "
                             "found by itself when most values have three words or more)")
-    group.add_argument("--sep", help="CSV delimiter (default: ,)")
+    group.add_argument("--sep", type=separator_argument, help="CSV delimiter, one character; \\t or tab for a tab "
+                       "(default: ,)")
     group.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default: utf-8)")
     group.add_argument("--max-rows", type=count_argument, metavar="N",
                        help="refuse a file with more data rows than this (default: 20,000,000)")
@@ -174,7 +176,7 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--accepted", type=Path,
                        help=f"accepted findings to gate against (default: ./{ACCEPTED_DEFAULT} when it exists)")
     group.add_argument("--no-accepted", action="store_true", help="ignore any accepted-findings file")
-    group.add_argument("--seed", type=int, help="random seed for every sampled step (default: 0)")
+    group.add_argument("--seed", type=seed_argument, help="random seed for every sampled step (default: 0)")
     baseline = parser.add_argument_group("baseline model (raw vs fixed data)")
     baseline.add_argument("--no-baseline", action="store_true", help="do not train the baseline network")
     baseline.add_argument("--model", choices=["default", "wide"],
@@ -219,20 +221,24 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = getattr(args, "debug", False)
+    from audit.signals import Terminated, signals_as_interrupts
+
     try:
-        return COMMANDS[args.command](args)
+        with signals_as_interrupts():
+            return COMMANDS[args.command](args)
     except InputError as error:
         if debug:
             traceback.print_exc()
         print(f"audit: error: {flat(str(error))}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         if debug:
             traceback.print_exc()
         # Every write is a rename of a finished temporary file, so nothing is left half-written.
-        print("audit: interrupted; files already written are complete, the others were not written",
+        cause = f"stopped by {interrupt}" if isinstance(interrupt, Terminated) else "interrupted"
+        print(f"audit: {cause}; files already written are complete, the others were not written",
               file=sys.stderr)
-        return ExitCode.INTERRUPTED
+        return 128 + interrupt.signal_number if isinstance(interrupt, Terminated) else ExitCode.INTERRUPTED
     except Exception:  # a bug, not bad input: the whole traceback, for the report that fixes it
         traceback.print_exc()
         print("audit: crashed: this is a bug in dataset-audit, not a problem with the data; please report it "
@@ -279,8 +285,12 @@ def command_accept(args: argparse.Namespace) -> int:
     from audit.progress import terminal_progress
     from audit.run import run_job
 
-    report = run_job(job_from_args(args, write_fixed=False), terminal_progress()).report
+    from audit.validate.preflight import refuse_before_work
+
+    job = job_from_args(args, write_fixed=False)
     target = args.accepted or ACCEPTED_DEFAULT
+    refuse_before_work(job, report_name(args), report_files=False, accepted_out=target)
+    report = run_job(job, terminal_progress()).report
     document = write_accepted([f for _, f in report.all_findings], report.data)
     write_atomic(target, json.dumps(document, indent=2) + "\n")
     print(f"accepted {len(report.all_findings)} findings into {target}; "
@@ -314,7 +324,11 @@ def audit_and_publish(args: argparse.Namespace, *, write_fixed: bool) -> int:
     from audit.progress import terminal_progress
     from audit.run import run_job
 
+    from audit.validate.preflight import refuse_before_work
+
     job = job_from_args(args, write_fixed=write_fixed)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY") if args.format == "github" else None
+    refuse_before_work(job, report_name(args), junit=args.junit, summary=summary)
     outcome = run_job(job, terminal_progress())
     return publish(outcome.report, Path(job.settings.out), report_name(args), outcome.written,
                    output_format=args.format, quiet=args.quiet, junit=args.junit)

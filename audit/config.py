@@ -18,6 +18,9 @@ from typing import Any
 from audit.errors import InputError
 from audit.readers import closest_names
 from audit.runner import default_checks
+from audit.training.networks import NETWORKS
+from audit.validate.flags import SEED_MAX
+from audit.validate.roles import refuse_contradictory_roles
 from checks import REGISTRY, Check
 
 SEVERITY_NAMES = ("info", "warn", "fail")
@@ -92,6 +95,7 @@ def configure(config: "Settings | dict | str | Path | None", overrides: dict[str
     check name or parameter is an :class:`InputError` naming the file it came from.
     """
     base, source = read_config(config)
+    overrides = validated_overrides(overrides)
     accepted = overrides.get("accepted")
     if accepted is None and base.accepted is None:
         accepted = accepted_default
@@ -99,7 +103,20 @@ def configure(config: "Settings | dict | str | Path | None", overrides: dict[str
     settings = base.merged({**overrides, "accepted": accepted,
                             "baseline": {**base.baseline, **baseline} if baseline else None})
     check_codes_known(settings, {code for check in REGISTRY.values() for code in check.codes}, source)
+    refuse_contradictory_roles(settings, source)
     return Configuration(settings, build_checks(settings.checks, settings.params, source), source)
+
+
+def validated_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Overrides (flags, or ``run_audit``'s keyword arguments) checked as a config file's values are.
+
+    ``accepted`` is left as given: an empty string there means "no accepted findings".
+    """
+    checked = dict(overrides)
+    for key, value in overrides.items():
+        if value is not None and key in VALIDATORS and key != "accepted":
+            checked[key] = VALIDATORS[key](list(value) if isinstance(value, tuple) else value, f"setting {key}")
+    return checked
 
 
 def build_checks(names: Iterable[str] | None, params: dict[str, dict[str, Any]], source: str | None) -> tuple[Check, ...]:
@@ -155,7 +172,7 @@ def refuse_found_code(table: dict[str, Any], source: str) -> None:
 def read_table(path: Path) -> dict[str, Any]:
     """An ``audit.toml`` is the table itself; a ``pyproject.toml`` holds it under [tool.audit]."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark is no syntax error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not valid TOML ({error}); fix the file's syntax") from None
     if path.name == "pyproject.toml":
@@ -199,10 +216,12 @@ def _choice(allowed: tuple[str, ...]):
     return validate
 
 
-def _integer(minimum: int):
+def _integer(minimum: int, maximum: int | None = None):
     def validate(value: Any, where: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise InputError(f"{where} must be an integer >= {minimum}; got {value!r}")
+        if maximum is not None and value > maximum:
+            raise InputError(f"{where} must be an integer from {minimum} to {maximum:,}; got {value!r}")
         return value
     return validate
 
@@ -240,7 +259,7 @@ def _baseline(value: Any, where: str) -> dict[str, Any]:
 
 
 BASELINE_VALIDATORS = {
-    "enabled": _boolean, "model": _text, "model_file": _text, "seeds": _integer(1), "epochs": _integer(1),
+    "enabled": _boolean, "model": _choice(tuple(NETWORKS)), "model_file": _text, "seeds": _integer(1), "epochs": _integer(1),
     "patience": _integer(1), "time_budget_s": _positive_number, "attribute": _boolean,
 }
 
@@ -248,7 +267,7 @@ VALIDATORS = {
     "label": _text, "id_column": _text, "group_column": _text, "time_column": _text,
     "ignore": _text_list, "text_columns": _text_list, "split_column": _text, "checks": _text_list, "params": _tables,
     "severity": _severities, "fail_on": _choice(("warn", "fail")), "out": _text,
-    "seed": _integer(0), "allow_errors": _boolean, "accepted": _text, "accept_tolerance": _integer(0),
+    "seed": _integer(0, SEED_MAX), "allow_errors": _boolean, "accepted": _text, "accept_tolerance": _integer(0),
     "baseline": _baseline,
 }
 

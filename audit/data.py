@@ -26,6 +26,7 @@ from audit.readers import (
     read_npz_splits,
     read_parquet_table,
 )
+from audit.validate.files import refuse_missing, refuse_not_npy
 from checks.base import AuditData
 from checks.images.table import DEFAULT_MAX_IMAGE_PIXELS
 
@@ -50,7 +51,6 @@ def is_picture_array(shape: tuple[int, ...]) -> bool:
     return len(shape) == 3 or (len(shape) == 4 and shape[3] in (1, 3, 4))
 
 SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val"}
-NPZ_LABEL = "label"
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,6 @@ def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditD
             arrays = read_npz_arrays(files.train, options.max_bytes, options.max_rows, options.max_columns)
             return load_image_arrays(files.train, arrays, NPZ_LABEL, options.max_image_pixels, random_state)
         frames = read_npz_splits(files.train, roles.label, options.max_bytes, options.max_rows, options.max_columns)
-        roles = Roles(NPZ_LABEL, ignored=roles.ignored) if roles.label != NPZ_LABEL else roles
         sources = {split: str(files.train) for split in frames}
         return build(frames, roles, sources, random_state)
 
@@ -260,8 +259,10 @@ def check_labels(labels: pd.Series, column: str, source: str) -> None:
         )
 
 
+# Labels that are all numbers, some not whole, with this many distinct values are a measurement
+# (a price, a score rounded to 0.1), not classes: no classification task has twenty classes
+# called 0.1, 0.2 ... and auditing them as classes would flag and drop most rows.
 CONTINUOUS_MIN_DISTINCT = 20
-CONTINUOUS_MIN_FRACTION = 0.5
 
 
 def normalise_numeric_labels(frames: dict[str, pd.DataFrame], column: str, source: str) -> None:
@@ -269,8 +270,8 @@ def normalise_numeric_labels(frames: dict[str, pd.DataFrame], column: str, sourc
 
     Labels stay text (``007`` and ``NA`` are classes) unless every label in both splits is a
     number and some are written with a decimal point: then integral values become integers.
-    A label with many distinct non-integral values is a regression target, which these
-    checks cannot audit.
+    A numeric label with some values not whole and at least ``CONTINUOUS_MIN_DISTINCT``
+    distinct values is a regression target, which these checks cannot audit: refused.
     """
     labels = pd.concat([frame[column] for frame in frames.values()], ignore_index=True)
     numbers = pd.to_numeric(labels, errors="coerce")
@@ -284,10 +285,12 @@ def normalise_numeric_labels(frames: dict[str, pd.DataFrame], column: str, sourc
                 "string" if not pd.api.types.is_numeric_dtype(frame[column]) else "int64")
         return
     n_distinct = numbers.nunique()
-    if not integral and n_distinct >= CONTINUOUS_MIN_DISTINCT and n_distinct >= CONTINUOUS_MIN_FRACTION * len(numbers):
+    if not integral and n_distinct >= CONTINUOUS_MIN_DISTINCT:
         raise InputError(
-            f"{source}: the label column {column!r} looks continuous ({n_distinct} distinct numbers in "
-            f"{len(numbers)} rows); the audit needs class labels: bin the target or pick the class column"
+            f"{source}: the label column {column!r} looks like a regression target ({n_distinct} distinct "
+            f"numbers, not all whole, in {len(numbers):,} rows; {CONTINUOUS_MIN_DISTINCT} or more such values "
+            f"are read as a measurement, not classes); the audit needs class labels: bin the target or pick "
+            f"the class column"
         )
 
 
@@ -363,7 +366,9 @@ def read_pred_probs(path: Path):
     import numpy as np
 
     if not path.is_file():
-        raise InputError(f"{path}: no such file; --pred-probs takes a .npy file saved with numpy.save")
+        refuse_missing(path, "--pred-probs takes a .npy file saved with numpy.save")
+        raise InputError(f"{path}: not a file; --pred-probs takes a .npy file saved with numpy.save")
+    refuse_not_npy(path, "--pred-probs")
     check_npy_declared_size(path)
     try:
         array = np.load(path, allow_pickle=False)

@@ -11,6 +11,7 @@ import difflib
 import gzip
 import io
 import math
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from audit.errors import InputError
+from audit.validate.files import refuse_missing, refuse_not_csv_text
 
 # What counts as a missing feature value. The label, id and group columns are read as text
 # with none of these, so a class called "NA" stays a class.
@@ -43,8 +45,7 @@ def file_format(path: Path) -> str:
 
 
 def check_readable(path: Path) -> None:
-    if not path.exists():
-        raise InputError(f"{path}: no such file; check the path")
+    refuse_missing(path)
     if not path.is_file():
         raise InputError(f"{path}: not a file; give the path of a data file")
     if path.stat().st_size == 0:
@@ -52,18 +53,26 @@ def check_readable(path: Path) -> None:
 
 
 def read_text(path: Path, encoding: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """The file's text, decompressed if gzipped; a byte-order mark is dropped."""
+    """The file's text, decompressed if gzipped; a byte-order mark is dropped.
+
+    A gzipped file is decompressed twice: once counting (nothing kept), so a file expanding
+    past ``max_bytes`` is refused holding one chunk, then once keeping the text.
+    """
     check_readable(path)
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    compressed = path.name.lower().endswith(".gz")
+    opener = gzip.open if compressed else open
     try:
+        size = decompressed_size(path, max_bytes) if compressed else path.stat().st_size
+        if size > max_bytes:
+            expanded = " once decompressed" if compressed else ""
+            raise InputError(f"{path}: more than {max_bytes:,} bytes of text{expanded}, over the limit; "
+                             f"raise --max-bytes if this is expected")
         with opener(path, "rb") as handle:
             raw = handle.read(max_bytes + 1)
-    except (OSError, EOFError) as error:
-        raise InputError(f"{path}: cannot be read ({error}); check that it is a valid file") from None
-    if len(raw) > max_bytes:
-        expanded = " once decompressed" if opener is gzip.open else ""
-        raise InputError(f"{path}: more than {max_bytes:,} bytes of text{expanded}, over the limit; "
-                         f"raise --max-bytes if this is expected")
+    except (OSError, EOFError, zlib.error) as error:
+        what = "gzip file" if compressed else "file"
+        raise InputError(f"{path}: cannot be read ({error}); check that it is a valid, complete {what}") from None
+    refuse_not_csv_text(path, raw[:64])
     if not raw.strip():
         raise InputError(f"{path}: the file is empty; it needs a header line and data rows")
     codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
@@ -76,6 +85,20 @@ def read_text(path: Path, encoding: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         ) from None
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}; pass a Python codec name to --encoding, such as utf-8") from None
+
+
+GZIP_CHUNK_BYTES = 4 * 1024**2
+
+
+def decompressed_size(path: Path, max_bytes: int) -> int:
+    """The size of a gzipped file's content, counted while streaming; past ``max_bytes`` it stops."""
+    total = 0
+    with gzip.open(path, "rb") as handle:
+        while chunk := handle.read(GZIP_CHUNK_BYTES):
+            total += len(chunk)
+            if total > max_bytes:
+                break
+    return total
 
 
 def csv_records(text: str, sep: str) -> Iterator[tuple[int, list[str]]]:
@@ -197,7 +220,9 @@ def read_parquet_table(path: Path, max_rows: int = DEFAULT_MAX_ROWS, max_columns
         if expanded > max_bytes:
             raise InputError(f"{path}: declares {expanded:,} bytes of uncompressed data, over the limit of "
                              f"{max_bytes:,}; raise --max-bytes if the machine can hold it")
-        frame = pd.read_parquet(path)
+        from audit.validate.parquet import flat_columns, read_bounded_table
+
+        frame = flat_columns(read_bounded_table(path, max_bytes)).to_pandas()
     except InputError:
         raise
     except Exception as error:  # pyarrow raises many types for a damaged file

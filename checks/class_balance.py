@@ -22,6 +22,7 @@ from checks.base import (
     row_evidence,
     rows_finding,
 )
+from checks.label_variants import split_variants_finding
 
 
 @register
@@ -34,6 +35,9 @@ class ClassBalance(Check):
         ``label_shift``: the total variation distance between the train and val label
         distributions (half the sum of absolute differences of class shares; 0 = identical,
         1 = disjoint). ``unseen_labels``: val rows whose label never occurs in train.
+        ``label_variants`` (fail): per split, labels written several ways that differ only
+        in case or surrounding spaces (``cat``, ``cat ``, ``Cat``), each spelling quoted with
+        its row count; the rows of the less common spellings are the evidence.
 
     Why it matters:
         A model trained on a 100:1 split learns the majority class and its validation loss
@@ -43,7 +47,7 @@ class ClassBalance(Check):
     How to fix:
         Collect more minority rows, resample, or pass class weights to the loss. Split train
         and val stratified by label. Drop or relabel val rows whose class is absent from train,
-        or add examples of that class to train.
+        or add examples of that class to train. Write each class one way.
 
     Parameters:
         warn_at_ratio: imbalance ratio (largest/smallest class) at or above which a split warns.
@@ -54,7 +58,7 @@ class ClassBalance(Check):
     """
 
     name = "class_balance"
-    codes = ("class_imbalance", "label_shift", "unseen_labels")
+    codes = ("class_imbalance", "label_shift", "unseen_labels", "label_variants")
     parameters = {
         "warn_at_ratio": positive_number(),
         "fail_at_ratio": positive_number(),
@@ -73,6 +77,7 @@ class ClassBalance(Check):
 
     def run(self, data: AuditData) -> list[Finding]:
         findings = [self.imbalance_finding(split, data.labels(split).value_counts()) for split in data.splits]
+        findings += [f for f in (split_variants_finding(split, data.labels(split)) for split in data.splits) if f]
         if "val" in data.frames:
             findings.append(self.shift_finding(data.labels("train").value_counts(), data.labels("val").value_counts()))
             unseen = self._unseen(data.labels("train"), data.labels("val"))

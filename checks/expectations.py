@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks.base import AuditData, Check, Finding, Severity, fraction, positive_int, register
-from checks.expectations_suite import Outcome, SuiteSettings, inferred_suite, validate
+from checks.expectations_chunks import validate_in_chunks
+from checks.expectations_suite import Outcome, SuiteSettings, inferred_suite
 from checks.quality_facts import Cells, Mixed, SplitFacts, split_facts, stray_is_text
 from checks.text.columns import text_columns
 from checks.text.quality import issue_finding, text_quality
@@ -89,7 +90,8 @@ class DataQuality(Check):
 
     def run(self, data: AuditData) -> list[Finding]:
         suite, source = self.suite(data)
-        outcomes, invalid = validate(suite, {split: data.frames[split] for split in data.splits}, data.verbose)
+        outcomes, invalid = validate_in_chunks(suite, {split: data.frames[split] for split in data.splits},
+                                               data.verbose)
         findings = self.findings(suite, source, outcomes, invalid,
                                  {split: split_facts(data.frames[split]) for split in data.splits})
         for column in text_columns(data):

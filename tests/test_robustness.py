@@ -259,8 +259,8 @@ CASES = [
     Case("labels as non-integral floats", labelled([f"{i % 2}.5" for i in range(20)]), code=0,
          finding=("class_imbalance", "info"), message="the largest class (0.5, 10 rows) is 1.0x the smallest (1.5,"),
     Case("labels as continuous floats", labelled([f"{i * 0.37:.3f}" for i in range(40)]),
-         message="train.csv: the label column 'y' looks continuous (40 distinct numbers in 40 rows); the audit "
-                 "needs class labels: bin the target or pick the class column"),
+         message="train.csv: the label column 'y' looks like a regression target (40 distinct numbers, not all "
+                 "whole, in 40 rows;"),
     Case("string labels", labelled(["cat", "dog house"] * 10), code=0, finding=("class_imbalance", "info"),
          message="the largest class (cat, 10 rows) is 1.0x the smallest (dog house, 10 rows"),
     Case("literal NA and None labels", labelled(["NA", "None"] * 10), code=0, finding=("class_imbalance", "info"),

@@ -6,6 +6,7 @@ holding ``::error::`` or a newline must not become a command or a second line.
 
 from __future__ import annotations
 
+from audit.render.markdown_escape import inert_markdown
 from audit.report import AuditReport
 from checks import Severity
 
@@ -59,8 +60,5 @@ def render_summary(report: AuditReport) -> str:
 
 
 def markdown_cell(text: str) -> str:
-    """Keep a value inside its table cell and out of Markdown and HTML syntax."""
-    flat = " ".join(str(text).split())
-    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "&#124;"), ("`", "&#96;")):
-        flat = flat.replace(char, entity)
-    return flat
+    """Keep a value inside its table cell and out of Markdown and HTML syntax (see :mod:`.markdown_escape`)."""
+    return inert_markdown(text)

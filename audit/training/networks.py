@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from audit.validate.model_file import model_file_errors
+
 if TYPE_CHECKING:
     from audit.training.inputs import BaselineSettings
 
@@ -38,7 +40,8 @@ def model_builder(keras: Any, settings: BaselineSettings, n_classes: int) -> Cal
         user_build = load_build_model(settings.model_file)
 
         def build_user(n_features: int) -> Any:
-            model = user_build(n_features, n_classes)
+            with model_file_errors(settings.model_file, f"building the model (build_model({n_features}, {n_classes}))"):
+                model = user_build(n_features, n_classes)
             check_user_model(keras, model, n_features, n_classes, settings.model_file)
             return model
 
@@ -72,7 +75,8 @@ def load_build_model(path: str) -> Callable:
     if spec is None or spec.loader is None:
         raise ValueError(f"model file {path!r} cannot be imported as Python")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with model_file_errors(path, "running the file"):
+        spec.loader.exec_module(module)
     build = getattr(module, "build_model", None)
     if not callable(build):
         raise ValueError(f"model file {path!r} defines no build_model(n_features, n_classes)")
