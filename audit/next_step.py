@@ -67,12 +67,14 @@ def next_step(report: AuditReport) -> NextStep:
 def fix_command(report: AuditReport) -> str | None:
     """``audit fix`` with this run's inputs, roles, seed, output folder and fix options.
 
-    None when the inputs were DataFrames (``report.fixed_train()`` gives the fixed split) or
-    the run was on Spark, which writes no fixed files.
+    None when the inputs were DataFrames (``report.fixed_train()`` gives the fixed split), the
+    run was on Spark, which writes no fixed files, or the plan changes nothing.
     """
     data, settings = report.data, report.settings or {}
     train, val = data.sources.get("train"), data.sources.get("val")
     if not train or train == IN_MEMORY or settings.get("engine") == "spark":
+        return None
+    if report.fixes is not None and not report.fixes.changes_anything:
         return None
     split_column = settings.get("split_column")
     words = ["audit", "fix", "--train", train]
