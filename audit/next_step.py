@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.training.numbers import fmt
@@ -80,7 +81,8 @@ def fix_command(report: AuditReport) -> str | None:
     words = ["audit", "fix", "--train", train]
     if val and not split_column:
         words += ["--val", val]
-    flags = (("--split-column", split_column), ("--label", data.label), ("--id-column", data.id_column),
+    label = None if Path(train).is_dir() else data.label  # class folders name their labels
+    flags = (("--split-column", split_column), ("--label", label), ("--id-column", data.id_column),
              ("--group-column", data.group_column), ("--time-column", data.time_column))
     words += [word for flag, value in flags if value for word in (flag, str(value))]
     for column in data.ignored:
