@@ -1,4 +1,4 @@
-"""Undeclared row counters among the features, found with Spark aggregates over train.
+"""Undeclared row counters and record ids among the features, found with Spark aggregates over train.
 
 The rule is :func:`checks.encoders.kinds.is_row_counter`'s: a number (or date) column of whole
 values, present and unique in every train row, and either in file order or filling at least
@@ -6,7 +6,8 @@ half of its range. Such a column is a ``row_counter`` (:mod:`checks.encoders`): 
 every row apart, so the row hashes leave it out (see :func:`checks.hashing.left_out_of`) and
 the encoding drops it. One aggregate
 pass screens the columns (count, whole values, approximate distinct count, range); an exact
-distinct count and, for sparse ones, an ordered pass confirm the few candidates.
+distinct count and, for sparse ones, an ordered pass confirm the few candidates. Text codes
+distinct in nearly every row (:func:`checks.encoders.kinds.is_record_id`) are left out alike.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from audit.spark.kinds import DATETIME, NUMERIC_KINDS, quoted
+from audit.spark.kinds import DATETIME, NUMERIC_KINDS, TEXT, quoted
 from audit.spark.rows import ROW
-from checks.encoders import MIN_ROWS_FOR_ID, row_counter_reason
+from checks.encoders import MIN_ROWS_FOR_ID, is_record_id, record_id_reason, row_counter_reason
 
 
 def as_float(value: Column, kind: str) -> Column:
@@ -52,6 +53,27 @@ def integer_identifiers(train: DataFrame, kinds: dict[str, str], features: list[
         if dense or in_file_order(train, numbers[column]):
             found[column] = row_counter_reason(n_rows)
     return found
+
+
+def record_identifiers(train: DataFrame, kinds: dict[str, str], features: list[str], n_rows: int,
+                       declared: set[str]) -> dict[str, str]:
+    """Feature column -> the reason it is a record id (``checks.encoders.kinds.is_record_id``): a
+    text column present in every train row and distinct in nearly every one, not free text
+    (mostly values of three words or more, as the text kind reads them) and not ``declared``."""
+    codes = {c: F.col(quoted(c)) for c in features if kinds[c] == TEXT and c not in declared}
+    if n_rows < MIN_ROWS_FOR_ID or not codes:
+        return {}
+    stats = train.agg(*[aggregate for i, value in enumerate(codes.values()) for aggregate in (
+        F.count(value).alias(f"n{i}"), F.approx_count_distinct(value, 0.01).alias(f"d{i}"),
+        F.avg((F.size(F.split(F.trim(value), r"\s+")) >= 3).cast("double")).alias(f"w{i}"))]).collect()[0]
+    candidates = [i for i in range(len(codes)) if stats[f"n{i}"] == n_rows and stats[f"d{i}"] >= 0.95 * n_rows
+                  and (stats[f"w{i}"] or 0.0) < 0.5]
+    if not candidates:
+        return {}
+    columns = list(codes)
+    distinct = train.agg(*[F.countDistinct(codes[columns[i]]).alias(f"n{i}") for i in candidates]).collect()[0]
+    return {columns[i]: record_id_reason(distinct[f"n{i}"], n_rows) for i in candidates
+            if is_record_id(distinct[f"n{i}"], n_rows, n_rows)}
 
 
 def in_file_order(train: DataFrame, value: Column) -> bool:
