@@ -16,7 +16,6 @@ Keras is passed in, never imported here, so importing this module stays cheap.
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
@@ -80,13 +79,6 @@ def multiply_adds(input_shape: tuple[int, ...], n_classes: int) -> int:
     return total + channels * n_classes
 
 
-def weight_count(input_shape: tuple[int, ...], n_classes: int) -> int:
-    """The kernel weights of the network (biases and normalisation left out)."""
-    channels = [input_shape[-1], *CONV_FILTERS]
-    convolutions = sum(CONV_KERNEL * CONV_KERNEL * a * b for a, b in itertools.pairwise(channels))
-    return convolutions + CONV_FILTERS[-1] * n_classes
-
-
 def describe(input_shape: tuple[int, ...]) -> dict[str, Any]:
     """The network as the report states it: its input and its layers."""
     return {
@@ -97,9 +89,3 @@ def describe(input_shape: tuple[int, ...]) -> dict[str, Any]:
                    + (" + MaxPooling2D" if i < len(CONV_FILTERS) - 1 else "") for i, f in enumerate(CONV_FILTERS)],
         "head": f"GlobalAveragePooling2D + Dropout({CONV_DROPOUT:g}) + Dense(softmax)",
     }
-
-
-def summary_text(input_shape: tuple[int, ...]) -> str:
-    """One line for the report: the CNN on pictures of this size."""
-    filters = "-".join(str(f) for f in CONV_FILTERS)
-    return f"CNN {filters} on {input_shape[0]}x{input_shape[1]} RGB"
