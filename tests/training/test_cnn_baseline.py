@@ -20,13 +20,13 @@ from audit.training.encoding import encode_run
 from audit.training.inputs import BaselineSettings, BaselineSplit
 from checks.images.decode import measure
 
-SPEC = PlantSpec(n_train=320, n_val=100, seed=3).clean()
+SPEC = PlantSpec(n_train=240, n_val=80, seed=3).clean()
 
 
 def audit_folders(root: Path, wrong_class: float, *extra: str) -> dict:
     write_planted_folders(root / "set", replace(SPEC, wrong_class=wrong_class))
     code = main(["run", "--train", str(root / "set" / "train"), "--val", str(root / "set" / "val"),
-                 "--out", str(root / "out"), "--checks", "label_issues", "--seeds", "2", "--epochs", "15",
+                 "--out", str(root / "out"), "--checks", "label_issues", "--seeds", "2", "--epochs", "12",
                  "--quiet", *extra])
     assert code in (0, 1)
     return json.loads((root / "out" / "train.json").read_text())
@@ -89,7 +89,7 @@ def test_the_augmentation_snippet_trains_as_pasted():
 
 @pytest.mark.slow
 def test_the_cnn_blames_a_fifth_of_pictures_in_a_wrong_folder_on_the_data_and_tries_augmentation(tmp_path):
-    report = audit_folders(tmp_path, 0.2, "--diagnose-budget", "45")
+    report = audit_folders(tmp_path, 0.2, "--diagnose-budget", "40")
     baseline = report["baseline"]
     assert baseline["network"]["kind"] == "cnn"
     assert (baseline["network"]["input"]["height"], baseline["network"]["input"]["width"]) == (32, 32)
