@@ -312,10 +312,11 @@ def command_demo(args: argparse.Namespace) -> int:
         print(describe(planted))
         publish(report, args.out, "demo-images", {}, output_format="text", quiet=False)
         return ExitCode.PASSED
-    report, pair = (run_text_demo if args.text else run_demo)(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
-                            diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
+    run, name = (run_text_demo, "demo-text") if args.text else (run_demo, "demo")
+    report, pair = run(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
+                       diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
     print(pair.describe())
-    publish(report, args.out, "demo", {}, output_format="text", quiet=False)
+    publish(report, args.out, name, {}, output_format="text", quiet=False)
     return ExitCode.PASSED
 
 

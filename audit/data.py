@@ -122,7 +122,8 @@ def load_files(files: InputFiles, roles: Roles, random_state: int = 0) -> AuditD
             from audit.images.arrays import load_image_arrays
 
             arrays = read_npz_arrays(files.train, options.max_bytes, options.max_rows, options.max_columns)
-            return load_image_arrays(files.train, arrays, NPZ_LABEL, options.max_image_pixels, random_state)
+            return load_image_arrays(files.train, arrays, roles.label or "label", options.max_image_pixels,
+                                     random_state)
         frames = read_npz_splits(files.train, roles.label, options.max_bytes, options.max_rows, options.max_columns)
         sources = {split: str(files.train) for split in frames}
         return build(frames, roles, sources, random_state)

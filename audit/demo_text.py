@@ -47,14 +47,14 @@ def make_text_demo_pair(seed: int = 0) -> TextDemoPair:
 
 def run_text_demo(out: Path, seed: int = 0, baseline: dict | None = None, progress: Progress = no_progress, *,
                   diagnose: bool = False, diagnose_budget_s: float | None = None) -> tuple[AuditReport, TextDemoPair]:
-    """Write the ticket pair into ``out/demo`` and audit those files as a user would, the text
+    """Write the ticket pair into ``out/demo-text`` and audit those files as a user would, the text
     column declared, fix plan and baseline included, then, with ``diagnose``, the diagnosis."""
     from audit.config import Settings, configure
     from audit.engines.base import Inputs
     from audit.run import Job, run_job
 
     pair = make_text_demo_pair(seed)
-    train_path, val_path = write_demo_pair(pair, out / "demo")
+    train_path, val_path = write_demo_pair(pair, out / "demo-text")
     settings = Settings(label=LABEL, text_columns=(TEXT,), seed=seed, out=str(out), baseline=baseline or {})
     job = Job(configure(settings, {}), Inputs(train_path, val_path), diagnose=diagnose,
               diagnose_budget_s=diagnose_budget_s, extra_settings={"demo": "text"})

@@ -119,6 +119,12 @@ class FixSummary:
     def manifest(self) -> str | None:
         return self.files.get("manifest")
 
+    @property
+    def changes_anything(self) -> bool:
+        """Whether ``audit fix`` would write splits that differ from the inputs."""
+        return bool(self.train_rows_dropped or self.val_rows_dropped or self.labels_changed
+                    or self.val_rows_excluded_from_reference)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "train_rows_dropped": self.train_rows_dropped,

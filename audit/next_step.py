@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.training.numbers import fmt
@@ -67,18 +68,21 @@ def next_step(report: AuditReport) -> NextStep:
 def fix_command(report: AuditReport) -> str | None:
     """``audit fix`` with this run's inputs, roles, seed, output folder and fix options.
 
-    None when the inputs were DataFrames (``report.fixed_train()`` gives the fixed split) or
-    the run was on Spark, which writes no fixed files.
+    None when the inputs were DataFrames (``report.fixed_train()`` gives the fixed split), the
+    run was on Spark, which writes no fixed files, or the plan changes nothing.
     """
     data, settings = report.data, report.settings or {}
     train, val = data.sources.get("train"), data.sources.get("val")
     if not train or train == IN_MEMORY or settings.get("engine") == "spark":
         return None
+    if report.fixes is not None and not report.fixes.changes_anything:
+        return None
     split_column = settings.get("split_column")
     words = ["audit", "fix", "--train", train]
     if val and not split_column:
         words += ["--val", val]
-    flags = (("--split-column", split_column), ("--label", data.label), ("--id-column", data.id_column),
+    label = None if Path(train).is_dir() else data.label  # class folders name their labels
+    flags = (("--split-column", split_column), ("--label", label), ("--id-column", data.id_column),
              ("--group-column", data.group_column), ("--time-column", data.time_column))
     words += [word for flag, value in flags if value for word in (flag, str(value))]
     for column in data.ignored:

@@ -29,9 +29,10 @@ import threading
 import time
 from pathlib import Path
 
-from bench.repeat import measure_sizes, write_text
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere: bench/ and the package beside it
+
+from bench.repeat import measure_sizes, write_text  # noqa: E402
 
 
 class RssSampler:

@@ -126,8 +126,14 @@ def fit_model(name: str, random_state: int, x: np.ndarray, y: np.ndarray, n_esti
 
     Each tree is seeded on its own, so a parallel fit gives the same forest; a parallel
     ``predict_proba`` adds the trees' votes in thread order, which can change the last bits
-    of a probability and so, at a threshold, a flagged row.
+    of a probability and so, at a threshold, a flagged row. A fold whose train rows hold one
+    class (tiny splits) gets a model that predicts that class, as a forest would; a linear
+    model refuses to fit it.
     """
+    if len(np.unique(y)) < 2:
+        from sklearn.dummy import DummyClassifier
+
+        return DummyClassifier(strategy="prior").fit(x, y)
     fitted = make_model(name, random_state, n_estimators).fit(x, y)
     if isinstance(fitted, Averaged):
         fitted.single_threaded()

@@ -197,13 +197,15 @@ class TargetLeakage(Check):
     def text_scores(self, data: AuditData, texts: list[str], scores: dict[str, dict[str, Any]]) -> dict[str, dict]:
         """Free-text columns scored by one word per class (checks/text/shortcut.py): a text column is
         meant to predict the label, so it is flagged only when a single word gives the label away,
-        far better than the other columns (``scores``) do; it is never judged an identifier."""
+        far better than the other columns (``scores``) do, by the shortcut's own thresholds
+        (``checks.text.shortcut.MIN_SCORE`` and ``MIN_MARGIN``: the column-level ones are for one
+        value per row); it is never judged an identifier."""
         others = [s["score"] for s in scores.values()]
         reference = float(np.median(others)) if others else 0.0
         found = {}
         for column in texts:
             shortcut = text_shortcut(column, data.frames["train"][column], data.labels("train"), reference,
-                                     self.min_score, self.min_margin, self.n_folds, data.random_state,
+                                     n_folds=self.n_folds, random_state=data.random_state,
                                      normalised=normalised_texts(data)["train"][column])
             found[str(column)] = {"score": shortcut.score, "balanced_accuracy": shortcut.balanced_accuracy,
                                   "binning": "one word per class", "n_bins": len(shortcut.keywords), "id_like": None,

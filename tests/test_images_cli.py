@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def test_a_folder_in_the_wrong_layout_is_one_line_and_exit_2(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_the_image_demo_runs_end_to_end(tmp_path):
-    result = subprocess.run(["audit", "demo", "--images", "--no-baseline", "--out", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "audit.cli", "demo", "--images", "--no-baseline", "--out", str(tmp_path)],
                             capture_output=True, text=True, timeout=600, env={**os.environ})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Demo pictures:" in result.stdout
@@ -126,7 +127,7 @@ def test_fixed_folders_are_never_written_inside_an_input_folder(folders, capsys)
     code = main(["fix", "--train", str(root / "train"), "--val", str(root / "val"), "--out", str(root / "train"),
                  "--no-baseline", "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "inside the input folder" in err[0]
+    assert code == 2 and len(err) == 1 and "inside the train folder (--train)" in err[0]
 
 
 def test_a_table_of_paths_is_audited_as_pictures_and_paths_out_of_its_folder_are_refused(folders, tmp_path):

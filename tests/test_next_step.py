@@ -43,3 +43,14 @@ def test_the_header_and_the_terminal_end_on_the_command(planted, tmp_path):
     header = parse(render_html(report)).root.find(id="verdict")
     assert header.find(id="next-step").find("code").content() == command
     assert render_text(report).rstrip("\n").splitlines()[-1].strip() == command
+
+
+def test_a_plan_that_changes_nothing_names_no_fix_command(clean, tmp_path):
+    from audit.render.text import render_text
+
+    report = audit_checks(clean.train, clean.val, label=LABEL, id_column="id", checks=["duplicates", "exact_leakage"])
+    report.data = replace(report.data, sources={"train": str(tmp_path / "t.csv"), "val": str(tmp_path / "v.csv")})
+    add_fix_plan(report, FixOptions())
+    assert not report.fixes.changes_anything
+    assert fix_command(report) is None
+    assert "audit fix" not in render_text(report)

@@ -35,6 +35,9 @@ def refuse_unsafe_outputs(writes: Iterable[PlannedPath], reads: Iterable[Planned
     seen: list[PlannedPath] = []
     for write in writes:
         for read in reads:
+            if read.path.is_dir() and inside(write.path, read.path):
+                raise InputError(f"{write.path}: {write.what} would be written inside {read.what} ({read.path}), "
+                                 f"which the run reads; choose an output path outside it")
             if same_file(write.path, read.path):
                 raise InputError(f"{write.path}: {write.what} would be written over {read.what} ({read.path}), "
                                  f"which the run reads; choose another output path")
@@ -44,6 +47,11 @@ def refuse_unsafe_outputs(writes: Iterable[PlannedPath], reads: Iterable[Planned
                                  f"give them different paths")
         refuse_unwritable(write)
         seen.append(write)
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies within ``folder`` (or is it), links resolved."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
 
 
 def same_file(a: Path, b: Path) -> bool:

@@ -59,5 +59,5 @@ def planned_reads(job: Job) -> list[PlannedPath]:
                   (job.configuration.source, "the config file"),
                   (settings.accepted, "the accepted findings (--accepted)"),
                   (settings.baseline.get("model_file"), "the model file (--model-file)"))
-    return [PlannedPath(Path(path), what) for path, what in candidates
-            if isinstance(path, (str, Path)) and str(path) and Path(path).exists()]
+    return [PlannedPath(Path(path), what.replace(" file (", " folder (") if Path(path).is_dir() else what)
+            for path, what in candidates if isinstance(path, (str, Path)) and str(path) and Path(path).exists()]

@@ -20,7 +20,8 @@ EVIDENCE_AND_INPUTS = {
     "finding.metrics",  # a finding's metrics
     "row", "evidence",  # a flagged row's evidence
     "item",  # a finding's column evidence
-    "values",  # a data row, as a pandas Series
+    "values", "other",  # a data row, as a pandas Series (and its partner's, in text pairs)
+    "ENTITIES",  # a constant table of Markdown escapes, not a result
     "report.data.frames", "report.data.sources", "data.sources",  # the input bundle
 }
 
