@@ -113,6 +113,9 @@ def judge(plain: list[dict], augmented: list[dict], plan: AugmentationPlan, n_tr
               f"stall {epoch_pm(base['stall_epoch'])}; augmented: best {pm(other['best_val_loss'])}, end "
               f"{pm(other['val_loss_end'])}, gap {pm(other['end_gap'])}, stall {epoch_pm(other['stall_epoch'])}; "
               f"{plan.seeds} seeds x {plan.epochs} epochs on {n_train} train pictures")
+    if out_of_time:
+        ran = max((seed.get("epochs_run") or 0 for seed in plain), default=0)
+        effect += f"; the time budget stopped training after {ran} epochs"
     numbers = {"judged": {"best_val_loss": on_best, "val_loss_end": on_end},
                "effect": {metric: spread.to_dict() for metric, spread in effects.items()},
                "threshold_best": effect_threshold(best_scale), "threshold_end": effect_threshold(end_scale),
