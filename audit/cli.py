@@ -216,6 +216,8 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
                        help="give train label issues their suggested label instead of dropping them")
     group.add_argument("--keep-majority", action="store_true",
                        help="keep the majority-label rows of a conflicting-label group (a tie drops the group)")
+    group.add_argument("--fix-info", action="store_true",
+                       help="also act on findings at info (by default they are listed for review, not applied)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -359,7 +361,8 @@ def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
     return Job(
         configuration, inputs, engine=getattr(args, "engine", "pandas"), spark=getattr(args, "spark_master", None),
         fix_options=FixOptions(relabel=getattr(args, "relabel", False),
-                               keep_majority=getattr(args, "keep_majority", False)),
+                               keep_majority=getattr(args, "keep_majority", False),
+                               include_info=getattr(args, "fix_info", False)),
         fixed_files=FixedFiles(Path(settings.out), report_name(args)) if write_fixed else None,
         diagnose=getattr(args, "diagnose", False) or diagnose_budget is not None, diagnose_budget_s=diagnose_budget,
         expectations_out=args.write_expectations,
