@@ -426,6 +426,10 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
         from audit.render.junit import render_junit
 
         files["junit"] = str(write_atomic(Path(junit), render_junit(report)))
+    if written and fixes_made_it_worse(report):
+        print("audit: warning: the baseline trained on these fixed splits did worse on the clean reference set "
+              "than on the raw ones (see its verdict); review the findings behind the fixes before using them",
+              file=sys.stderr)
     if output_format == "json":
         print(json_text, end="")
     elif output_format == "github":
@@ -435,6 +439,11 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
     else:
         print(render_text(report, files, width=WIDTH, colour=wants_colour(sys.stdout)).rstrip("\n"))
     return report.exit_code
+
+
+def fixes_made_it_worse(report: AuditReport) -> bool:
+    verdict = getattr(report.baseline, "verdict", None)
+    return verdict is not None and verdict.code == "fixes_hurt"
 
 
 def wants_colour(stream) -> bool:
