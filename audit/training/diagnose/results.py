@@ -22,6 +22,7 @@ CAUSES = (
     ("regularisation", "Regularisation"),
     ("learning_rate", "Learning rate"),
     ("early_stopping", "Early stopping"),
+    ("unconverged", "Unconverged training"),
     ("label_noise", "Noisy labels"),
     ("duplicates", "Duplicates"),
     ("leakage", "Leakage"),

@@ -15,7 +15,7 @@ from audit.training import runtime
 from audit.training.diagnose.augment import AUGMENT_SHARE, not_measured, plan_augmentation, run_augmentation, sampled
 from audit.training.diagnose.data_causes import data_cause
 from audit.training.diagnose.experiments import experiments as measure, learning_curve
-from audit.training.diagnose.model_causes import early_stopping, knob, overfitting, too_little_data
+from audit.training.diagnose.model_causes import early_stopping, knob, overfitting, too_little_data, unconverged
 from audit.training.diagnose.packed import train_members
 from audit.training.diagnose.plan import (
     BASE_LEARNING_RATE,
@@ -172,6 +172,7 @@ def run_diagnosis(
         *augmentation,
         knob("learning_rate", measured, setup),
         early_stopping(measured["base"], setup),
+        unconverged(measured["base"], setup),
         *(data_cause(cause, findings, checked, baseline, setup)
           for cause in ("label_noise", "duplicates", "leakage", "imbalance")),
     ]
