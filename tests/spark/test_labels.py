@@ -61,9 +61,11 @@ def test_above_max_fit_rows_the_models_fit_a_seeded_stratified_sample_and_say_so
 def test_the_rule_on_spark_aggregates_flags_exactly_what_cleanlab_flags(spark, seed, n_classes, n_rows):
     from cleanlab.filter import find_label_issues
 
-    from audit.spark.confident import CODE, PROBS, confident_joint, confident_thresholds, flagged_rows, prune_counts
+    from audit.spark.confident import (CODE, PROBS, confident_joint, confident_thresholds, flagged_rows,
+                                       lowest_per_class, prune_counts)
     from audit.spark.rows import ROW
     from audit.spark.session import pandas_version_quiet
+    from checks.label_noise import FILTER
 
     rng = np.random.default_rng(seed)
     true = rng.integers(0, n_classes, n_rows)
@@ -74,12 +76,18 @@ def test_the_rule_on_spark_aggregates_flags_exactly_what_cleanlab_flags(spark, s
     logits[np.arange(n_rows), true] += 2.0
     probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     expected = np.flatnonzero(find_label_issues(labels, probs, n_jobs=1))
+    expected_both = np.flatnonzero(find_label_issues(labels, probs, filter_by=FILTER, n_jobs=1))
 
     with pandas_version_quiet():
         frame = spark.createDataFrame(pd.DataFrame({ROW: np.arange(n_rows), CODE: labels.astype(np.int32),
                                                     PROBS: list(probs)}))
     counts = np.bincount(labels, minlength=n_classes)
     prune = prune_counts(confident_joint(frame, confident_thresholds(frame, n_classes), counts))
-    found = sorted(row[ROW] for row in flagged_rows(frame, prune, counts).collect())
+    by_noise_rate = flagged_rows(frame, prune, counts)
+    found = sorted(row[ROW] for row in by_noise_rate.collect())
     assert len(expected) > 0.05 * n_rows
     assert found == expected.tolist()
+    # The check's filter: those rows that are also among their class's lowest self-confidence.
+    both = sorted(row[ROW] for row in by_noise_rate.join(lowest_per_class(frame, prune, counts), on=ROW).collect())
+    assert 0 < len(expected_both) <= len(expected)  # fewer with three classes or more; the same with two
+    assert both == expected_both.tolist()
