@@ -16,32 +16,6 @@ SETTINGS = dict(label="label", id_column="id", group_column="group", time_column
                 checks=["label_issues"], baseline={"enabled": False})
 
 
-@pytest.fixture(scope="module")
-def label_files(tmp_path_factory):
-    pair = planted_pair(n_train=3000, n_val=1000, n_each=12)
-    folder = tmp_path_factory.mktemp("labels")
-    pair.train.to_csv(folder / "train.csv", index=False)
-    pair.val.to_csv(folder / "val.csv", index=False)
-    return folder / "train.csv", folder / "val.csv"
-
-
-def flagged(report, split):
-    return {r["row"] for _, f in report.all_findings if f.metrics.get("split") == split for r in f.rows}
-
-
-def test_spark_flags_nearly_the_rows_pandas_flags(spark, label_files):
-    on_pandas = run_audit(*label_files, **SETTINGS)
-    on_spark = run_audit(*label_files, engine="spark", spark=spark, **SETTINGS)
-    for split in ("train", "val"):
-        a, b = flagged(on_pandas, split), flagged(on_spark, split)
-        # Same encoding, same folds (cut in the order of the encoded content), same model.
-        assert len(a & b) >= 0.98 * len(a | b) > 0
-    for (_, p), (_, s) in zip(on_pandas.all_findings, on_spark.all_findings):
-        assert (p.code, p.severity, p.metrics["split"]) == (s.code, s.severity, s.metrics["split"])
-        assert s.metrics["n_fit_rows"] == p.metrics["n_fit_rows"] == 3000 + 24
-        assert any("executors" in note for note in s.metrics["notes"])
-
-
 def test_above_max_fit_rows_the_models_fit_a_seeded_stratified_sample_and_say_so(spark, tmp_path):
     pair = planted_pair()
     pair.train.to_csv(tmp_path / "train.csv", index=False)
