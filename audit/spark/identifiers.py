@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 from audit.spark.kinds import DATETIME, NUMERIC_KINDS, TEXT, quoted
 from audit.spark.rows import ROW
 from checks.encoders import MIN_ROWS_FOR_ID, is_record_id, record_id_reason, row_counter_reason
+from checks.encoders.kinds import RECORD_ID_DISTINCT_SHARE
 
 SCREEN_RSD = 0.05
 SCREEN_SHARE = 1 - 4 * SCREEN_RSD
@@ -74,10 +75,10 @@ def record_identifiers(train: DataFrame, kinds: dict[str, str], features: list[s
     if n_rows < MIN_ROWS_FOR_ID or not codes:
         return {}
     stats = train.agg(*[aggregate for i, value in enumerate(codes.values()) for aggregate in (
-        F.count(value).alias(f"n{i}"), F.approx_count_distinct(value, 0.01).alias(f"d{i}"),
+        F.count(value).alias(f"n{i}"), F.approx_count_distinct(value, SCREEN_RSD).alias(f"d{i}"),
         F.avg((F.size(F.split(F.trim(value), r"\s+")) >= 3).cast("double")).alias(f"w{i}"))]).collect()[0]
-    candidates = [i for i in range(len(codes)) if stats[f"n{i}"] == n_rows and stats[f"d{i}"] >= 0.95 * n_rows
-                  and (stats[f"w{i}"] or 0.0) < 0.5]
+    candidates = [i for i in range(len(codes)) if stats[f"n{i}"] == n_rows
+                  and stats[f"d{i}"] >= SCREEN_SHARE * RECORD_ID_DISTINCT_SHARE * n_rows and (stats[f"w{i}"] or 0.0) < 0.5]
     if not candidates:
         return {}
     columns = list(codes)
