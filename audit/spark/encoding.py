@@ -134,8 +134,10 @@ def _measure(data: SparkAuditData) -> tuple[dict[str, ColumnFacts], dict[str, An
         stats |= train.agg(*[F.countDistinct(keys[text[i]]).alias(f"t{i}") for i in open_text]).collect()[0].asDict()
 
     def facts_of(column: str, **counts: int) -> ColumnFacts:
+        # Record ids (text) are claimed from their distinct counts, as on pandas; only whole numbers count rows.
+        counter = column in numeric and column in data.identifiers
         return ColumnFacts(column, n_train, numeric=column in numeric, dates=_has_dates(data, column),
-                           row_counter=column in data.identifiers, declared=data.declared_kinds.get(column), **counts)
+                           row_counter=counter, declared=data.declared_kinds.get(column), **counts)
 
     facts = {column: facts_of(column) for column in numeric}
     facts |= {column: facts_of(column, n_distinct=int(stats[f"t{i}"]), n_present=int(stats[f"tn{i}"]))

@@ -60,7 +60,7 @@ def test_every_column_gets_the_kind_and_reason_the_pandas_engine_gives(both_engi
     assert spark_column_kinds(on_spark) == column_kinds(on_pandas)
     assert {c: k.kind for c, k in column_kinds(on_pandas).items()} == {
         "amount": "numeric", "count": "numeric", "flag": "numeric", "when": "date", "colour": "categorical",
-        "size": "categorical", "code": "identifier", "uuid": "identifier", "row_number": "row_counter",
+        "size": "categorical", "code": "identifier", "uuid": "record_id", "row_number": "row_counter",
         LABEL: "label"}
 
 

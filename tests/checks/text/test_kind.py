@@ -32,19 +32,19 @@ def columns(tickets: pd.Series) -> dict[str, tuple[list, str]]:
         "product title": ([f"{rng.choice(brands)} {rng.choice(things)} {rng.integers(1, 999)} Black"
                            for _ in range(N)], "text"),
         "short review": ([" ".join(rng.choice(review_words, rng.integers(3, 10))) + "!" for _ in range(N)], "text"),
-        "row id": ([f"t{i:05d}" for i in rng.permutation(N)], "identifier"),
+        "row id": ([f"t{i:05d}" for i in rng.permutation(N)], "record_id"),
         "uuid": ([str(uuid.UUID(int=int(rng.integers(0, 2**62)) << 64 | int(rng.integers(0, 2**62))))
-                  for _ in range(N)], "identifier"),
+                  for _ in range(N)], "record_id"),
         "email": ([f"{rng.choice(first).lower()}.{rng.choice(last).lower()}{i}@example.com" for i in range(N)],
-                  "identifier"),
-        "url": ([f"https://shop.example.com/item/{i}?ref=mail" for i in range(N)], "identifier"),
+                  "record_id"),
+        "url": ([f"https://shop.example.com/item/{i}?ref=mail" for i in range(N)], "record_id"),
         "category code": (rng.choice(["A1", "B2", "C3", "D4"], N).tolist(), "categorical"),
         "multi-word category": (rng.choice(["customer service", "billing and payments", "technical support desk"],
                                            N).tolist(), "categorical"),
         "person name": ([f"{rng.choice(first)} {rng.choice(last)}" for _ in range(N)], "identifier"),
         "numbers as text": ([f"{v:.2f}" for v in rng.normal(100, 20, N)], "identifier"),
         "timestamp": ([str(pd.Timestamp("2024-01-01") + pd.Timedelta(minutes=int(m)))
-                       for m in rng.permutation(10**6)[:N]], "identifier"),
+                       for m in rng.permutation(10**6)[:N]], "record_id"),
     }
 
 
