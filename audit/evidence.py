@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from checks import Finding
 
 DEFAULT_MAX_EVIDENCE_ROWS = 1000
+PLAIN_TYPES = (int, str)
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,16 @@ def write_rows_csv(path: Path, finding: Finding) -> Path:
     """Every row of a finding, one CSV line each, its columns the keys in order of first use."""
     columns = list(dict.fromkeys(key for row in finding.rows for key in row))
     with atomic_stream(path) as stream:
-        writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({key: cell(value) for key, value in row.items()} for row in finding.rows)
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([cell(row.get(column)) for column in columns] for row in finding.rows)
     return path
 
 
 def cell(value: Any) -> Any:
     """A CSV cell: a plain value as itself, a missing one empty, a list or mapping as JSON."""
+    if type(value) in PLAIN_TYPES:  # most cells: row numbers and labels, written as they are
+        return value
     value = to_builtin(value)
     if value is None:
         return ""
