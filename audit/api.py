@@ -88,17 +88,20 @@ def audit_data(data: AuditData, settings: Settings | None = None, *, checks: Ite
     return check(engine_for(given=data), data, configuration, extra_settings, progress)
 
 
-def plan_fixes(report: AuditReport, *, relabel: bool = False, keep_majority: bool = False) -> FixPlan:
+def plan_fixes(report: AuditReport, *, relabel: bool = False, keep_majority: bool = False,
+               include_info: bool = False) -> FixPlan:
     """The fix plan for a report's findings: which rows to drop, relabel or keep out of the reference.
 
     ``relabel`` gives train label issues their suggested label instead of dropping them;
-    ``keep_majority`` keeps the majority-label rows of a conflicting group (a tie drops all).
+    ``keep_majority`` keeps the majority-label rows of a conflicting group (a tie drops all);
+    ``include_info`` also acts on info-level findings (by default listed for review only).
 
     >>> plan = plan_fixes(report)                              # doctest: +SKIP
     >>> fixed = plan.fixed_frames(report.data)                 # doctest: +SKIP
     >>> fixed.train, fixed.val, fixed.reference                # doctest: +SKIP
     """
-    return build_plan(report.all_findings, report.data, FixOptions(relabel=relabel, keep_majority=keep_majority))
+    options = FixOptions(relabel=relabel, keep_majority=keep_majority, include_info=include_info)
+    return build_plan(report.all_findings, report.data, options)
 
 
 def resolve_settings(config: Settings | dict | str | Path | None, overrides: dict[str, Any]) -> Settings:

@@ -219,6 +219,8 @@ def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
                        help="give train label issues their suggested label instead of dropping them")
     group.add_argument("--keep-majority", action="store_true",
                        help="keep the majority-label rows of a conflicting-label group (a tie drops the group)")
+    group.add_argument("--fix-info", action="store_true",
+                       help="also act on findings at info (by default they are listed for review, not applied)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -363,7 +365,8 @@ def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
     return Job(
         configuration, inputs, engine=getattr(args, "engine", "pandas"), spark=getattr(args, "spark_master", None),
         fix_options=FixOptions(relabel=getattr(args, "relabel", False),
-                               keep_majority=getattr(args, "keep_majority", False)),
+                               keep_majority=getattr(args, "keep_majority", False),
+                               include_info=getattr(args, "fix_info", False)),
         fixed_files=FixedFiles(Path(settings.out), report_name(args)) if write_fixed else None,
         diagnose=getattr(args, "diagnose", False) or diagnose_budget is not None, diagnose_budget_s=diagnose_budget,
         expectations_out=args.write_expectations,
@@ -433,6 +436,10 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
         from audit.render.junit import render_junit
 
         files["junit"] = str(write_atomic(Path(junit), render_junit(report)))
+    if written and fixes_made_it_worse(report):
+        print("audit: warning: the baseline trained on these fixed splits did worse on the clean reference set "
+              "than on the raw ones (see its verdict); review the findings behind the fixes before using them",
+              file=sys.stderr)
     if output_format == "json":
         print(json_text, end="")
     elif output_format == "github":
@@ -442,6 +449,11 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
     else:
         print(render_text(report, files, width=WIDTH, colour=wants_colour(sys.stdout)).rstrip("\n"))
     return report.exit_code
+
+
+def fixes_made_it_worse(report: AuditReport) -> bool:
+    verdict = getattr(report.baseline, "verdict", None)
+    return verdict is not None and verdict.code == "fixes_hurt"
 
 
 def wants_colour(stream) -> bool:

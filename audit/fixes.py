@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from checks.base import AuditData, Finding, to_builtin
+from checks.base import AuditData, Finding, Severity, to_builtin
 
 DROP = "drop"
 RELABEL = "relabel"
@@ -53,6 +53,7 @@ NO_ROW_ACTION = {
 }
 UNKNOWN_CODE = "the fix plan has no rule for this code"
 VAL_DUPLICATES = "duplicates within val are kept: val is only scored, never trained on"
+INFO_ONLY = "flagged at info, for review: not applied unless --fix-info"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class FixOptions:
 
     relabel: bool = False
     keep_majority: bool = False
+    include_info: bool = False
+    """Also act on info-level findings: by default they are for review, and a fix the checks
+    are not sure of can make the model worse."""
 
     @classmethod
     def recorded(cls, fixes: FixSummary | None) -> FixOptions:
@@ -217,6 +221,10 @@ def build_plan(findings: Iterable[tuple[str, Finding]], data: AuditData,
     for check, finding in findings:
         if finding.code not in ROW_CODES:
             ignored[check, finding.code, NO_ROW_ACTION.get(finding.code, UNKNOWN_CODE)] += len(finding.rows)
+            continue
+        if finding.severity == Severity.INFO and not options.include_info:
+            if finding.rows:
+                ignored[check, finding.code, INFO_ONLY] += len(finding.rows)
             continue
         for entry in finding.rows:
             split, row = _locate(entry, data, check, finding.code)

@@ -99,6 +99,8 @@ def fix_command(report: AuditReport) -> str | None:
         words.append("--relabel")
     if options is not None and options.keep_majority:
         words.append("--keep-majority")
+    if options is not None and options.include_info:
+        words.append("--fix-info")
     return shlex.join(words)
 
 

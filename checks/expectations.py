@@ -12,6 +12,35 @@ from checks.quality_facts import Cells, Mixed, SplitFacts, split_facts, stray_is
 from checks.text.columns import text_columns
 from checks.text.quality import issue_finding, text_quality
 
+INFERRED = "inferred from train"
+RANGE = "expect_column_values_to_be_between"
+# A range learnt from train rows is passed by a few val rows of a random split: the largest of
+# n_val + n_train values drawn alike falls in val with chance n_val / (n_train + n_val), so
+# about 2 n_val / (n_train + 1) val rows lie beyond train's extremes (fewer once the range is
+# widened). Up to this many times that, and at least this many rows, is what chance does: info.
+HANDFUL_ROWS = 3
+
+
+def expected_outside(n_train: int, n_rows: int) -> float:
+    """Rows of a split of ``n_rows`` a random split puts beyond the extremes of ``n_train`` train rows."""
+    return 2 * n_rows / (n_train + 1)
+
+
+def chance_overflow(outcome: Outcome, random_outside: float) -> bool:
+    """A failed range that chance explains: a handful of rows (see ``HANDFUL_ROWS``), each just
+    outside, within half the range's width beyond it (a value far out is no chance)."""
+    if outcome.kind != RANGE or outcome.unexpected_count > max(HANDFUL_ROWS, HANDFUL_ROWS * random_outside):
+        return False
+    low, high = outcome.kwargs.get("min_value"), outcome.kwargs.get("max_value")
+    if low is None or high is None or len(outcome.examples) < outcome.unexpected_count:
+        return False  # every such row must be seen to be just outside
+    reach = 0.5 * (high - low)
+    try:
+        return all(low - reach <= float(value) <= high + reach for value in outcome.examples)
+    except (TypeError, ValueError):
+        return False
+
+
 TABLE_EXPECTATIONS = ("expect_table_columns_to_match_ordered_list", "expect_table_row_count_to_be_between",
                       "expect_table_column_count_to_equal", "expect_table_columns_to_match_set")
 
@@ -86,7 +115,7 @@ class DataQuality(Check):
         """The suite to validate and where it came from."""
         if data.expectations_suite is not None:
             return data.expectations_suite, "given"
-        return self.inferred_suite(data), "inferred from train"
+        return self.inferred_suite(data), INFERRED
 
     def run(self, data: AuditData) -> list[Finding]:
         suite, source = self.suite(data)
@@ -118,7 +147,9 @@ class DataQuality(Check):
                     continue
                 if outcome.error is not None and outcome.column in retyped:
                     continue  # a range or set cannot be computed on a column of another type
-                findings.append(self._failed(split, outcome, facts[split].n_rows))
+                random_outside = (expected_outside(facts["train"].n_rows, facts[split].n_rows)
+                                  if source == INFERRED and split != "train" else None)
+                findings.append(self._failed(split, outcome, facts[split].n_rows, random_outside))
         for split, measured in facts.items():
             findings += self._infinite(split, measured)
             findings += self._empty_and_constant(split, measured)
@@ -154,13 +185,18 @@ class DataQuality(Check):
                       "error": outcome.error}],
         )
 
-    def _failed(self, split: str, outcome: Outcome, n_rows: int) -> Finding:
+    def _failed(self, split: str, outcome: Outcome, n_rows: int, random_outside: float | None = None) -> Finding:
+        """``random_outside``: for a range inferred from train, how many rows of this split a
+        random split would put outside it (see :func:`expected_outside`); None otherwise."""
         column = outcome.column
         where = f"column {column!r}" if column is not None else "the table"
         counted = outcome.unexpected_count is not None and outcome.error is None
         share = outcome.unexpected_count / n_rows if counted and n_rows else None
+        handful = random_outside is not None and counted and chance_overflow(outcome, random_outside)
         if outcome.error is not None or not counted or outcome.kind in TABLE_EXPECTATIONS:
             severity = Severity.FAIL
+        elif handful:
+            severity = Severity.INFO
         else:
             severity = Severity.FAIL if share >= self.fail_at_fraction else Severity.WARN
         if outcome.error is not None:
@@ -176,6 +212,9 @@ class DataQuality(Check):
             "examples": outcome.examples, "example_rows": outcome.example_rows,
             "observed_value": outcome.observed_value, "error": outcome.error,
         }
+        if handful:
+            detail += (f"; as many as a random split puts outside a range learnt from train "
+                       f"(about {random_outside:.1f} rows), so info")
         return Finding(
             code="data_quality",
             severity=severity,

@@ -77,5 +77,5 @@ def left_out_of(features: Iterable[str], identifiers: Iterable[str]) -> LeftOut:
     if not columns:
         return LeftOut("", [])
     names = ", ".join(repr(column) for column in columns)
-    return LeftOut(f" Rows were compared without {names} (whole numbers unique per row, like a row counter); "
+    return LeftOut(f" Rows were compared without {names} (unique per row, like a row counter or a record id); "
                    f"declare an identifier with --id-column.", columns)

@@ -126,41 +126,69 @@ def level(share: float, warn_at: float, fail_at: float) -> Severity:
     return Severity.INFO
 
 
+@dataclass(frozen=True)
+class FlaggedFacts:
+    """What the evidence reads from a split: its flagged rows one by one (class codes and the
+    two probabilities), the rest as counts, so any engine can supply it (the Spark engine from
+    aggregates, only the flagged rows collected).
+
+    ``codes``/``suggested`` are each flagged row's given and suggested class, ``given_probs``/
+    ``suggested_probs`` their probabilities; ``n_kept``/``n_kept_wrong`` count the scored rows
+    not flagged and those of them whose most probable class is not the given one;
+    ``scored_sizes`` counts the scored rows per class.
+    """
+
+    codes: np.ndarray
+    suggested: np.ndarray
+    given_probs: np.ndarray
+    suggested_probs: np.ndarray
+    n_rows: int
+    n_kept: int
+    n_kept_wrong: int
+    scored_sizes: np.ndarray
+
+
 def measure(codes: np.ndarray, probs: np.ndarray, scored: np.ndarray, flagged: np.ndarray, suggested: np.ndarray,
             classes: np.ndarray, train_counts: np.ndarray) -> Evidence:
-    """The evidence behind ``flagged`` (a mask over the split's rows), from its scored rows."""
+    """The evidence behind ``flagged`` (a mask over the split's rows, all of them ``scored``)."""
     scored_mask = np.zeros(len(codes), dtype=bool)
     scored_mask[scored] = True
-    n_rows = len(codes)
-    rows = np.arange(n_rows)
-    given = np.where(scored_mask, probs[rows, np.maximum(codes, 0)], 1.0)
-    strong = flagged & (given < STRONG_GIVEN) & (probs[rows, suggested] > STRONG_OTHER)
-    populated = (train_counts[np.maximum(codes, 0)] >= MIN_CLASS_ROWS) & (train_counts[suggested] >= MIN_CLASS_ROWS)
+    rows = np.flatnonzero(flagged)
     kept = scored_mask & ~flagged
-    model_error = float(np.mean(probs[kept].argmax(axis=1) != codes[kept])) if kept.any() else None
+    facts = FlaggedFacts(codes[rows], suggested[rows], probs[rows, codes[rows]], probs[rows, suggested[rows]],
+                         len(codes), int(kept.sum()), int((probs[kept].argmax(axis=1) != codes[kept]).sum()),
+                         np.bincount(codes[scored], minlength=len(classes)))
+    return measured(facts, classes, train_counts)
+
+
+def measured(facts: FlaggedFacts, classes: np.ndarray, train_counts: np.ndarray) -> Evidence:
+    """The evidence from a split's facts; ``train_counts`` counts every train row per class."""
+    n_rows = facts.n_rows
+    strong = (facts.given_probs < STRONG_GIVEN) & (facts.suggested_probs > STRONG_OTHER)
+    populated = (train_counts[facts.codes] >= MIN_CLASS_ROWS) & (train_counts[facts.suggested] >= MIN_CLASS_ROWS)
+    model_error = facts.n_kept_wrong / facts.n_kept if facts.n_kept else None
     present = train_counts[train_counts > 0]
-    return Evidence(float(flagged.sum() / n_rows) if n_rows else 0.0,
+    return Evidence(len(facts.codes) / n_rows if n_rows else 0.0,
                     float(strong.sum() / n_rows) if n_rows else 0.0, model_error,
                     int(present.min()) if len(present) else 0,
-                    class_overlap(codes, suggested, flagged, scored_mask, classes), n_rows,
+                    class_overlap(facts.codes, facts.suggested, facts.scored_sizes, classes), n_rows,
                     float((strong & populated).sum() / n_rows) if n_rows else 0.0)
 
 
-def class_overlap(codes: np.ndarray, suggested: np.ndarray, flagged: np.ndarray, scored: np.ndarray,
-                  classes: np.ndarray) -> ClassOverlap | None:
-    """The pair of classes (given, suggested; either order) holding most flags, when it holds far
-    more of them than uniform noise would put there; None otherwise or with two classes."""
+def class_overlap(codes: np.ndarray, suggested: np.ndarray, sizes: np.ndarray, classes: np.ndarray
+                  ) -> ClassOverlap | None:
+    """The pair of classes (given, suggested; either order) of the flagged rows holding most
+    flags, when it holds far more of them than uniform noise would put there, given the scored
+    rows' class ``sizes``; None otherwise or with two classes."""
     n_classes = len(classes)
-    rows = np.flatnonzero(flagged)
-    if n_classes < 3 or len(rows) < MIN_OVERLAP_ROWS:
+    if n_classes < 3 or len(codes) < MIN_OVERLAP_ROWS:
         return None
-    low, high = np.minimum(codes[rows], suggested[rows]), np.maximum(codes[rows], suggested[rows])
+    low, high = np.minimum(codes, suggested), np.maximum(codes, suggested)
     pairs, counts = np.unique(low * n_classes + high, return_counts=True)
     top = int(np.argmax(counts))
     first, second = divmod(int(pairs[top]), n_classes)
-    sizes = np.bincount(codes[scored], minlength=n_classes)
     expected = float((sizes[first] + sizes[second]) / ((n_classes - 1) * sizes.sum()))
-    share = float(counts[top] / len(rows))
+    share = float(counts[top] / len(codes))
     if share < OVERLAP_SHARE or share < OVERLAP_FACTOR * expected:
         return None
     return ClassOverlap((str(classes[first]), str(classes[second])), int(counts[top]), share, expected)

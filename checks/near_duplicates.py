@@ -24,7 +24,7 @@ import pandas as pd
 
 from checks.base import AuditData, Check, Finding, Severity, fraction, positive_number, register, rows_finding
 from checks.features import encoded_features
-from checks.hashing import feature_hashes
+from checks.hashing import feature_hashes, left_out
 from checks.neighbours import NeighbourGraph, TypicalDistance, neighbour_graph
 from checks.text.columns import text_columns
 from checks.text.table import table_leaks, table_near_text, text_metrics, with_similarity
@@ -55,14 +55,16 @@ def near_threshold(data: AuditData, max_relative_distance: float, max_distance: 
     graph = neighbour_graph(data)
     encoded = encoded_features(data)
     return calibrated_threshold(graph.typical, encoded.n_features, [d["column"] for d in encoded.dropped],
-                                max_relative_distance, max_distance, lambda _: graph.within["train"].method)
+                                max_relative_distance, max_distance, lambda _: graph.within["train"].method,
+                                left_out(data).columns)
 
 
 def calibrated_threshold(typical: TypicalDistance, n_encoded_features: int, dropped_columns: list[str],
                          max_relative_distance: float, max_distance: float | None,
-                         search: Callable[[float | None], str]) -> Threshold:
+                         search: Callable[[float | None], str], left_out_columns: list[str] = ()) -> Threshold:
     """The threshold from the typical distance however measured; ``search`` describes how
-    the neighbours within a threshold are found, for the metrics."""
+    the neighbours within a threshold are found, for the metrics; ``left_out_columns`` are the
+    identifier-like columns rows are compared without, which the findings name."""
     if max_distance is not None:
         value, source = float(max_distance), "absolute"
     elif typical.value is not None:
@@ -75,6 +77,7 @@ def calibrated_threshold(typical: TypicalDistance, n_encoded_features: int, drop
         "neighbour_search": search(value),
         "n_encoded_features": n_encoded_features,
         "dropped_columns": dropped_columns,
+        "columns_left_out": list(left_out_columns),
         "sampled": [],
     }
     if typical.sampled:
@@ -95,8 +98,12 @@ def describe(threshold: Threshold) -> str:
     if threshold.source == "absolute":
         return f"distance <= {threshold.value:.4g}, set by max_distance"
     typical = threshold.metrics["typical_neighbour_distance"]
-    return (f"distance <= {threshold.value:.4g}, {threshold.metrics['max_relative_distance']:g} x the typical "
+    said = (f"distance <= {threshold.value:.4g}, {threshold.metrics['max_relative_distance']:g} x the typical "
             f"nearest-neighbour distance {typical:.4g}")
+    left = threshold.metrics.get("columns_left_out")
+    if left:
+        said += f", without {', '.join(repr(c) for c in left)} (unique per row)"
+    return said
 
 
 def near_pairs_within(graph: NeighbourGraph, split: str, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -18,11 +18,11 @@ import pytest
 
 from audit.api import audit_data, plan_fixes
 from audit.cli import main
-from audit.data import InputFiles, ReadOptions, Roles, load_files
+from audit.data import InputFiles, ReadOptions, Roles, from_frames, load_files
 from audit.demo import make_demo_pair
 from audit.errors import InputError
 from audit.fixed_files import field_spans, neutralise, write_fixed
-from audit.fixes import UNKNOWN_CODE, FixOptions, IgnoredFinding, build_plan
+from audit.fixes import INFO_ONLY, UNKNOWN_CODE, FixOptions, IgnoredFinding, build_plan
 from audit.runner import CheckResult
 from checks import Finding, Severity
 from tests.conftest import LABEL, planted_pair
@@ -418,3 +418,20 @@ def test_fix_on_the_demo_drops_the_planted_duplicates_and_leaked_rows(tmp_path, 
     lines = Path("reports/demo/train.csv").read_text().splitlines(keepends=True)
     fixed = Path("reports/train.fixed/train.csv").read_text().splitlines(keepends=True)
     assert fixed == [lines[0]] + [line for row, line in enumerate(lines[1:]) if row not in train_dropped]
+
+
+def test_info_findings_are_listed_for_review_and_applied_only_when_asked(tmp_path):
+    pair = planted_pair()
+    data = from_frames(pair.train, pair.val, Roles(LABEL, id_column="id"))
+    rows = pair.train.index[:3].tolist()
+    unsure = ("label_issues", Finding("label_issues", Severity.INFO, "unsure", rows=[
+        {"split": "train", "row": r, "given_label": "x", "suggested_label": "y"} for r in rows]))
+    sure = ("duplicates", Finding("exact_duplicates", Severity.WARN, "copies", rows=[
+        {"split": "train", "row": pair.train.index[5], "duplicate_of": pair.train.index[4]}]))
+
+    plan = build_plan([unsure, sure], data, FixOptions())
+    assert [(a.row, a.action) for a in plan.actions] == [(pair.train.index[5], "drop")]
+    assert IgnoredFinding("label_issues", "label_issues", 3, INFO_ONLY) in plan.ignored
+
+    asked = build_plan([unsure, sure], data, FixOptions(include_info=True))
+    assert {a.row for a in asked.actions} == {*rows, pair.train.index[5]}

@@ -188,17 +188,6 @@ def test_the_spark_engine_refuses_pictures_in_one_line_naming_the_pandas_engine(
     assert code == 2 and len(err) == 1 and "run with --engine pandas" in err[0]
 
 
-@pytest.mark.slow
-def test_the_baseline_blames_the_data_when_a_fifth_of_the_pictures_are_in_a_wrong_folder(tmp_path):
-    write_planted_folders(tmp_path / "set", replace(PlantSpec(n_train=600, n_val=180, seed=2).clean(), wrong_class=0.2))
-    code = main(["run", "--train", str(tmp_path / "set" / "train"), "--val", str(tmp_path / "set" / "val"),
-                 "--out", str(tmp_path / "out"), "--quiet"])
-    assert code == 1
-    report = json.loads((tmp_path / "out" / "train.json").read_text())
-    assert report["baseline"]["status"] == "ran"
-    assert report["baseline"]["verdict_code"] == "data"
-
-
 def label_issues_with_embeddings(tmp_path: Path, truth, signal: float, name: str) -> dict:
     import numpy as np
 

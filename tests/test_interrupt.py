@@ -109,8 +109,15 @@ def test_sigkill_while_the_baseline_trains_leaves_the_previous_report_and_the_in
     assert digest(train, val) == inputs
 
 
+STOPPED_BY = {
+    signal.SIGINT: "audit: interrupted; files already written are complete, the others were not written\n",
+    signal.SIGTERM: "audit: stopped by SIGTERM; files already written are complete, the others were not written\n",
+}
+
+
 @pytest.mark.slow
-def test_ctrl_c_while_the_baseline_trains_stops_with_one_line_and_exit_code_130(tmp_path):
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
+def test_a_signal_while_the_baseline_trains_stops_with_one_line_and_exit_code_128_plus_it(tmp_path, sent):
     train, val = small_pair(tmp_path)
     out = tmp_path / "out"
     before = previous_report(train, val, out)
@@ -119,13 +126,13 @@ def test_ctrl_c_while_the_baseline_trains_stops_with_one_line_and_exit_code_130(
     process = start_audit(train, val, out)
     wait_until_training(process)
     interrupted_at = time.monotonic()
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sent)
     stdout, stderr = process.communicate(timeout=120)
 
-    assert process.returncode == 130, stderr
-    assert stderr == "audit: interrupted; files already written are complete, the others were not written\n"
+    assert process.returncode == 128 + sent, stderr  # 130 for Ctrl-C
+    assert stderr == STOPPED_BY[sent]
     assert stdout == ""
-    assert time.monotonic() - interrupted_at < 60, "training went on after Ctrl-C"
+    assert time.monotonic() - interrupted_at < 60, "training went on after the signal"
     assert_nothing_half_written(out, before)
     assert digest(train, val) == inputs
 

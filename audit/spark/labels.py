@@ -50,6 +50,7 @@ from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
 from audit.spark.text import declared_text, labels_not_checked_reason
 from checks.base import Finding
+from checks.label_evidence import FlaggedFacts, measured
 from checks.label_noise import LabelIssues, SplitIssues
 from checks.oof import (
     AUTO,
@@ -186,41 +187,48 @@ def score_on_executors(data: SparkAuditData, split: str, models: list, classes: 
 
 def judged_split(data: SparkAuditData, split: str, scored: DataFrame, train_counts: np.ndarray,
                  classes: np.ndarray) -> SplitIssues:
-    """cleanlab's rule applied to one split on the executors; only the flagged rows come back."""
+    """cleanlab's rule applied to one split on the executors; only the flagged rows come back,
+    with the counts the evidence behind them needs (:class:`checks.label_evidence.FlaggedFacts`)."""
     n_classes = len(classes)
     can_score = F.col(CODE) >= 0
     if (train_counts < 2).any():
         two_or_more = F.array(*[F.lit(bool(n >= 2)) for n in train_counts])
         can_score = can_score & F.element_at(two_or_more, F.greatest(F.col(CODE), F.lit(0)) + 1)
     judged = scored.where(can_score)
+    wrong = first_argmax(F.col(PROBS)) != F.col(CODE)
     facts = scored.agg(F.count(F.lit(1)).alias("n"), F.sum((F.col(CODE) < 0).cast("long")).alias("unseen"),
                        F.sum(can_score.cast("long")).alias("scored"),
-                       F.avg(F.when(can_score, (first_argmax(F.col(PROBS)) == F.col(CODE)).cast("double")))
-                       .alias("accuracy")).collect()[0]
+                       F.sum(F.when(can_score, wrong.cast("long"))).alias("wrong")).collect()[0]
+    n_scored, n_wrong = int(facts["scored"] or 0), int(facts["wrong"] or 0)
     class_counts = np.zeros(n_classes, dtype=np.int64)
     for row in judged.groupBy(CODE).count().collect():
         class_counts[row[CODE]] = row["count"]
-    empty = SplitIssues(split, int(facts["n"]), int(facts["scored"] or 0), int(facts["unseen"] or 0),
-                        facts["accuracy"], np.array([], dtype=np.int64), np.array([], dtype=object),
-                        np.array([], dtype=object), np.array([]))
-    if (class_counts > 0).sum() < 2:
-        return empty
-    thresholds = confident_thresholds(judged, n_classes)
-    prune = prune_counts(confident_joint(judged, thresholds, class_counts))
-    flagged = flagged_rows(judged, prune, class_counts).join(lowest_per_class(judged, prune, class_counts), on=ROW)
-    labels = data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__given"))
-    evidence = (judged.join(flagged, on=ROW).join(labels, on=ROW)
-                .select(ROW, "__given", suggested_class(F.col(CODE)).alias("__suggested"),
-                        class_probability(F.col(CODE)).alias("__quality"))
-                .orderBy("__quality", ROW).collect())
-    if not evidence:
-        return empty
+    evidence = []
+    if (class_counts > 0).sum() >= 2:
+        thresholds = confident_thresholds(judged, n_classes)
+        prune = prune_counts(confident_joint(judged, thresholds, class_counts))
+        flagged = flagged_rows(judged, prune, class_counts).join(lowest_per_class(judged, prune, class_counts),
+                                                                 on=ROW)
+        labels = data.spark_frames[split].select(ROW, F.col(quoted(data.label)).alias("__given"))
+        suggested = suggested_class(F.col(CODE))
+        evidence = (judged.join(flagged, on=ROW).join(labels, on=ROW)
+                    .select(ROW, CODE, "__given", suggested.alias("__suggested"),
+                            class_probability(F.col(CODE)).alias("__quality"),
+                            class_probability(suggested).alias("__other"), wrong.alias("__wrong"))
+                    .orderBy("__quality", ROW).collect())
+    codes = np.array([r[CODE] for r in evidence], dtype=np.int64)
+    suggested_codes = np.array([r["__suggested"] for r in evidence], dtype=np.int64)
+    quality = np.array([r["__quality"] for r in evidence], dtype=np.float64)
+    flagged_wrong = sum(bool(r["__wrong"]) for r in evidence)
     given = np.empty(len(evidence), dtype=object)
     given[:] = [r["__given"] for r in evidence]
-    return SplitIssues(split, empty.n_rows, empty.n_scored, empty.n_unseen, empty.accuracy,
-                       np.array([r[ROW] for r in evidence], dtype=np.int64), given,
-                       classes[np.array([r["__suggested"] for r in evidence], dtype=np.int64)],
-                       np.array([r["__quality"] for r in evidence], dtype=np.float64))
+    measured_facts = FlaggedFacts(codes, suggested_codes, quality,
+                                  np.array([r["__other"] for r in evidence], dtype=np.float64), int(facts["n"]),
+                                  n_scored - len(evidence), n_wrong - flagged_wrong, class_counts)
+    return SplitIssues(split, int(facts["n"]), n_scored, int(facts["unseen"] or 0),
+                       (n_scored - n_wrong) / n_scored if n_scored else None,
+                       np.array([r[ROW] for r in evidence], dtype=np.int64), given, classes[suggested_codes], quality,
+                       measured(measured_facts, classes, train_counts))
 
 
 def label_issues(check: LabelIssues, data: SparkAuditData) -> list[Finding]:

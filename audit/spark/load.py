@@ -30,7 +30,7 @@ from pyspark.sql.utils import AnalysisException
 from audit.data import SPLIT_NAMES, ReadOptions, Roles, check_same_columns
 from audit.errors import InputError
 from audit.readers import MISSING_TOKENS, closest_names
-from audit.spark.identifiers import integer_identifiers
+from audit.spark.identifiers import integer_identifiers, record_identifiers
 from audit.spark.kinds import BOOLEAN, DATETIME, FLOAT, INTEGER, NUMERIC_KINDS, TEXT, quoted
 from audit.spark.rows import ROW, number_file_rows, number_partition_rows
 from checks.base import AuditData
@@ -250,11 +250,13 @@ def build(spark: SparkSession, raw: dict[str, tuple[DataFrame, str, bool]], role
     if not data.feature_columns:
         raise InputError(f"{sources['train']}: no feature columns are left after the label and the role columns; "
                          f"check --label, --id-column, --group-column, --time-column and --ignore")
-    data.identifiers = integer_identifiers(typed["train"].frame, typed["train"].kinds, data.feature_columns,
-                                           typed["train"].n_rows)
+    train = typed["train"]
+    declared_text = {c for c, kind in data.declared_kinds.items() if kind == "text"}
+    data.identifiers = {**integer_identifiers(train.frame, train.kinds, data.feature_columns, train.n_rows),
+                        **record_identifiers(train.frame, train.kinds, data.feature_columns, train.n_rows,
+                                             declared_text)}
     keys = canonical_keys({split: (entry.frame, entry.kinds) for split, entry in typed.items()},
-                          compared_columns(data.feature_columns, data.identifiers),
-                          {c for c, kind in data.declared_kinds.items() if kind == "text"})
+                          compared_columns(data.feature_columns, data.identifiers), declared_text)
     for split, entry in typed.items():
         hashed = entry.frame.withColumn(H1, F.xxhash64(*keys[split])).withColumn(H2, F.hash(*keys[split]))
         data.spark_frames[split] = hashed.persist()

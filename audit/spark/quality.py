@@ -35,7 +35,7 @@ from audit.spark.load import SparkAuditData
 from audit.spark.quality_facts import first_rows, split_facts, train_profiles, validated_view
 from audit.spark.rows import ROW
 from checks.base import Finding
-from checks.expectations import DataQuality
+from checks.expectations import INFERRED, DataQuality
 from checks.expectations_suite import (
     BOOL_TYPES,
     DATETIME_TYPES,
@@ -84,7 +84,7 @@ def data_quality(check: DataQuality, data: SparkAuditData) -> list[Finding]:
     if data.expectations_suite is not None:
         suite, source = data.expectations_suite, "given"
     else:
-        suite, source = inferred_suite(check, data), "inferred from train"
+        suite, source = inferred_suite(check, data), INFERRED
     views = {split: validated_view(data, split).orderBy(ROW) for split in data.splits}
     outcomes, invalid = validate_batches(as_validated_on_spark(suite), views, "spark", data.verbose, row_column=ROW)
     outcomes = {split: [as_reported(o, suite, views[split], data.kinds[split]) for o in found]

@@ -30,9 +30,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from audit.fixes import CONFLICT, DUPLICATE_CODES, LABEL_ISSUES, LEAK_CODES, FixPlan, build_plan
 from audit.progress import Progress, no_progress
-from audit.training.cost import baseline_seconds
 from audit.training.numbers import Spread, fmt, percent
-from audit.training.pipeline import baseline_settings, time_budget_s, training_split
+from audit.training.pipeline import baseline_settings, time_budget_s, training_seconds, training_split
 from audit.training.results import Skipped, baseline_skipped
 
 if TYPE_CHECKING:  # only read for its attributes; the report imports this module
@@ -135,7 +134,7 @@ def attribute_fixes(report: AuditReport, plan: FixPlan, options: Mapping[str, An
     to_train = [family for family, family_plan in plans.items() if _changes_rows(family_plan)]
     settings = baseline_settings(options, seed)
     budget = time_budget_s(options)
-    estimate = baseline_seconds(len(data.frames["train"]), len(data.feature_columns), settings, runs=len(to_train))
+    estimate = training_seconds(data, settings, runs=len(to_train))
     if to_train and estimate > budget:
         return baseline_skipped(f"attributing the fixes would train {len(to_train)} more runs, about {estimate:.0f} s, "
                                 f"over the {budget:.0f} s budget; raise baseline.time_budget_s")

@@ -22,7 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from audit.training import runtime
+from audit.training.conv import describe
 from audit.training.curves import CurveBand, climb_from_lowest, curve_numbers, usable_epochs
 from audit.training.encoding import Encoded, classes_of, encode_run, json_label, prior_loss
 from audit.training.fitting import batch_size_for, deferred_interrupt, never, train_run
@@ -121,7 +124,15 @@ def run_baseline(
         verdict=judged,
         environment=runtime.environment(),
         duration_s=round(time.perf_counter() - started, 3),
+        network=_network(encoded["raw"], settings),
     )
+
+
+def _network(encoded: Encoded, settings: BaselineSettings) -> dict | None:
+    """The built-in network on pictures, as the report states it (its input size above all); None for
+    rows of numbers, whose network the settings name, and for a model file."""
+    shape = tuple(int(n) for n in encoded.x_train.shape[1:])
+    return describe(shape) if len(shape) == 3 and settings.model_file is None else None
 
 
 def run_variant(raw: RunSummary, raw_train: BaselineSplit, raw_val: BaselineSplit, train: BaselineSplit,
@@ -157,7 +168,7 @@ def run_variant(raw: RunSummary, raw_train: BaselineSplit, raw_val: BaselineSpli
 def _train_both(
     keras: Any,
     encoded: dict[str, Encoded],
-    build: Callable[[int], Any],
+    build: Callable[[tuple[int, ...]], Any],
     settings: BaselineSettings,
     batch_size: int,
     reuse: bool,
@@ -199,7 +210,7 @@ def _run_summary(data: Encoded, curves: list[dict], duration: float, settings: B
         train_rows=len(data.y_train),
         val_rows=len(data.y_val),
         reference_rows=len(data.y_ref),
-        n_inputs=int(data.x_train.shape[1]),
+        n_inputs=int(np.prod(data.x_train.shape[1:])),
         class_weight=None if data.class_weight is None else {
             str(json_label(classes[code])): weight for code, weight in data.class_weight.items()
         },

@@ -10,6 +10,12 @@ epochs cost differently, because they spend their time differently:
   x weight at batch 512, smaller batches using the cores less well. Measured on
   1.5k-100k rows x 64 features, within a factor of two; a model file is costed like the
   wide network, and about ten classes are assumed.
+* the convolutional network on pictures (:mod:`audit.training.conv`), stacked like the
+  baseline: the same fixed costs, and per training row and seed its multiply-adds of one
+  forward pass times ``CONV_MULTIPLY_ADD_S``. That figure covers the backward pass, batch
+  normalisation and the deterministic kernels; it barely moves with the batch size, so
+  none is applied. Measured on 650-2,000 pictures of 32x32 at 3 and 6 seeds on 2 shared
+  cores (a busy machine: an upper estimate on a quiet one).
 * the diagnosis (one packed model, scored by its own callback): a fixed cost an epoch and a
   training step; per weight and step the optimizer's update (Adam's elementwise passes
   dominate at small batches) and the forward and backward pass of one row; per weight and
@@ -36,6 +42,8 @@ BASELINE_ROW_S = 7e-6
 BASELINE_WEIGHT_S = 9e-11
 TYPICAL_CLASSES = 10
 
+CONV_MULTIPLY_ADD_S = 3.5e-10
+
 PACKED_GROUP_S = 0.3
 PACKED_EPOCH_S = 0.03
 PACKED_STEP_S = 2e-3
@@ -54,6 +62,19 @@ def baseline_seconds(n_train_rows: int, n_features: int, settings: BaselineSetti
     epoch_s = BASELINE_EPOCH_S + n_train_rows * BASELINE_ROW_S + compute
     run_s = BUILD_S + BASELINE_BUILD_PER_SEED_S * settings.seeds + settings.epochs * epoch_s
     return IMPORT_S + runs * run_s
+
+
+def conv_seconds(n_train_rows: int, input_shape: tuple[int, ...], settings: BaselineSettings, runs: int = 2,
+                 copies: int | None = None, keras_loaded: bool = False) -> float:
+    """Wall time of training ``runs`` runs of the convolutional network, each ``copies`` side by
+    side (the settings' seeds unless given), the import included unless Keras is loaded."""
+    from audit.training.conv import multiply_adds
+
+    copies = copies or settings.seeds
+    compute = n_train_rows * copies * multiply_adds(input_shape, TYPICAL_CLASSES) * CONV_MULTIPLY_ADD_S
+    epoch_s = BASELINE_EPOCH_S + n_train_rows * BASELINE_ROW_S + compute
+    run_s = BUILD_S + BASELINE_BUILD_PER_SEED_S * copies + settings.epochs * epoch_s
+    return (0.0 if keras_loaded else IMPORT_S) + runs * run_s
 
 
 def packed_seconds(n_train_rows: int, n_eval_rows: int, weights: int, layer_groups: int, epochs: int,

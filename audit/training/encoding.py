@@ -3,7 +3,10 @@
 The features go through the network side of the encoder seam
 (:func:`checks.encoders.fit_network_inputs`): each column kind says how the network sees it,
 fitted on the run's training split and applied unchanged to val and to the reference set, so
-nothing of their rows leaks into the preprocessing; anything non-finite is refused there. Labels become codes 0..K-1 of the sorted union of classes over every split.
+nothing of their rows leaks into the preprocessing; anything non-finite is refused there.
+Pictures (a split's ``pictures``) need no fitting: their RGB copies are scaled to [0, 1] and
+the matrices are (rows, height, width, channels). Labels become codes 0..K-1 of the sorted
+union of classes over every split.
 When the largest training class is ``IMBALANCE_RATIO`` (3) times the smallest, rows carry
 "balanced" class weights.
 
@@ -45,17 +48,30 @@ class Encoded:
 def encode_run(run: str, train: BaselineSplit, val: BaselineSplit, reference: BaselineSplit,
                classes: list) -> Encoded:
     """Fit preprocessing on this run's train split and encode its three splits."""
-    inputs = fit_network_inputs(train.features)
+    names = (f"{run}_train", f"{run}_val", "reference")
+    splits = (train, val, reference)
+    if train.pictures is not None:
+        x_train, x_val, x_ref = (scaled_pictures(name, split) for name, split in zip(names, splits))
+    else:
+        inputs = fit_network_inputs(train.features)
+        x_train, x_val, x_ref = (inputs.transform(split.features, name) for name, split in zip(names, splits))
     y_train = encode_labels(train.labels, classes)
     return Encoded(
-        x_train=inputs.transform(train.features, f"{run}_train"),
+        x_train=x_train,
         y_train=y_train,
-        x_val=inputs.transform(val.features, f"{run}_val"),
+        x_val=x_val,
         y_val=encode_labels(val.labels, classes),
-        x_ref=inputs.transform(reference.features, "reference"),
+        x_ref=x_ref,
         y_ref=encode_labels(reference.labels, classes),
         class_weight=class_weight(y_train),
     )
+
+
+def scaled_pictures(name: str, split: BaselineSplit) -> np.ndarray:
+    """A split's RGB copies as float32 in [0, 1], the convolutional network's input."""
+    if split.pictures is None:
+        raise ValueError(f"{name}: no pictures, while the training split is pictures")
+    return split.pictures.astype("float32") / np.float32(255)
 
 
 def encode_pair(train: BaselineSplit, val: BaselineSplit, reference: BaselineSplit | None = None,

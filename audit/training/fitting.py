@@ -64,7 +64,7 @@ def train_sample(n_rows: int, random_state: int) -> np.ndarray:
 def train_run(
     keras: Any,
     data: Encoded,
-    build: Callable[[int], Any],
+    build: Callable[[tuple[int, ...]], Any],
     settings: BaselineSettings,
     epochs: int,
     batch_size: int,
@@ -74,7 +74,7 @@ def train_run(
     """Fit all seeds of one run at once; return per-seed curves and whether time ran out."""
     keras.backend.clear_session()  # clears global state, the seed included: seed after it
     runtime.seed_everything(settings.random_state)
-    model = _stacked_model(keras, build, data.x_train.shape[1], settings.seeds)
+    model = _stacked_model(keras, build, tuple(data.x_train.shape[1:]), settings.seeds)
     names = list(model.output_names)
 
     def per_seed(y: np.ndarray) -> dict:
@@ -135,15 +135,16 @@ def _even_batch(n_rows: int) -> int:
     return math.ceil(n_rows / math.ceil(n_rows / EVAL_BATCH_SIZE))
 
 
-def _stacked_model(keras: Any, build: Callable[[int], Any], n_features: int, seeds: int) -> Any:
+def _stacked_model(keras: Any, build: Callable[[tuple[int, ...]], Any], input_shape: tuple[int, ...],
+                   seeds: int) -> Any:
     """``seeds`` independently initialised copies of the network side by side, compiled.
 
     One fit then trains every seed: Keras' per-epoch and per-step overhead, which
     dominates for a network this small, is paid once instead of once per seed. Output
     ``seed_k`` is the k-th copy; each has its own loss and accuracy in the logs.
     """
-    inputs = keras.Input(shape=(n_features,))
-    copies = [build(n_features) for _ in range(seeds)]
+    inputs = keras.Input(shape=input_shape)
+    copies = [build(input_shape) for _ in range(seeds)]
     outputs = {}
     for k, copy in enumerate(copies):
         copy.name = f"seed_{k}"

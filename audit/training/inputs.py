@@ -18,10 +18,16 @@ from audit.training.networks import NETWORKS
 
 @dataclass(frozen=True)
 class BaselineSplit:
-    """One split as the network sees it: feature columns and the labels as given."""
+    """One split as the network sees it: feature columns and the labels as given.
+
+    ``pictures``, for picture inputs, holds each row's small RGB copy (n, side, side, 3),
+    uint8; the baseline then trains its convolutional network on them, while ``features``
+    (the pictures' cheap features) stay what the dense experiments of the diagnosis read.
+    """
 
     features: pd.DataFrame
     labels: np.ndarray
+    pictures: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,14 @@ def check_split(name: str, split: BaselineSplit) -> None:
         raise ValueError(f"{name}: {int(pd.isna(labels).sum())} missing labels")
     if split.features.columns.has_duplicates:
         raise ValueError(f"{name}: duplicate feature column names")
+    if split.pictures is not None and (split.pictures.ndim != 4 or len(split.pictures) != len(labels)):
+        raise ValueError(f"{name}: pictures of shape {split.pictures.shape} for {len(labels)} labels; "
+                         "give one (height, width, channels) array a row")
 
 
 def same_split(a: BaselineSplit, b: BaselineSplit) -> bool:
     """Whether two splits hold the same rows in the same order."""
-    return a.features.equals(b.features) and np.array_equal(np.asarray(a.labels), np.asarray(b.labels))
+    same_pictures = (a.pictures is None) == (b.pictures is None) and (
+        a.pictures is None or np.array_equal(a.pictures, b.pictures))
+    return same_pictures and a.features.equals(b.features) and np.array_equal(np.asarray(a.labels),
+                                                                             np.asarray(b.labels))

@@ -1,7 +1,9 @@
 """The networks the baseline trains: the built-in ones, and the user's model file.
 
 ``default`` is Dense(128, relu), Dropout(0.5), Dense(K, softmax); ``wide`` is two
-Dense(512, relu) layers without dropout. A model file supplies its own network (see
+Dense(512, relu) layers without dropout; both read a row of numbers. Pictures, which reach
+the network as (height, width, channels) arrays, get the convolutional network of
+:mod:`audit.training.conv` whichever is named. A model file supplies its own network (see
 :class:`audit.training.inputs.BaselineSettings`); it is the one place that runs the user's
 code, and only when the user names it. Every network ends in one softmax output a class;
 Adam and sparse categorical cross-entropy train it unless a model file compiled its own.
@@ -34,20 +36,30 @@ def weight_count(widths: Sequence[int], n_features: int, n_classes: int) -> int:
     return sum(a * b for a, b in itertools.pairwise(sizes))
 
 
-def model_builder(keras: Any, settings: BaselineSettings, n_classes: int) -> Callable[[int], Any]:
-    """A function n_features -> one (possibly compiled) single-seed network."""
+def model_builder(keras: Any, settings: BaselineSettings, n_classes: int) -> Callable[[tuple[int, ...]], Any]:
+    """A function input shape -> one (possibly compiled) single-seed network.
+
+    A row of n numbers has the shape ``(n,)`` and a model file's ``build_model`` gets ``n``;
+    for pictures it gets the shape ``(height, width, channels)``.
+    """
     if settings.model_file is not None:
         user_build = load_build_model(settings.model_file)
 
-        def build_user(n_features: int) -> Any:
-            with model_file_errors(settings.model_file, f"building the model (build_model({n_features}, {n_classes}))"):
-                model = user_build(n_features, n_classes)
-            check_user_model(keras, model, n_features, n_classes, settings.model_file)
+        def build_user(input_shape: tuple[int, ...]) -> Any:
+            given = input_shape[0] if len(input_shape) == 1 else tuple(input_shape)
+            with model_file_errors(settings.model_file, f"building the model (build_model({given}, {n_classes}))"):
+                model = user_build(given, n_classes)
+            check_user_model(keras, model, input_shape, n_classes, settings.model_file)
             return model
 
         return build_user
 
-    def build_builtin(n_features: int) -> Any:
+    def build_builtin(input_shape: tuple[int, ...]) -> Any:
+        if len(input_shape) == 3:
+            from audit.training.conv import build_cnn
+
+            return build_cnn(keras, input_shape, n_classes)
+        n_features = input_shape[0]
         # Every network's layers are made, in this order, whichever one is used: a layer draws
         # its initial seed from Python's random state when it is made, so making the same
         # layers in the same order is what keeps a seed's weights the same from run to run.
@@ -83,10 +95,10 @@ def load_build_model(path: str) -> Callable:
     return build
 
 
-def check_user_model(keras: Any, model: Any, n_features: int, n_classes: int, path: str) -> None:
+def check_user_model(keras: Any, model: Any, input_shape: tuple[int, ...], n_classes: int, path: str) -> None:
     """A user model must be a keras.Model with one probability per class."""
     if not isinstance(model, keras.Model):
         raise ValueError(f"build_model in {path!r} returned {type(model).__name__}, not a keras.Model")
-    width = keras.ops.shape(model(np.zeros((1, n_features), dtype="float32")))[-1]
+    width = keras.ops.shape(model(np.zeros((1, *input_shape), dtype="float32")))[-1]
     if width != n_classes:
         raise ValueError(f"build_model in {path!r} gives {width} outputs for {n_classes} classes")

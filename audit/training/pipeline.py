@@ -16,7 +16,7 @@ import pandas as pd
 
 from audit.fixes import FixPlan
 from audit.progress import Progress, no_progress
-from audit.training.cost import baseline_seconds
+from audit.training.cost import baseline_seconds, conv_seconds
 from audit.training.inputs import BaselineSettings, BaselineSplit
 from audit.training.results import BaselineResult, Skipped, TrainingSample, baseline_skipped
 from checks import AuditData
@@ -39,10 +39,22 @@ def training_split(data: AuditData, frame: pd.DataFrame) -> BaselineSplit:
     """A loaded (or fixed) frame as the network sees it: the feature columns and the labels
     (for pictures, each picture's features: :mod:`audit.images.network`)."""
     if data.images is not None:
-        from audit.images.network import picture_features
+        from audit.images.network import picture_features, picture_pixels
 
-        return BaselineSplit(picture_features(data, frame), frame[data.label].to_numpy())
+        return BaselineSplit(picture_features(data, frame), frame[data.label].to_numpy(),
+                             picture_pixels(data, frame))
     return BaselineSplit(frame[data.feature_columns], frame[data.label].to_numpy())
+
+
+def training_seconds(data: AuditData, settings: BaselineSettings, runs: int = 2) -> float:
+    """The cost model's estimate of ``runs`` baseline runs on ``data``: the convolutional network
+    for pictures (unless a model file is given, costed as for tables), else the dense one."""
+    n_train = len(data.frames["train"])
+    if data.images is not None and settings.model_file is None:
+        from audit.training.conv import picture_shape
+
+        return conv_seconds(n_train, picture_shape(), settings, runs)
+    return baseline_seconds(n_train, len(data.feature_columns), settings, runs)
 
 
 def rows_within_budget(n_features: int, options: Mapping[str, Any], seed: int, most: int) -> int:
@@ -80,7 +92,7 @@ def run_baseline_for(data: AuditData, plan: FixPlan, options: Mapping[str, Any],
         return baseline_skipped("no validation split: the baseline compares training with validation loss")
     settings = baseline_settings(options, seed)
     budget = time_budget_s(options)
-    estimate = baseline_seconds(len(data.frames["train"]), len(data.feature_columns), settings)
+    estimate = training_seconds(data, settings)
     if estimate > budget:
         return baseline_skipped(
             f"training would take about {estimate:.0f} s, over the {budget:.0f} s budget; raise "

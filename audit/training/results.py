@@ -173,6 +173,8 @@ class BaselineResult:
     estimated_s: float | None = None
     sample: TrainingSample | None = None
     attribution: Attribution | Skipped | None = None
+    network: Mapping[str, Any] | None = None
+    """The built-in network on pictures (:func:`audit.training.conv.describe`), else None."""
     ran: ClassVar[bool] = True
     status: ClassVar[str] = "ran"
 
@@ -184,6 +186,7 @@ class BaselineResult:
             document["sample"] = self.sample.to_dict()
         document.update({
             "settings": asdict(self.settings),
+            **({"network": dict(self.network)} if self.network is not None else {}),
             "classes": list(self.classes),
             "batch_size": self.batch_size,
             "steps_per_execution": STEPS_PER_EXECUTION,

@@ -18,12 +18,16 @@ Checked in this order; the first that holds decides the verdict's code:
 2. ``data``: the fixes lowered the mean reference loss at the best epoch by at least
    ``DATA_MIN_DROP`` (10 %) and by more than ``SPREAD_FACTOR`` standard deviations of the
    per-seed drop.
-3. ``model``: fixing changed little, yet the fixed run still overfits on clean rows: its
+3. ``fixes_hurt``: the fixes raised the mean reference loss by at least ``DATA_MIN_DROP``
+   and by more than ``SPREAD_FACTOR`` standard deviations of the per-seed change: the rows
+   they drop or relabel were probably not errors (a small clean set whose weak out-of-fold
+   model flags good rows), and the verdict says so.
+4. ``model``: fixing changed little, yet the fixed run still overfits on clean rows: its
    loss on the reference set climbs above its lowest by at least max(``MODEL_MIN_CLIMB``
    0.05 nats, 25 % of its reference loss), or ends at least max(``MODEL_MIN_GAP`` 0.25
    nats, 25 % of it) above the train loss. Without val label issues the reference is the
    fixed val split, so this is the val loss's climb and gap.
-4. ``inconclusive`` otherwise.
+5. ``inconclusive`` otherwise.
 
 Whatever the verdict, when the fixed val keeps rows flagged as label issues and its val
 loss climbs clearly while the reference loss does not, the verdict adds a caution: the
@@ -137,6 +141,15 @@ def verdict(c: Comparison) -> Verdict:
         if _fixed_overfits(c):
             text += f" A gap remains on the fixed data ({_overfit_numbers(c)}): also {REMEDIES}."
         return Verdict("data", text + _divergence_note(c))
+    worse = c.reference_loss_drop
+    if (drop is not None and drop <= -DATA_MIN_DROP and worse.mean is not None
+            and -worse.mean > SPREAD_FACTOR * (worse.std or 0.0)):
+        return Verdict("fixes_hurt", (
+            f"The fixes made the model worse: they raised the loss on the clean reference set by {-drop:.0%}, "
+            f"from {fmt(ref.raw)} to {fmt(ref.fixed)}, beyond the seed spread (std {fmt(worse.std)}); the rows "
+            f"they drop or relabel are probably not errors (the attribution says which fix did it), so review "
+            f"those findings before `audit fix` applies them."
+        ))
     if _fixed_overfits(c):
         return Verdict("model", (
             f"The model is to blame: {change}, yet on clean data it still overfits ({_overfit_numbers(c)}); "

@@ -61,7 +61,9 @@ from checks.encoders.kinds import (
     MIN_ROWS_FOR_ID,
     column_kinds,
     decide_kind,
+    is_record_id,
     measure_column,
+    record_id_reason,
     role_kinds,
     row_counter_reason,
 )
@@ -73,5 +75,5 @@ from checks.encoders import image, tabular, text  # noqa: E402,F401
 __all__ = [
     "ENCODERS", "MAX_CATEGORIES", "MIN_ROWS_FOR_ID", "Block", "ColumnFacts", "ColumnKind", "Encoder", "NetworkInputs",
     "NetworkPart", "column_kinds", "decide_kind", "encoder_for", "fit_network_inputs", "measure_column",
-    "register_encoder", "role_kinds", "row_counter_reason",
+    "is_record_id", "record_id_reason", "register_encoder", "role_kinds", "row_counter_reason",
 ]

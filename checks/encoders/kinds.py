@@ -34,6 +34,23 @@ ROLE_REASONS = {
 }
 
 
+# A code column with at least this share of the train rows as distinct values (order numbers,
+# file names, hashes) tells the rows apart as a row counter does: two copies of a row then
+# differ only there, so rows are compared without it.
+RECORD_ID_DISTINCT_SHARE = 0.99
+
+
+def is_record_id(n_distinct: int, n_present: int, n_train_rows: int) -> bool:
+    """Present in every train row and distinct in nearly every one, over at least ``MIN_ROWS_FOR_ID`` rows."""
+    return (n_train_rows >= MIN_ROWS_FOR_ID and n_present == n_train_rows
+            and n_distinct >= RECORD_ID_DISTINCT_SHARE * n_train_rows)
+
+
+def record_id_reason(n_distinct: int, n_train_rows: int) -> str:
+    return (f"identifier-like: a code distinct in {n_distinct} of the {n_train_rows} train rows; rows are "
+            f"compared without it")
+
+
 def row_counter_reason(n_train_rows: int) -> str:
     return (f"identifier-like: whole numbers, unique in each of the {n_train_rows} train rows, "
             f"in file order or filling their range")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from checks.encoders.base import Block, ColumnFacts, Encoder, register_encoder
-from checks.encoders.kinds import MAX_CATEGORIES, row_counter_reason
+from checks.encoders.kinds import MAX_CATEGORIES, is_record_id, record_id_reason, row_counter_reason
 from checks.encoders.network import TopValues
 from checks.encoders.values import as_float, as_text, is_dates, is_numeric
 
@@ -96,6 +96,28 @@ class IdentifierEncoder(TabularEncoder):
         unique_per_row = facts.n_distinct == facts.n_present
         kind = "identifier-like: unique per row" if unique_per_row else "high-cardinality text"
         return f"{kind} ({facts.n_distinct} distinct values in train, more than {MAX_CATEGORIES} to one-hot encode)"
+
+
+@register_encoder
+class RecordIdEncoder(IdentifierEncoder):
+    """Codes distinct in (nearly) every train row, undeclared: an order number, a file name, a hash.
+
+    Never free text (the text kind claims multi-word values first). Like a row counter it is
+    left out of row comparisons, so copies that differ only in their code are still copies;
+    the findings name it.
+    """
+
+    kind = "record_id"
+    priority = 38
+    compared = False
+    declarable = False  # found from the values; a column to leave out is declared an identifier or ignored
+
+    def claim(self, facts: ColumnFacts) -> str | None:
+        if facts.numeric or facts.n_distinct is None or facts.n_present is None:
+            return None
+        if not is_record_id(facts.n_distinct, facts.n_present, facts.n_train_rows):
+            return None
+        return record_id_reason(facts.n_distinct, facts.n_train_rows)
 
 
 @register_encoder

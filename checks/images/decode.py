@@ -14,6 +14,8 @@ measured on small working copies:
   stay apart;
 - ``features``: a colour histogram and an 8x8 colour copy, the cheap inputs of the
   out-of-fold model behind label issues;
+- ``pixels``: a ``NETWORK_SIDE`` x ``NETWORK_SIDE`` RGB copy (uint8), what the baseline's
+  convolutional network is trained on (3 KB a picture);
 - quality numbers: brightness, the share of near-black and near-white pixels, contrast,
   sharpness (high-frequency share of a 64 px grey copy), colourfulness.
 
@@ -35,6 +37,7 @@ COLOUR_GRID = 4
 FEATURE_SIDE = 8
 HISTOGRAM_BINS = 4
 SHARPNESS_SIDE = 64
+NETWORK_SIDE = 32  # divides SHARPNESS_SIDE: the copy is a mean of its pixel blocks
 HUE_BINS = 12
 N_FEATURES = HISTOGRAM_BINS**3 + HUE_BINS + FEATURE_SIDE * FEATURE_SIDE * 3
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -55,6 +58,7 @@ class DecodedImage:
     shape: np.ndarray
     colour: np.ndarray
     features: np.ndarray
+    pixels: np.ndarray
     brightness: float
     dark_share: float
     bright_share: float
@@ -144,6 +148,7 @@ def measure(pixels: np.ndarray, width: int, height: int, mode: str, image_format
         shape=unit_spread(np.asarray(grey.resize((SHAPE_SIDE, SHAPE_SIDE), Image.Resampling.BOX), dtype=np.float32)),
         colour=np.asarray(rgb.resize((COLOUR_GRID, COLOUR_GRID), Image.Resampling.BOX), dtype=np.float32).ravel() / 255,
         features=cheap_features(small),
+        pixels=network_copy(small),
         brightness=float(small_grey.mean()),
         dark_share=float((small_grey < 0.12).mean()),
         bright_share=float((small_grey > 0.94).mean()),
@@ -152,6 +157,13 @@ def measure(pixels: np.ndarray, width: int, height: int, mode: str, image_format
         colourfulness=float(np.abs(small - small.mean(axis=2, keepdims=True)).mean()),
         jpeg_quality=quality,
     )
+
+
+def network_copy(small: np.ndarray) -> np.ndarray:
+    """The ``NETWORK_SIDE`` square RGB copy (uint8) of a ``SHARPNESS_SIDE`` square copy in [0, 1]."""
+    block = SHARPNESS_SIDE // NETWORK_SIDE
+    means = small.reshape(NETWORK_SIDE, block, NETWORK_SIDE, block, 3).mean(axis=(1, 3))
+    return np.rint(means * 255).astype(np.uint8)
 
 
 def difference_hash(grey) -> int:

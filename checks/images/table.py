@@ -19,6 +19,7 @@ import numpy as np
 from checks.images.decode import (
     COLOUR_GRID,
     N_FEATURES,
+    NETWORK_SIDE,
     SHAPE_SIDE,
     DecodedImage,
     Unreadable,
@@ -52,6 +53,8 @@ class ImageTable:
     shape: np.ndarray
     colour: np.ndarray
     features: np.ndarray
+    pixels: np.ndarray
+    """Each picture's small RGB copy (n, NETWORK_SIDE, NETWORK_SIDE, 3), uint8: the CNN's input."""
     brightness: np.ndarray
     dark_share: np.ndarray
     bright_share: np.ndarray
@@ -86,6 +89,8 @@ class ImageTable:
             pixel_hash=column("pixel_hash", np.uint64), dhash=column("dhash", np.uint64),
             shape=stacked("shape", SHAPE_SIDE * SHAPE_SIDE), colour=stacked("colour", COLOUR_GRID * COLOUR_GRID * 3),
             features=stacked("features", N_FEATURES),
+            pixels=(np.stack([d.pixels for d in decoded]) if decoded
+                    else np.zeros((0, NETWORK_SIDE, NETWORK_SIDE, 3), dtype=np.uint8)),
             brightness=column("brightness", np.float64), dark_share=column("dark_share", np.float64),
             bright_share=column("bright_share", np.float64), contrast=column("contrast", np.float64),
             sharpness=column("sharpness", np.float64), colourfulness=column("colourfulness", np.float64),

@@ -15,7 +15,7 @@ from tests.checks.test_encoding_pins import LABEL, mixed_frames
 KINDS = {
     "amount": "numeric", "count": "numeric", "flag": "numeric", "nullable": "numeric", "measure": "numeric",
     "sparse_whole": "numeric", "when": "date", "when_zoned": "date", "colour": "categorical", "size": "categorical",
-    "grade": "categorical", "code": "identifier", "uuid": "identifier", "row_number": "row_counter",
+    "grade": "categorical", "code": "identifier", "uuid": "record_id", "row_number": "row_counter",
     "shuffled_counter": "row_counter",
 }
 
@@ -32,7 +32,7 @@ def test_every_column_has_one_kind_and_the_reason_for_it():
     assert {column: kind.kind for column, kind in kinds.items() if column != LABEL} == KINDS
     assert kinds[LABEL].kind == "label"
     assert kinds["colour"].reason == "3 distinct values in train, at most 50: one indicator each"
-    assert kinds["uuid"].reason.startswith("identifier-like: unique per row (120 distinct values")
+    assert kinds["uuid"].reason.startswith("identifier-like: a code distinct in 120 of the 120 train rows")
     assert kinds["code"].reason.startswith("high-cardinality text (59 distinct values")
     assert kinds["when"].reason == "dates in every split, compared as seconds since 1970"
     assert kinds["amount"].to_dict() == {"column": "amount", "kind": "numeric",

@@ -120,7 +120,7 @@ def test_the_pinned_pair_holds_what_it_claims():
     assert dropped == {"code", "uuid", "row_number", "shuffled_counter"}
     assert {"amount", "amount__missing", "when", "when__missing", "when_zoned", "flag", "nullable__missing",
             "colour__missing", "size=1.0", "size=x", "grade=high", "grade__missing", "sparse_whole"} <= set(names["columns"])
-    assert names["left_out"][1] == ["row_number", "shuffled_counter"]
+    assert names["left_out"][1] == ["uuid", "row_number", "shuffled_counter"]  # the text code too
     train, val = mixed_frames()
     hashes = feature_hashes(bundle(train, val))
     source = int(np.flatnonzero(train["size"].isin(["1", "2"]))[0])

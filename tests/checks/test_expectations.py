@@ -108,7 +108,7 @@ def test_the_inferred_suite_covers_columns_types_nulls_ranges_and_small_value_se
 
 def test_each_planted_defect_is_one_finding_with_its_column_and_severity(defects):
     assert problems(defects) == sorted([
-        ("expectation", "val", "f0", Severity.WARN),          # out of range
+        ("expectation", "val", "f0", Severity.INFO),          # one row just out of range: chance
         ("expectation", "val", "colour", Severity.WARN),      # unseen categories
         ("expectation", "val", "f1", Severity.WARN),          # a missing value where train has none
         ("expectation", "val", "note", Severity.FAIL),        # 5 of 100 rows outside train's {"fine"}
@@ -121,6 +121,33 @@ def test_each_planted_defect_is_one_finding_with_its_column_and_severity(defects
         ("mixed_types", "val", "note", Severity.WARN),        # "-5" is the one number among words
     ], key=str)
     json.dumps([f.to_dict() for f in defects], allow_nan=False)
+
+
+def test_rows_out_of_range_warn_unless_few_and_just_outside_as_a_random_split_leaves_them(pair):
+    train, val = pair.train.copy(), pair.val.copy()
+    low, high = train["f0"].min(), train["f0"].max()
+    just_outside = high + 0.15 * (high - low)
+    for rows, value, severity in (([7], just_outside, Severity.INFO), ([7, 8, 9], just_outside, Severity.INFO),
+                                  ([7], high + 5 * (high - low), Severity.WARN),
+                                  ([1, 2, 3, 4], just_outside, Severity.WARN)):
+        shifted = val.copy()
+        shifted.loc[rows, "f0"] = value
+        (finding,) = expectation_findings(run(train, shifted), "expect_column_values_to_be_between")
+        assert (finding.columns[0]["example_rows"], finding.severity) == (rows, severity)
+        assert ("random split" in finding.message) == (severity == Severity.INFO)
+
+
+def test_a_clean_random_split_of_a_real_data_set_has_no_data_quality_warning():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    frame = load_breast_cancer(as_frame=True).frame
+    for seed in range(3):
+        train, val = train_test_split(frame, test_size=0.25, random_state=seed, stratify=frame["target"])
+        findings = DataQuality().run(from_frames(train.reset_index(drop=True), val.reset_index(drop=True),
+                                                 Roles("target")))
+        assert max(f.severity for f in findings) == Severity.INFO, [f.message for f in findings
+                                                                     if f.severity > Severity.INFO]
 
 
 def test_only_the_value_beyond_the_widened_range_is_flagged(defects):

@@ -1,8 +1,8 @@
 """SIGTERM and SIGHUP end a run as Ctrl-C does: one line, exit 128 + the signal, nothing lost.
 
 The signals are real: sent to an ``audit run`` child process, once while its checks run
-(the check sends it to its own process, so the moment is exact) and once while the baseline
-network trains.
+(the check sends it to its own process, so the moment is exact); a signal while the baseline
+network trains is tested with Ctrl-C in tests/test_interrupt.py.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from tests.test_interrupt import (
     digest,
     previous_report,
     small_pair,
-    start_audit,
-    wait_until_training,
 )
 
 SIGNALLED_WHILE_CHECKING = textwrap.dedent("""
@@ -61,18 +59,3 @@ def test_a_signal_while_the_checks_run_stops_with_one_line(tmp_path, name):
     assert_nothing_half_written(out, before)
     assert digest(train, val) == inputs
 
-
-@pytest.mark.slow
-def test_sigterm_while_the_baseline_trains_stops_with_one_line(tmp_path):
-    train, val = small_pair(tmp_path)
-    out = tmp_path / "out"
-    before = previous_report(train, val, out)
-
-    process = start_audit(train, val, out)
-    wait_until_training(process)
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=120)
-
-    assert process.returncode == 128 + signal.SIGTERM, stderr
-    assert stderr == expected_line("SIGTERM") and stdout == ""
-    assert_nothing_half_written(out, before)

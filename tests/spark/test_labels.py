@@ -16,32 +16,6 @@ SETTINGS = dict(label="label", id_column="id", group_column="group", time_column
                 checks=["label_issues"], baseline={"enabled": False})
 
 
-@pytest.fixture(scope="module")
-def label_files(tmp_path_factory):
-    pair = planted_pair(n_train=3000, n_val=1000, n_each=12)
-    folder = tmp_path_factory.mktemp("labels")
-    pair.train.to_csv(folder / "train.csv", index=False)
-    pair.val.to_csv(folder / "val.csv", index=False)
-    return folder / "train.csv", folder / "val.csv"
-
-
-def flagged(report, split):
-    return {r["row"] for _, f in report.all_findings if f.metrics.get("split") == split for r in f.rows}
-
-
-def test_spark_flags_nearly_the_rows_pandas_flags(spark, label_files):
-    on_pandas = run_audit(*label_files, **SETTINGS)
-    on_spark = run_audit(*label_files, engine="spark", spark=spark, **SETTINGS)
-    for split in ("train", "val"):
-        a, b = flagged(on_pandas, split), flagged(on_spark, split)
-        # Same encoding, same folds (cut in the order of the encoded content), same model.
-        assert len(a & b) >= 0.98 * len(a | b) > 0
-    for (_, p), (_, s) in zip(on_pandas.all_findings, on_spark.all_findings):
-        assert (p.code, p.severity, p.metrics["split"]) == (s.code, s.severity, s.metrics["split"])
-        assert s.metrics["n_fit_rows"] == p.metrics["n_fit_rows"] == 3000 + 24
-        assert any("executors" in note for note in s.metrics["notes"])
-
-
 def test_above_max_fit_rows_the_models_fit_a_seeded_stratified_sample_and_say_so(spark, tmp_path):
     pair = planted_pair()
     pair.train.to_csv(tmp_path / "train.csv", index=False)
@@ -61,9 +35,11 @@ def test_above_max_fit_rows_the_models_fit_a_seeded_stratified_sample_and_say_so
 def test_the_rule_on_spark_aggregates_flags_exactly_what_cleanlab_flags(spark, seed, n_classes, n_rows):
     from cleanlab.filter import find_label_issues
 
-    from audit.spark.confident import CODE, PROBS, confident_joint, confident_thresholds, flagged_rows, prune_counts
+    from audit.spark.confident import (CODE, PROBS, confident_joint, confident_thresholds, flagged_rows,
+                                       lowest_per_class, prune_counts)
     from audit.spark.rows import ROW
     from audit.spark.session import pandas_version_quiet
+    from checks.label_noise import FILTER
 
     rng = np.random.default_rng(seed)
     true = rng.integers(0, n_classes, n_rows)
@@ -74,12 +50,18 @@ def test_the_rule_on_spark_aggregates_flags_exactly_what_cleanlab_flags(spark, s
     logits[np.arange(n_rows), true] += 2.0
     probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     expected = np.flatnonzero(find_label_issues(labels, probs, n_jobs=1))
+    expected_both = np.flatnonzero(find_label_issues(labels, probs, filter_by=FILTER, n_jobs=1))
 
     with pandas_version_quiet():
         frame = spark.createDataFrame(pd.DataFrame({ROW: np.arange(n_rows), CODE: labels.astype(np.int32),
                                                     PROBS: list(probs)}))
     counts = np.bincount(labels, minlength=n_classes)
     prune = prune_counts(confident_joint(frame, confident_thresholds(frame, n_classes), counts))
-    found = sorted(row[ROW] for row in flagged_rows(frame, prune, counts).collect())
+    by_noise_rate = flagged_rows(frame, prune, counts)
+    found = sorted(row[ROW] for row in by_noise_rate.collect())
     assert len(expected) > 0.05 * n_rows
     assert found == expected.tolist()
+    # The check's filter: those rows that are also among their class's lowest self-confidence.
+    both = sorted(row[ROW] for row in by_noise_rate.join(lowest_per_class(frame, prune, counts), on=ROW).collect())
+    assert 0 < len(expected_both) <= len(expected)  # fewer with three classes or more; the same with two
+    assert both == expected_both.tolist()

@@ -96,3 +96,17 @@ def test_an_undeclared_row_counter_is_left_out_of_the_comparison_on_both_engines
     assert [f.to_dict() for _, f in on_spark.all_findings] == [f.to_dict() for _, f in on_pandas.all_findings]
     assert flagged(on_spark, "exact_leakage", "val", "train_row") == pair.truth["exact_leakage"]
     assert all(f.metrics["columns_left_out"] == ["n"] for _, f in on_spark.all_findings)
+
+
+def test_an_undeclared_record_id_is_left_out_alike_on_both_engines(planted_50k, spark):
+    """The planted pair's string ids, not declared: both engines compare rows without them and
+    flag the planted copies, as with the id declared."""
+    train, val = planted_50k.folder / "train.csv", planted_50k.folder / "val.csv"
+    roles = {k: v for k, v in ROLES.items() if k != "id_column"}
+    checks = ["duplicates", "exact_leakage"]
+    on_pandas = run_audit(train, val, checks=checks, baseline={"enabled": False}, **roles)
+    on_spark = run_audit(train, val, checks=checks, engine="spark", spark=spark, baseline={"enabled": False}, **roles)
+    for code in ("exact_duplicates", "exact_leakage"):
+        (finding,) = by_code(on_spark, code)
+        assert finding == by_code(on_pandas, code)[0]
+        assert "compared without 'id'" in finding["message"] and len(finding["rows"]) >= N_EACH

@@ -330,6 +330,20 @@ def test_rows_kept_out_of_the_reference_that_diverge_get_a_caution_not_a_model_v
     assert "keeps the 2171 val rows flagged as label issues" in judged.text and "from about 2.061" in judged.text
 
 
+def test_fixes_that_raise_the_clean_loss_beyond_the_spread_are_said_to_have_made_it_worse() -> None:
+    """A small clean set: the fixes dropped good rows and the clean reference loss went from 0.558 to 0.637."""
+    raw = dict(best_val_loss=0.55, reference_loss_at_best=0.558, val_loss_end=0.56, reference_loss_end=0.56,
+               end_gap=0.1, climb_after_stall=0.0, reference_climb=0.0, reference_end_gap=0.1)
+    worse = fake_run([{**raw, "reference_loss_at_best": 0.637 + d} for d in (-0.01, 0.0, 0.01)],
+                     val_rows=40, reference_rows=40)
+    judged = verdict(compare(_fake_run(40, 40, **raw), worse))
+    assert judged.code == "fixes_hurt", judged.text
+    assert "made the model worse" in judged.text and "from 0.558 to 0.637" in judged.text
+    within_spread = fake_run([{**raw, "reference_loss_at_best": 0.637 + d} for d in (-0.2, 0.0, 0.2)],
+                             val_rows=40, reference_rows=40)
+    assert verdict(compare(_fake_run(40, 40, **raw), within_spread)).code != "fixes_hurt"
+
+
 def test_without_rows_kept_out_a_climbing_val_loss_is_still_the_model() -> None:
     overfits = {**FIXED_DIAMONDS, "reference_climb": 0.3, "reference_end_gap": 0.6, "reference_loss_end": 0.85}
     judged = verdict(compare(_fake_run(8571, 8571, **RAW_DIAMONDS), _fake_run(8571, 8571, **overfits)))

@@ -28,7 +28,7 @@ from audit.training.baseline import run_baseline
 from audit.training.diagnose import Diagnosis, DiagnoseSettings, diagnosis_skipped, run_diagnosis
 from audit.training.diagnose.data_causes import data_cause
 from audit.training.diagnose.experiments import seed_numbers, summarise
-from audit.training.diagnose.model_causes import change, early_stopping
+from audit.training.diagnose.model_causes import change, early_stopping, unconverged
 from audit.training.diagnose.plan import BaseSetup, build_variants, estimate_seconds, plan_budget
 from audit.training.diagnose.results import CAUSES, LIKELY, UNLIKELY, Cause, Experiment
 from audit.training.diagnose.snippets import snippet
@@ -252,7 +252,7 @@ def test_a_change_needs_size_and_to_clear_the_seed_spread(mean: float, std: floa
 def _base_with_curves(curves: list[list[float]]) -> Experiment:
     per_seed = tuple({"seed": k, **seed_numbers(np.linspace(1, 0.1, len(c)), np.array(c), np.zeros(len(c)), 3)}
                      for k, c in enumerate(curves))
-    return Experiment("base", "base network", {}, per_seed, summarise(per_seed), {}, {})
+    return Experiment("base", "base network", {}, per_seed, summarise(per_seed), {}, {"val_loss": curves})
 
 
 CONTEXT = BaseSetup(patience=3, epochs=12, batch_size=32, n_features=4, n_classes=3, classes=(0, 1, 2),
@@ -267,6 +267,15 @@ def test_early_stopping_that_gives_up_before_the_best_names_the_patience_that_wo
     assert "patience=4" in row.snippet and "restore_best_weights=True" in row.snippet
     steady = [1.0, 0.8, 0.6, 0.5, 0.45, 0.44, 0.46, 0.47, 0.48, 0.49, 0.5, 0.51]
     assert early_stopping(_base_with_curves([steady] * 3), CONTEXT).verdict == UNLIKELY
+
+
+def test_training_stopped_while_the_val_loss_still_falls_is_named_unconverged() -> None:
+    falling = [[1.0 - 0.06 * e + 0.002 * k for e in range(12)] for k in range(3)]  # best at the last epoch
+    row = unconverged(_base_with_curves(falling), CONTEXT)
+    assert row.verdict == LIKELY and row.numbers["seeds_best_near_last"] == 3
+    assert "epochs=24" in row.snippet and "settled" in row.reason
+    settled = [1.0, 0.8, 0.6, 0.5, 0.45, 0.44, 0.44, 0.44, 0.45, 0.44, 0.45, 0.45]
+    assert unconverged(_base_with_curves([settled] * 3), CONTEXT).verdict == UNLIKELY
 
 
 def _helped_baseline(code: str = "data"):

@@ -174,7 +174,10 @@ def _baseline_table(runs: dict[str, RunSummary]) -> list[dict[str, Any]]:
 
 def _baseline_notes(result: BaselineResult) -> str:
     settings = result.settings
-    parts = [plural(settings.seeds, "seed"), f"model {text(settings.model_file or settings.model, 80)}",
+    model = settings.model_file or settings.model
+    if result.network is not None:  # the CNN on pictures: its input size
+        model = f"CNN on {result.network['input']['height']}x{result.network['input']['width']} RGB pictures"
+    parts = [plural(settings.seeds, "seed"), f"model {text(model, 80)}",
              f"{settings.epochs} epochs", f"batch size {result.batch_size}", f"{result.duration_s:.0f} s"]
     if result.sample is not None:
         parts.append(sample_note(result.sample))

@@ -20,6 +20,7 @@ VERDICT_NAMES = {
     "data": "the data is to blame",
     "model": "the model is to blame",
     "leakage": "leakage inflates the validation score",
+    "fixes_hurt": "the fixes made the model worse",
     "inconclusive": "inconclusive",
 }
 CHIP_SEVERITIES = (Severity.FAIL, Severity.WARN, Severity.INFO)

@@ -16,6 +16,8 @@ Where each part lives:
   effects against the base, and the learning curve;
 * :mod:`~audit.training.diagnose.model_causes` and
   :mod:`~audit.training.diagnose.data_causes`: the verdict rules, one function a cause;
+* :mod:`~audit.training.diagnose.augment`: augmentation, tried on the baseline's CNN for
+  pictures only;
 * :mod:`~audit.training.diagnose.snippets`: the remedies as pasteable Keras code;
 * :mod:`~audit.training.diagnose.results`: the typed results the report renders;
 * :mod:`~audit.training.diagnose.run`: the run from a report to its diagnosis.

@@ -36,6 +36,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from audit.training.diagnose.experiments import paired
 from audit.training.diagnose.plan import (
     BASE_LEARNING_RATE,
@@ -287,6 +289,42 @@ def early_stopping(base: Experiment, setup: BaseSetup) -> Cause:
                  verdict, reason, remedy, code,
                  {"patience": patience, "patience_needed": needed, "seeds_stopping_early": len(early),
                   "cost": cost, "limit": limit, "seeds_best_at_last_epoch": best_epoch_last})
+
+
+def unconverged(base: Experiment, setup: BaseSetup) -> Cause:
+    """Did training stop before the val loss settled? Then every other comparison is between
+    unfinished models: the best epoch is at or near the last in most seeds, and the val loss
+    still fell over the last quarter of the epochs, beyond the seed spread."""
+    curves = [np.asarray([v for v in seed if v is not None], dtype=float) for seed in base.per_seed_curves["val_loss"]]
+    curves = [c for c in curves if len(c) >= 4 and np.isfinite(c).all()]
+    experiment = "the base network's val loss over its last epochs"
+    if not curves:
+        return Cause("unconverged", experiment, "too few epochs to judge", INCONCLUSIVE,
+                     "fewer than four epochs were trained", "train for more epochs", numbers={})
+    near_end = sum(int(np.argmin(c)) >= len(c) - 1 - max(1, len(c) // 10) for c in curves)
+    quarter = [max(1, len(c) // 4) for c in curves]
+    falling = Spread.of([float(c[-q - 1] - c[-1]) for c, q in zip(curves, quarter)])
+    best = min(float(c.min()) for c in curves)
+    limit = max(MIN_EFFECT_RELATIVE * best, EARLY_STOP_MIN_LOSS)
+    mean, std = falling.mean or 0.0, falling.std or 0.0
+    effect = (f"the best val loss is at or near the last epoch in {near_end} of {len(curves)} seeds; over the last "
+              f"quarter of the epochs it fell {pm(falling)}")
+    numbers = {"seeds_best_near_last": near_end, "last_quarter_drop": falling, "limit": limit}
+    if near_end * 2 > len(curves) and mean >= limit and mean > SPREAD_FACTOR * std:
+        verdict = LIKELY
+        reason = (f"training stopped before the validation loss settled: it still fell {fmt(mean)} (at least "
+                  f"{fmt(limit)}, beyond 2 seed std) at the end, so the other rows compare unfinished models")
+        remedy = f"train longer (epochs={setup.epochs * 2}) or raise the learning rate, then judge again"
+        code = snippet(setup, epochs=setup.epochs * 2)
+    elif near_end == 0 or mean < limit / 2:
+        verdict, code = UNLIKELY, None
+        reason = f"the val loss settled before the last epoch (it moved {fmt(mean)} over the last quarter)"
+        remedy = "nothing to do: the epoch budget is long enough"
+    else:
+        verdict, code = INCONCLUSIVE, None
+        reason = f"the val loss may still be falling ({pm(falling)} over the last quarter), not clearly"
+        remedy = "try a longer epoch budget"
+    return Cause("unconverged", experiment, effect, verdict, reason, remedy, code, numbers)
 
 
 def _still_improving(base: Experiment) -> int:

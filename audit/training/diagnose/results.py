@@ -22,11 +22,14 @@ CAUSES = (
     ("regularisation", "Regularisation"),
     ("learning_rate", "Learning rate"),
     ("early_stopping", "Early stopping"),
+    ("unconverged", "Unconverged training"),
     ("label_noise", "Noisy labels"),
     ("duplicates", "Duplicates"),
     ("leakage", "Leakage"),
     ("imbalance", "Class imbalance"),
 )
+# Tried for pictures only, where the row follows regularisation.
+PICTURE_CAUSES = (("augmentation", "Augmentation"),)
 
 
 def diagnosis_skipped(reason: str) -> Skipped:
@@ -55,7 +58,7 @@ class Cause:
 
     @property
     def title(self) -> str:
-        return dict(CAUSES)[self.cause]
+        return dict(CAUSES + PICTURE_CAUSES)[self.cause]
 
     def to_dict(self) -> dict[str, Any]:
         return {"cause": self.cause, "title": self.title, "experiment": self.experiment, "effect": self.effect,

@@ -6,15 +6,16 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from audit.training import runtime
+from audit.training.diagnose.augment import AUGMENT_SHARE, not_measured, plan_augmentation, run_augmentation, sampled
 from audit.training.diagnose.data_causes import data_cause
 from audit.training.diagnose.experiments import experiments as measure, learning_curve
-from audit.training.diagnose.model_causes import early_stopping, knob, overfitting, too_little_data
+from audit.training.diagnose.model_causes import early_stopping, knob, overfitting, too_little_data, unconverged
 from audit.training.diagnose.packed import train_members
 from audit.training.diagnose.plan import (
     BASE_LEARNING_RATE,
@@ -27,7 +28,7 @@ from audit.training.diagnose.plan import (
     Plan,
     plan_budget,
 )
-from audit.training.diagnose.results import Budget, Diagnosis, Network, diagnosis_skipped
+from audit.training.diagnose.results import Budget, Cause, Diagnosis, Network, diagnosis_skipped
 from audit.training.encoding import Encoded, class_weight, encode_pair, json_label, prior_loss
 from audit.training.fitting import STEPS_PER_EXECUTION, batch_size_for
 from audit.training.inputs import BaselineSettings, BaselineSplit
@@ -108,15 +109,17 @@ def run_diagnosis(
     findings = list(findings)
     checked = None if checked_codes is None else set(checked_codes)
     base = _base_training(baseline, baseline_settings, settings)
-    try:
-        encoded, classes = encode_pair(train, val)
+    pictures = train.pictures is not None
+    try:  # the packed experiments are dense: for pictures they read the pictures' cheap features
+        encoded, classes = encode_pair(replace(train, pictures=None), replace(val, pictures=None))
     except ValueError as error:
         return diagnosis_skipped(f"the network cannot train on this data: {error}")
     n_train, n_val = len(encoded.y_train), len(encoded.y_val)
     widths, dropout = NETWORKS[base.model]
     batch_size = base.batch_size or batch_size_for(n_train, BaselineSettings())
+    dense_budget_s = settings.budget_s * (1 - AUGMENT_SHARE) if pictures else settings.budget_s
     plan = plan_budget(n_train, min(n_val, MAX_VAL_ROWS), encoded.x_train.shape[1], len(classes), widths, dropout,
-                       settings.budget_s, seeds=settings.seeds, epochs=base.epochs, batch_size=batch_size,
+                       dense_budget_s, seeds=settings.seeds, epochs=base.epochs, batch_size=batch_size,
                        keras_loaded="keras" in sys.modules)
     if plan is None:
         return diagnosis_skipped(
@@ -124,6 +127,9 @@ def run_diagnosis(
             f"longer than the {settings.budget_s:.0f} s budget; raise --diagnose-budget"
         )
     notes = []
+    if pictures:
+        notes.append("pictures: augmentation trains the baseline's CNN; the other experiments vary the dense network "
+                     "on the pictures' colour histograms and 8x8 copies (packed experiments hold dense layers only)")
     if base.model_file:
         notes.append(f"the baseline trains a model file, which cannot be varied: these experiments vary the "
                      f"built-in {base.model} network instead")
@@ -133,7 +139,7 @@ def run_diagnosis(
              "; ".join(plan.cuts) or "nothing")
     say(f"diagnose: {len(plan.variants)} variants x {plan.seeds} seeds x {plan.epochs} epochs on "
         f"{len(data.y_train)} rows")
-    deadline = started + settings.budget_s
+    deadline = started + dense_budget_s
     members = [(variant, seed) for variant in plan.variants for seed in range(plan.seeds)]
     fit_started, fit_cpu = time.perf_counter(), time.process_time()
     try:
@@ -156,13 +162,17 @@ def run_diagnosis(
         prior_val_loss=prior_loss(data.y_train, data.y_val, len(classes)),
         class_weight=class_weight(data.y_train),
     )
+    augmentation = [_augmentation(train, val, settings, base.epochs, base.patience, batch_size, started, say)
+                    ] if pictures else []
     causes = [
         overfitting(measured["base"], setup),
         too_little_data(learning),
         knob("capacity", measured, setup),
         knob("regularisation", measured, setup),
+        *augmentation,
         knob("learning_rate", measured, setup),
         early_stopping(measured["base"], setup),
+        unconverged(measured["base"], setup),
         *(data_cause(cause, findings, checked, baseline, setup)
           for cause in ("label_noise", "duplicates", "leakage", "imbalance")),
     ]
@@ -198,6 +208,28 @@ def run_diagnosis(
         environment=runtime.environment(),
         duration_s=round(time.perf_counter() - started, 3),
     )
+
+
+def _augmentation(train: BaselineSplit, val: BaselineSplit, settings: DiagnoseSettings, epochs: int, patience: int,
+                  batch_size: int, started: float, say: Callable[[str], None]) -> Cause:
+    """The augmentation row for pictures: its plan within its share of the budget, trained and judged."""
+    encoded, classes = encode_pair(train, val)
+    plan = plan_augmentation(len(encoded.y_train), settings.seeds, epochs, AUGMENT_SHARE * settings.budget_s,
+                             keras_loaded=True)
+    if plan is None:
+        return not_measured(f"even {MIN_SEEDS} seeds x {MIN_EPOCHS} epochs on {MIN_SAMPLE_ROWS} pictures would take "
+                            f"longer than its share of the {settings.budget_s:.0f} s budget")
+    rng = np.random.default_rng([settings.random_state, 1])
+    rows = _stratified(encoded.y_train, plan.train_rows, rng)
+    val_rows = _stratified(encoded.y_val, MAX_VAL_ROWS, rng)
+    data = sampled(Encoded(encoded.x_train, encoded.y_train, encoded.x_val[val_rows], encoded.y_val[val_rows],
+                           encoded.x_ref, encoded.y_ref, encoded.class_weight), rows)
+    say(f"diagnose: augmentation, {plan.seeds} seeds x {plan.epochs} epochs on {len(rows)} pictures")
+    try:
+        return run_augmentation(runtime.load_keras(), data, plan, len(classes), batch_size, patience,
+                                settings.random_state, started + settings.budget_s)
+    finally:
+        say("")
 
 
 def _base_training(baseline: BaselineResult | None, configured: BaselineSettings | None,

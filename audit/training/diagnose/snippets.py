@@ -80,6 +80,43 @@ def snippet(setup: BaseSetup, *, widths: tuple[int, ...] | None = None, dropout:
     return "\n".join(lines) + "\n"
 
 
+def conv_snippet(input_shape: tuple[int, ...], n_classes: int, epochs: int, batch_size: int, patience: int,
+                 augment: bool = True) -> str:
+    """A pasteable Keras recipe of the baseline's CNN, with the augmentation layers in front.
+
+    It expects ``x_train, y_train, x_val, y_val``: pictures resized to the input size as
+    float arrays (rows, height, width, 3) scaled to [0, 1], and class codes 0..K-1.
+    """
+    from audit.training.conv import AUGMENTATION, BATCHNORM_MOMENTUM, CONV_DROPOUT, CONV_FILTERS, CONV_KERNEL
+
+    height, width, channels = input_shape
+    lines = [f"inputs = keras.Input(shape=({height}, {width}, {channels}))  # RGB scaled to [0, 1]", "x = inputs"]
+    if augment:
+        lines += ["augment = keras.Sequential([",
+                  *[f"    keras.layers.{name}({argument})," for name, argument in AUGMENTATION],
+                  "])", "x = augment(x)  # active in training only"]
+    lines += [
+        f"for block, filters in enumerate({CONV_FILTERS!r}):",
+        f"    x = keras.layers.Conv2D(filters, {CONV_KERNEL}, padding=\"same\", use_bias=False)(x)",
+        f"    x = keras.layers.BatchNormalization(momentum={BATCHNORM_MOMENTUM:g})(x)",
+        "    x = keras.layers.ReLU()(x)",
+        f"    if block < {len(CONV_FILTERS) - 1}:",
+        "        x = keras.layers.MaxPooling2D()(x)",
+        "x = keras.layers.GlobalAveragePooling2D()(x)",
+        f"x = keras.layers.Dropout({CONV_DROPOUT:g})(x)",
+        f"outputs = keras.layers.Dense({n_classes}, activation=\"softmax\")(x)",
+        "model = keras.Model(inputs, outputs)",
+        f"model.compile(optimizer=keras.optimizers.Adam(learning_rate={BASE_LEARNING_RATE:.2g}),",
+        "              loss=\"sparse_categorical_crossentropy\", metrics=[\"accuracy\"])",
+        "",
+        f"callbacks = [keras.callbacks.EarlyStopping(monitor=\"val_loss\", patience={patience}, "
+        "restore_best_weights=True)]",
+        f"model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs={epochs}, batch_size={batch_size}, "
+        "callbacks=callbacks)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _label_text(label: Any) -> str:
     """A class label safe inside a Python comment: quoted, escaped, short."""
     label = json_label(label)
