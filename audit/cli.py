@@ -194,6 +194,9 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--junit", type=Path, metavar="PATH",
                        help="also write JUnit XML here: a test case a check and a finding, for CI")
     group.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    group.add_argument("--max-evidence-rows", type=count_argument, metavar="N",
+                       help="flagged rows a finding lists in the JSON report; a finding with more lists them all "
+                            "in a CSV in <out>/<name>.evidence/ (default: 1000)")
     group.add_argument("--write-expectations", type=Path, metavar="PATH",
                        help="save the expectation suite inferred from train as JSON to PATH")
     group.add_argument("--verbose", action="store_true", help="show great-expectations' progress bars and logs")
@@ -334,7 +337,8 @@ def audit_and_publish(args: argparse.Namespace, *, write_fixed: bool) -> int:
     refuse_before_work(job, report_name(args), junit=args.junit, summary=summary)
     outcome = run_job(job, terminal_progress())
     return publish(outcome.report, Path(job.settings.out), report_name(args), outcome.written,
-                   output_format=args.format, quiet=args.quiet, junit=args.junit)
+                   output_format=args.format, quiet=args.quiet, junit=args.junit,
+                   max_evidence_rows=job.settings.max_evidence_rows)
 
 
 def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
@@ -388,6 +392,7 @@ def configuration_from_args(args: argparse.Namespace) -> Configuration:
         "text_columns": tuple(args.text_column) if args.text_column else None,
         "split_column": args.split_column, "checks": checks, "fail_on": args.fail_on, "out": args.out,
         "seed": args.seed, "allow_errors": args.allow_errors, "accepted": accepted,
+        "max_evidence_rows": args.max_evidence_rows,
         "baseline": {k: v for k, v in baseline.items() if v is not None} or None,
     }
     default = str(ACCEPTED_DEFAULT) if args.command == "run" and ACCEPTED_DEFAULT.is_file() else None
@@ -406,16 +411,21 @@ def refuse_non_positive(args: argparse.Namespace) -> None:
 
 
 def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], *, output_format: str,
-            quiet: bool, junit: Path | None = None) -> int:
+            quiet: bool, junit: Path | None = None, max_evidence_rows: int | None = None) -> int:
     """Write the report files, print what ``--format`` asks for, and return the gate's exit code.
 
     ``written`` are the files the run wrote besides the report (fixed splits, manifest); the
-    terminal lists them after the JSON.
+    terminal lists them after the JSON. A finding with more rows than ``max_evidence_rows`` (None:
+    the default) lists them all in a side file, written before the JSON that names it.
     """
+    from audit.evidence import DEFAULT_MAX_EVIDENCE_ROWS, capped_findings, write_evidence
     from audit.output import safe_name, write_atomic
     from audit.render.text import WIDTH, render_text, verdict_line
 
     stem = safe_name(name)
+    report.evidence = capped_findings(report, stem, max_evidence_rows or DEFAULT_MAX_EVIDENCE_ROWS)
+    if report.evidence:
+        written = {**written, "evidence": str(write_evidence(report, out, report.evidence)[0].parent)}
     json_text = report.to_json()
     json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
     # A rerun replaces the report of the same name: say so (--name or --out keeps both).

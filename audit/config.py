@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import InputError
+from audit.evidence import DEFAULT_MAX_EVIDENCE_ROWS
 from audit.readers import closest_names
 from audit.runner import default_checks
 from audit.training.networks import NETWORKS
@@ -47,6 +48,8 @@ class Settings:
     accepted: str | None = None
     accept_tolerance: int = 0
     baseline: dict[str, Any] = field(default_factory=dict)
+    max_evidence_rows: int = DEFAULT_MAX_EVIDENCE_ROWS
+    """Rows of a finding the JSON report holds; the rest are in a side file (:mod:`audit.evidence`)."""
 
     def merged(self, overrides: dict[str, Any]) -> "Settings":
         """These settings with every override that was actually given (not None)."""
@@ -54,10 +57,11 @@ class Settings:
         return replace(self, **given)
 
     def to_dict(self) -> dict[str, Any]:
-        # Declared text columns are listed only when there are some, so reports of tables
-        # without them read as they always have.
+        # Declared text columns, and an evidence cap other than the default, are listed only when
+        # given, so reports of runs without them read as they always have.
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)
-                if f.name != "text_columns" or self.text_columns}
+                if (f.name != "text_columns" or self.text_columns)
+                and (f.name != "max_evidence_rows" or self.max_evidence_rows != DEFAULT_MAX_EVIDENCE_ROWS)}
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
@@ -268,7 +272,7 @@ VALIDATORS = {
     "ignore": _text_list, "text_columns": _text_list, "split_column": _text, "checks": _text_list, "params": _tables,
     "severity": _severities, "fail_on": _choice(("warn", "fail")), "out": _text,
     "seed": _integer(0, SEED_MAX), "allow_errors": _boolean, "accepted": _text, "accept_tolerance": _integer(0),
-    "baseline": _baseline,
+    "baseline": _baseline, "max_evidence_rows": _integer(1),
 }
 
 

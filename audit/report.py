@@ -23,6 +23,7 @@ from checks.base import DOC_SECTIONS, SPLITS, to_builtin
 from checks.encoders import ColumnKind, column_kinds
 
 if TYPE_CHECKING:
+    from audit.evidence import CappedEvidence
     from audit.training.diagnose.results import Diagnosis
     from audit.training.results import BaselineResult, Skipped
 
@@ -86,6 +87,9 @@ class AuditReport:
     (:mod:`audit.training.diagnose`); None when not asked for."""
     judgements: dict[int, Judgement] | None = None
     """Against an accepted baseline: by ``id(finding)``, whether it is accepted, new or worsened."""
+    evidence: dict[int, CappedEvidence] | None = None
+    """By ``id(finding)``, the findings whose JSON keeps only their first rows, all of them being in
+    a side file (:mod:`audit.evidence`); None keeps every row in the JSON."""
 
     @property
     def all_findings(self) -> list[tuple[str, Finding]]:
@@ -100,6 +104,12 @@ class AuditReport:
         finding added after the judgement (a notebook user's own)."""
         judgement = None if self.judgements is None else self.judgements.get(id(finding))
         return None if judgement is None else judgement.status
+
+    def rows_file(self, finding: Finding) -> str | None:
+        """The side file holding every row of a finding the JSON caps (relative to the report); None
+        when the JSON holds them all."""
+        capped = (self.evidence or {}).get(id(finding))
+        return None if capped is None else capped.rows_file
 
     @property
     def gate(self) -> Gate:
@@ -231,7 +241,11 @@ class AuditReport:
         })
 
     def _check_dict(self, result: CheckResult) -> dict[str, Any]:
-        document = result.to_dict()
+        evidence = self.evidence or {}
+        document = result.to_dict({key: capped.rows_in_report for key, capped in evidence.items()})
+        for finding, described in zip(result.findings, document["findings"]):
+            if id(finding) in evidence:
+                described.update(evidence[id(finding)].to_dict())
         if self.judgements is not None:
             for finding, described in zip(result.findings, document["findings"]):
                 judgement = self.judgements[id(finding)]

@@ -32,7 +32,8 @@ class CheckResult:
             return Severity.FAIL
         return max((f.severity for f in self.findings), default=None)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, max_rows: Mapping[int, int] | None = None) -> dict[str, Any]:
+        """The result as JSON values; ``max_rows`` caps the rows of findings by ``id(finding)``."""
         severity = self.severity
         return {
             "check": self.check,
@@ -41,7 +42,7 @@ class CheckResult:
             "params": to_builtin(self.params),
             "duration_s": round(self.duration_s, 4),
             "detail": self.detail,
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict((max_rows or {}).get(id(f))) for f in self.findings],
         }
 
 

@@ -57,13 +57,14 @@ class Finding:
     rows: list[dict[str, Any]] = field(default_factory=list)
     columns: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, max_rows: int | None = None) -> dict[str, Any]:
+        """The finding as JSON values; ``max_rows`` keeps only the first rows (None keeps all)."""
         return {
             "code": self.code,
             "severity": str(self.severity),
             "message": self.message,
             "metrics": to_builtin(dict(self.metrics)),
-            "rows": to_builtin(self.rows),
+            "rows": to_builtin(self.rows if max_rows is None else self.rows[:max_rows]),
             "columns": to_builtin(self.columns),
         }
 

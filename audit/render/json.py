@@ -1,4 +1,5 @@
-"""The JSON report: strict JSON (no NaN or Infinity), schema_version 1, every flagged row."""
+"""The JSON report: strict JSON (no NaN or Infinity), schema_version 1, every flagged row (a finding past
+the evidence cap lists its first rows and names the CSV holding all of them: :mod:`audit.evidence`)."""
 
 from __future__ import annotations
 

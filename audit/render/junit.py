@@ -114,7 +114,8 @@ def _finding_body(report: AuditReport, finding: Finding) -> str:
     for row in finding.rows[:MAX_ROWS_SHOWN]:
         lines.append("  " + ", ".join(f"{k}={v}" for k, v in row.items()))
     if len(finding.rows) > MAX_ROWS_SHOWN:
-        lines.append(f"  ... {len(finding.rows) - MAX_ROWS_SHOWN} more rows in the JSON report")
+        where = report.rows_file(finding) or "the JSON report"
+        lines.append(f"  ... {len(finding.rows) - MAX_ROWS_SHOWN} more rows in {where}")
     for column in finding.columns[:MAX_ROWS_SHOWN]:
         lines.append("  " + ", ".join(f"{k}={v}" for k, v in column.items()))
     return xml_text("\n".join(lines))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audit.evidence import evidence_folder
 from audit.output import safe_name
 from audit.validate.model_file import check_model_file
 from audit.validate.outputs import PlannedPath, refuse_unsafe_outputs
@@ -37,7 +38,8 @@ def planned_writes(job: Job, name: str, report_files: bool, junit: Path | None, 
     if report_files:
         writes += [PlannedPath(out, "the output folder (--out)", "folder"),
                    PlannedPath(out / f"{stem}.json", "the JSON report (--out, --name)"),
-                   PlannedPath(out / f"{stem}.html", "the HTML report (--out, --name)")]
+                   PlannedPath(out / f"{stem}.html", "the HTML report (--out, --name)"),
+                   PlannedPath(evidence_folder(out, stem), "the evidence folder (--out, --name)", "folder")]
     if job.fixed_files is not None:
         from audit.fixed_files import fixed_folder
 

@@ -4,7 +4,7 @@ A flagged row sits above its partner (the row it repeats, or the train row it co
 the cells that differ marked; label issues show the given against the suggested label and
 the label quality; column evidence (target leakage scores, failed expectations) is a key
 table. Tables show the first ``MAX_EVIDENCE_ROWS`` rows and say how many more the JSON
-report holds. Evidence rows and metrics are free-form by the check contract, so this module
+report holds, or the side file when the JSON caps them too. Evidence rows and metrics are free-form by the check contract, so this module
 reads them as mappings; everything else comes from the report's typed results.
 """
 
@@ -47,6 +47,7 @@ def row_evidence(report: AuditReport, finding: Finding) -> dict[str, Any]:
     table["shown"] = len(shown)
     table["total"] = len(finding.rows)
     table["more"] = len(finding.rows) - len(shown)
+    table["rows_file"] = report.rows_file(finding)
     return table
 
 
