@@ -9,6 +9,7 @@ import numpy as np
 
 from checks.base import AuditData, Check, Finding, Severity, agree, counted, fraction, register, row_evidence
 from checks.features import model_inputs
+from checks.images.table import PictureInputs
 from checks.label_evidence import Evidence, level, measure
 from checks.text.columns import text_columns
 from checks.text.model import table_out_of_fold
@@ -133,14 +134,18 @@ class LabelIssues(Check):
             oof = table_out_of_fold(data, self.n_folds, self.max_fit_rows)
         else:
             oof = out_of_fold_probabilities(data, self.model, self.n_folds, self.max_fit_rows)
-        return [self.split_finding(split, oof, data.frames[split].index.to_numpy(), data.labels(split).to_numpy())
+        pictures = data.images.inputs if data.images is not None else None
+        return [self.split_finding(split, oof, data.frames[split].index.to_numpy(), data.labels(split).to_numpy(),
+                                   pictures)
                 for split in data.splits if split in oof.pred_probs]
 
     # The findings from probabilities and row numbers alone, so every engine reports them alike.
 
-    def split_finding(self, split: str, oof: OutOfFold, rows: np.ndarray, given_labels: np.ndarray) -> Finding:
+    def split_finding(self, split: str, oof: OutOfFold, rows: np.ndarray, given_labels: np.ndarray,
+                      pictures: PictureInputs | None = None) -> Finding:
         """Label issues of one split from its probabilities in ``oof``; ``rows`` and
-        ``given_labels`` hold each probability row's data-row number and label."""
+        ``given_labels`` hold each probability row's data-row number and label; ``pictures``
+        says what the model read of pictures, when the rows are pictures."""
         from cleanlab.filter import find_label_issues
         from cleanlab.rank import get_label_quality_scores
 
@@ -164,9 +169,10 @@ class LabelIssues(Check):
                              np.asarray(rows)[positions], np.asarray(given_labels)[positions],
                              oof.classes[suggested[positions]], quality[positions],
                              measure(codes, probs, scored, flagged, suggested, oof.classes, train_counts))
-        return self.issues_finding(issues, oof, train_counts)
+        return self.issues_finding(issues, oof, train_counts, pictures)
 
-    def issues_finding(self, issues: SplitIssues, oof: OutOfFold, train_counts: np.ndarray) -> Finding:
+    def issues_finding(self, issues: SplitIssues, oof: OutOfFold, train_counts: np.ndarray,
+                       pictures: PictureInputs | None = None) -> Finding:
         """The finding for one split's judged rows; ``train_counts`` counts every train row per class.
 
         Whoever judged the rows (cleanlab on one machine, the same rule on Spark aggregates),
@@ -180,7 +186,7 @@ class LabelIssues(Check):
         if issues.evidence is not None:
             severity, why = issues.evidence.severity(self.warn_at_fraction, self.fail_at_fraction)
         action = "relabel or drop them" if split == "train" else "review them (val labels are never changed)"
-        source = describe_source(oof, split, int(train_counts.sum()))
+        source = describe_source(oof, split, int(train_counts.sum()), pictures, issues.accuracy)
         if n_flagged:
             message = (
                 f"{split}: {n_flagged} of {counted(n_rows)} ({share:.2%}) {agree(n_flagged, 'have', 'has')} a label that out-of-sample "
@@ -207,6 +213,7 @@ class LabelIssues(Check):
             "severity_by_share": str(by_share),
             **(issues.evidence.to_dict() if issues.evidence is not None else {}),
             **oof.describe(),
+            **({"picture_inputs": pictures.to_dict()} if pictures is not None else {}),
         }
         evidence = row_evidence(split, np.asarray(issues.rows).tolist(), given_label=issues.given_labels,
                                 suggested_label=issues.suggested_labels,
@@ -237,7 +244,10 @@ def suggested_classes(probs: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return others.argmax(axis=1)
 
 
-def describe_source(oof: OutOfFold, split: str, n_train: int) -> str:
+def describe_source(oof: OutOfFold, split: str, n_train: int, pictures: PictureInputs | None = None,
+                    accuracy: float | None = None) -> str:
+    """Where the probabilities came from; for pictures also what the model read, its accuracy
+    out of fold and why a preferred source was passed over."""
     model = oof.model.replace("_", " ")
     if oof.source.get(split) == "given":
         return "probabilities given with --pred-probs"
@@ -247,4 +257,10 @@ def describe_source(oof: OutOfFold, split: str, n_train: int) -> str:
         text = f"{model} fitted on train"
     if oof.n_fit_rows < n_train:
         text += f" on a sample of {oof.n_fit_rows} rows"
+    if pictures is not None:
+        text += f" on {pictures.described}"
+        if accuracy is not None:
+            text += f", {'out-of-fold' if split == 'train' else 'val'} accuracy {accuracy:.3f}"
+        if pictures.note and split == "train":
+            text += f"; {pictures.note}"
     return text
