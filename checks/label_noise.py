@@ -71,7 +71,9 @@ class LabelIssues(Check):
         stratified sample and score every row; the metrics say so. A table with free-text
         columns is modelled by a logistic regression on the TF-IDF of their words, beside the
         other columns' encoded features (checks/text/model.py); ``model`` applies to tables
-        without text.
+        without text. For pictures the model reads the user's embeddings, a pretrained
+        network's, or colour features; the message and ``picture_inputs`` in the metrics say
+        which (and why a preferred source was passed over), with the out-of-fold accuracy.
 
     Why it matters:
         A network fits wrong labels by memorising them: training loss keeps falling while
