@@ -23,6 +23,12 @@ def planted(tmp_path_factory):
     return root, write_planted_folders(root / "set", WRONG)
 
 
+@pytest.fixture(scope="module")
+def few(tmp_path_factory):
+    root = tmp_path_factory.mktemp("few")
+    return root, write_planted_folders(root / "set", replace(WRONG, n_train=60, n_val=20, side_range=(64, 65)))
+
+
 @pytest.fixture
 def empty_keras_home(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
@@ -141,9 +147,9 @@ def test_missing_extra_or_twice_given_paths_are_one_line_naming_the_file_and_the
             in refusal(root, tmp_path, capsys, nan_file))
 
 
-def test_without_cached_weights_the_colour_features_are_used_and_the_report_says_why(planted, tmp_path,
+def test_without_cached_weights_the_colour_features_are_used_and_the_report_says_why(few, tmp_path,
                                                                                       empty_keras_home, capsys):
-    root, _ = planted
+    root, _ = few
     _, findings = audit(root, tmp_path / "auto")
     train = findings["train"]
     inputs = train["metrics"]["picture_inputs"]
@@ -182,15 +188,13 @@ def save_random_mobilenet_weights(target: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cached_mobilenet_weights_are_loaded_and_their_embeddings_feed_label_issues(tmp_path, empty_keras_home):
+def test_cached_mobilenet_weights_are_loaded_and_their_embeddings_feed_label_issues(few, tmp_path, empty_keras_home):
     from audit.data import ReadOptions
     from audit.images.embeddings import attach_picture_inputs
     from audit.images.folders import load_image_folders
     from checks.features import model_inputs
 
-    root = tmp_path / "small"
-    truth = write_planted_folders(root / "set", replace(PlantSpec(n_train=60, n_val=20, seed=3).clean(),
-                                                        wrong_class=0.1, side_range=(64, 65)))
+    root, truth = few
     save_random_mobilenet_weights(empty_keras_home / "models" / WEIGHTS_FILE)
 
     data = attach_picture_inputs(load_image_folders(root / "set" / "train", root / "set" / "val"), ReadOptions())
@@ -212,3 +216,24 @@ def test_cached_mobilenet_weights_are_loaded_and_their_embeddings_feed_label_iss
     _, damaged = audit(root, tmp_path / "damaged")
     assert damaged["train"]["metrics"]["picture_inputs"]["source"] == "built_in"
     assert "cannot be loaded" in damaged["train"]["metrics"]["picture_inputs"]["note"]
+
+
+def test_auto_fits_a_logistic_regression_only_on_many_rows_of_embeddings():
+    import pandas as pd
+
+    from checks.base import AuditData
+    from checks.images.table import ImageSet, ImageTable, PictureInputs
+    from checks.label_noise import LabelIssues
+
+    def data(n_rows: int, width: int, source: str) -> AuditData:
+        table = replace(ImageTable.of([], [], []), embedding=np.zeros((0, width), dtype=np.float32))
+        bundle = AuditData(frames={"train": pd.DataFrame({"path": ["p"] * n_rows, "label": ["a"] * n_rows})},
+                           label="label")
+        bundle.images = ImageSet({"train": "."}, {"train": table}, inputs=PictureInputs(source))
+        return bundle
+
+    assert LabelIssues().model_for(data(8000, 128, "user")) == "logistic_regression"
+    assert LabelIssues().model_for(data(8000, 576, "pretrained")) == "auto"  # fewer than 50 rows a number
+    assert LabelIssues().model_for(data(4000, 4, "user")) == "auto"  # few rows: the careful choice is cheap
+    assert LabelIssues().model_for(data(8000, 128, "built_in")) == "auto"
+    assert LabelIssues(model="extra_trees").model_for(data(8000, 128, "user")) == "extra_trees"
