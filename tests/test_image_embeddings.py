@@ -173,6 +173,13 @@ def test_without_cached_weights_the_colour_features_are_used_and_the_report_says
     assert "--image-model mobilenet_v3_small: no pretrained weights in the Keras cache" in err[0]
     assert not (tmp_path / "refused").exists()
 
+    from audit.api import load
+    from audit.data import ReadOptions, Roles
+    from audit.errors import InputError
+
+    with pytest.raises(InputError, match="image model 'resnet' is not one of auto, mobilenet_v3_small, none"):
+        load(root / "set" / "train", None, Roles(label="label"), read_options=ReadOptions(image_model="resnet"))
+
 
 def save_random_mobilenet_weights(target: Path) -> None:
     """A randomly initialised MobileNetV3Small's weights, in the legacy HDF5 layout of Keras' cached files."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from audit.data import ReadOptions, check_npy_declared_size
 from audit.errors import InputError
-from audit.images.pretrained import MOBILENET_V3_SMALL, attach_pretrained
+from audit.images.pretrained import IMAGE_MODELS, MOBILENET_V3_SMALL, attach_pretrained
 from audit.images.vector_table import matched_vectors, read_vector_table
 from audit.progress import Progress, no_progress
 from audit.readers import DEFAULT_MAX_BYTES
@@ -31,6 +31,8 @@ SUFFIXES = (".npy", ".parquet")
 
 def attach_picture_inputs(data: AuditData, options: ReadOptions, progress: Progress = no_progress) -> AuditData:
     """``data`` with the vectors the label-issue model should read of its pictures, if any."""
+    if options.image_model not in IMAGE_MODELS:
+        raise InputError(f"image model {options.image_model!r} is not one of {', '.join(IMAGE_MODELS)}")
     if options.embeddings:
         if options.image_model == MOBILENET_V3_SMALL:
             raise InputError(f"--embeddings and --image-model {MOBILENET_V3_SMALL} both give the pictures' vectors; "
