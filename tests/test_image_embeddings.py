@@ -115,7 +115,7 @@ def test_missing_extra_or_twice_given_paths_are_one_line_naming_the_file_and_the
     readable = [i for i, p in enumerate(paths) if ("train", p) not in truth.paths("unreadable")]
     dropped = readable[5]
     short = write_list_parquet(tmp_path / "short.parquet", paths, vectors, np.delete(np.arange(len(paths)), dropped))
-    assert f"short.parquet: 1 picture(s) of train" in (line := refusal(root, tmp_path, capsys, short))
+    assert "short.parquet: 1 picture(s) of train" in (line := refusal(root, tmp_path, capsys, short))
     assert f"have no vector, the first {paths[dropped]!r}" in line
 
     extra = write_list_parquet(tmp_path / "extra.parquet", paths + ["cat/elsewhere.jpg"],

@@ -109,7 +109,8 @@ def attach_pretrained(data: AuditData, image_model: str = AUTO, progress: Progre
                              f"{FETCH_COMMAND}") from None
         data.images = replace(data.images, inputs=fallback_inputs(reason))
         return data
-    tables = {split: replace(table, embedding=embed(model, table.pixels)) for split, table in data.images.tables.items()}
+    tables = {split: replace(table, embedding=embed(model, table.pixels))
+              for split, table in data.images.tables.items()}
     width = next(iter(tables.values())).embedding.shape[1]
     origin = ("ImageNet weights from the Keras cache" if is_imagenet_file(weights)
               else f"weights from {weights}, whose checksum is not the published ImageNet file's")

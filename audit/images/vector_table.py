@@ -126,8 +126,9 @@ def list_matrix(path: Path, name: str, column: Any) -> np.ndarray:
     lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False)
     differing = np.flatnonzero(lengths != lengths[0])
     if len(differing):
-        raise InputError(f"{path}: the vectors in {name!r} have {lengths[0]} numbers (row 0) and {lengths[differing[0]]} "
-                         f"(row {differing[0]}); give every picture a vector of one length")
+        other = differing[0]
+        raise InputError(f"{path}: the vectors in {name!r} have {lengths[0]} numbers (row 0) and {lengths[other]} "
+                         f"(row {other}); give every picture a vector of one length")
     if lengths[0] == 0:
         raise InputError(f"{path}: the vectors in {name!r} are empty; give each picture a vector of numbers")
     values = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
