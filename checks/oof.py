@@ -29,7 +29,6 @@ import pandas as pd
 
 from checks.base import AuditData, Parameter
 from checks.features import model_inputs
-from checks.hashing import feature_hashes
 from checks.oof_models import (
     AUTO,
     AVERAGE,
