@@ -1,7 +1,8 @@
 """A one-line progress display on stderr for long steps, shown only on a terminal.
 
-The library reports steps through a callback and never prints; the CLI passes
-:func:`terminal_progress` when stderr is a terminal, so CI logs and pipes stay clean.
+The library reports steps through a callback and never prints. A callback may also take
+each check's result as the check finishes (a ``check_finished`` method, see
+:func:`report_check`): the command line's :class:`audit.live.LiveProgress` prints them.
 """
 
 from __future__ import annotations
@@ -9,13 +10,23 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from audit.runner import CheckResult
 
 Progress = Callable[[str], None]
 
 
 def no_progress(step: str) -> None:
     """The library's default: say nothing."""
+
+
+def report_check(progress: Progress, result: CheckResult) -> None:
+    """Hand a finished check's result to a progress display that shows results; others only see steps."""
+    finished = getattr(progress, "check_finished", None)
+    if finished is not None:
+        finished(result)
 
 
 def terminal_progress(stream: TextIO | None = None) -> Progress:
