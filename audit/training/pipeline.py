@@ -19,7 +19,6 @@ from audit.progress import Progress, no_progress
 from audit.training.cost import baseline_seconds, conv_seconds
 from audit.training.inputs import BaselineSettings, BaselineSplit
 from audit.training.results import BaselineResult, Skipped, TrainingSample, baseline_skipped
-from audit.training.watch import plan_training
 from checks import AuditData
 
 DEFAULT_TIME_BUDGET_S = 120.0
@@ -104,7 +103,6 @@ def run_baseline_for(data: AuditData, plan: FixPlan, options: Mapping[str, Any],
         return baseline_skipped("the fix plan leaves no training rows or no clean validation rows to compare on")
 
     progress(f"baseline: {settings.seeds} seeds x {settings.epochs} epochs on raw and fixed data")
-    plan_training(fits=2, epochs=settings.epochs)
     try:
         result = run_baseline(training_split(data, data.frames["train"]), training_split(data, data.frames["val"]),
                               training_split(data, fixed.train), training_split(data, fixed.val),
