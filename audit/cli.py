@@ -203,7 +203,9 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--write-expectations", type=Path, metavar="PATH",
                        help="save the expectation suite inferred from train as JSON to PATH")
     group.add_argument("--progress", action="store_true", help=PROGRESS_HELP)
-    group.add_argument("--verbose", action="store_true", help="show great-expectations' progress bars and logs")
+    group.add_argument("--verbose", action="store_true",
+                       help="show great-expectations' progress bars and logs, and with --engine spark, Spark's own "
+                            "start-up and warning lines")
     group.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
