@@ -337,15 +337,15 @@ def _row_actions(actions: Mapping[tuple[str, int], tuple[str, Any]], evidence: d
     built = []
     for split, planned in by_split.items():
         rows = [row for row, _, _ in planned]
-        labels = _values_at(data.frames[split], data.label, rows)
-        ids = _values_at(data.frames[split], data.id_column, rows) if data.id_column else [None] * len(rows)
+        labels = values_at(data.frames[split], data.label, rows)
+        ids = values_at(data.frames[split], data.id_column, rows) if data.id_column else [None] * len(rows)
         for (row, action, new_label), label, row_id in zip(planned, labels, ids):
             reasons, details = _reasons(split, row, evidence[split, row], kept_instead)
             built.append(RowAction(split, row, action, reasons, details, label, new_label, row_id))
     return built
 
 
-def _values_at(frame: pd.DataFrame, column: str, rows: list[int]) -> list[Any]:
+def values_at(frame: pd.DataFrame, column: str, rows: list[int]) -> list[Any]:
     """``frame.at[row, column]`` for each of ``rows``, in one lookup (iterating the extension array
     gives the very scalars ``.at`` gives, whatever the dtype: ``pd.NA``, ``Timestamp``, numpy's)."""
     return list(frame[column].loc[rows].array)
