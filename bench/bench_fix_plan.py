@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
 import numpy as np
 import pandas as pd
 
 from audit.data import Roles, from_frames
-from audit.fixes import values_at, build_plan
+from audit.fixes import build_plan, values_at
+from bench.bench_quality_columns import median_seconds
 from checks.base import Finding, Severity
 
 
@@ -46,15 +45,6 @@ def planted(n_rows: int, n_flagged: int, seed: int = 0):
     return data, findings
 
 
-def median_s(work, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="train rows (val: a fifth)")
@@ -66,9 +56,9 @@ def main() -> None:
     plan = build_plan(findings, data)
     rows = [a.row for a in plan.actions if a.split == "train"]
     frame = data.frames["train"]
-    plan_s = median_s(lambda: build_plan(findings, data), args.repeat)
-    one_by_one_s = median_s(lambda: [(frame.at[r, "label"], frame.at[r, "id"]) for r in rows], args.repeat)
-    at_once_s = median_s(lambda: (values_at(frame, "label", rows), values_at(frame, "id", rows)), args.repeat)
+    plan_s = median_seconds(lambda: build_plan(findings, data), args.repeat)
+    one_by_one_s = median_seconds(lambda: [(frame.at[r, "label"], frame.at[r, "id"]) for r in rows], args.repeat)
+    at_once_s = median_seconds(lambda: (values_at(frame, "label", rows), values_at(frame, "id", rows)), args.repeat)
 
     print(f"## fix plan: {args.rows:,} train rows, {len(plan.actions):,} planned rows "
           f"(median of {args.repeat}; load average {os.getloadavg()[0]:.1f})\n")
