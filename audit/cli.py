@@ -292,7 +292,6 @@ def command_accept(args: argparse.Namespace) -> int:
     import json
 
     from audit.accepted import write_accepted
-    from audit.live import live_progress
     from audit.output import write_atomic
     from audit.run import run_job
 
@@ -301,8 +300,7 @@ def command_accept(args: argparse.Namespace) -> int:
     job = job_from_args(args, write_fixed=False)
     target = args.accepted or ACCEPTED_DEFAULT
     refuse_before_work(job, report_name(args), report_files=False, accepted_out=target)
-    show_checks = args.format == "text" and not args.quiet
-    with live_progress(show_checks=show_checks, periodic=args.progress, overrides=job.settings.severity) as progress:
+    with live_display(args, job.settings.severity) as progress:
         report = run_job(job, progress).report
     document = write_accepted([f for _, f in report.all_findings], report.data)
     write_atomic(target, json.dumps(document, indent=2) + "\n")
@@ -314,20 +312,19 @@ def command_accept(args: argparse.Namespace) -> int:
 def command_demo(args: argparse.Namespace) -> int:
     from audit.demo import run_demo
     from audit.demo_text import run_text_demo
-    from audit.live import live_progress
 
     refuse_non_positive(args)
     baseline = {"enabled": False} if args.no_baseline else {"attribute": not args.no_attribute}
     if args.images:
         from audit.images.demo import describe, run_image_demo
 
-        with live_progress(show_checks=True, periodic=args.progress) as progress:
+        with live_display(args) as progress:
             report, planted = run_image_demo(args.out, seed=args.seed, baseline=baseline, progress=progress)
         print(describe(planted))
         publish(report, args.out, "demo-images", {}, output_format="text", quiet=False)
         return ExitCode.PASSED
     run, name = (run_text_demo, "demo-text") if args.text else (run_demo, "demo")
-    with live_progress(show_checks=True, periodic=args.progress) as progress:
+    with live_display(args) as progress:
         report, pair = run(args.out, seed=args.seed, baseline=baseline, progress=progress,
                            diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
     print(pair.describe())
@@ -337,7 +334,6 @@ def command_demo(args: argparse.Namespace) -> int:
 
 def audit_and_publish(args: argparse.Namespace, *, write_fixed: bool) -> int:
     """Run the audit the arguments describe, write its report files, print, and return the gate's code."""
-    from audit.live import live_progress
     from audit.run import run_job
 
     from audit.validate.preflight import refuse_before_work
@@ -345,12 +341,20 @@ def audit_and_publish(args: argparse.Namespace, *, write_fixed: bool) -> int:
     job = job_from_args(args, write_fixed=write_fixed)
     summary = os.environ.get("GITHUB_STEP_SUMMARY") if args.format == "github" else None
     refuse_before_work(job, report_name(args), junit=args.junit, summary=summary)
-    show_checks = args.format == "text" and not args.quiet
-    with live_progress(show_checks=show_checks, periodic=args.progress, overrides=job.settings.severity) as progress:
+    with live_display(args, job.settings.severity) as progress:
         outcome = run_job(job, progress)
     return publish(outcome.report, Path(job.settings.out), report_name(args), outcome.written,
                    output_format=args.format, quiet=args.quiet, junit=args.junit,
                    max_evidence_rows=job.settings.max_evidence_rows)
+
+
+def live_display(args: argparse.Namespace, overrides: dict[str, str] | None = None):
+    """What the run shows while it works (:mod:`audit.live`): check lines with the text output,
+    and ``--progress`` lines when stderr is a log."""
+    from audit.live import live_progress
+
+    show_checks = getattr(args, "format", "text") == "text" and not getattr(args, "quiet", False)
+    return live_progress(show_checks=show_checks, periodic=args.progress, overrides=overrides)
 
 
 def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
