@@ -3,16 +3,18 @@
 Three streams of news, each where a reader of a terminal or of a CI log wants it:
 
 - each check, as it finishes, is one line on stdout ("check duplicates: 2 findings (worst:
-  warn) in 0.4 s: exact_duplicates, conflicting_labels"); the final report then gives each
-  finding's message, worst first. Only with the text output: JSON and GitHub output stay
-  as they are;
+  warn): exact_duplicates, conflicting_labels"), the same on every run of the same data; the
+  final report then gives each finding's message, worst first. Only with the text output:
+  JSON and GitHub output stay as they are;
 - on a terminal, one status line on stderr is rewritten with the step, and while a network
   trains, a bar with the fit, the epoch and an estimate of the time left;
 - when stderr is not a terminal, nothing, unless ``--progress`` asks for plain lines: one a
   step, and one a fit and every ``interval_s`` seconds while training.
 
-The time left assumes the epochs still to come take as long on average as those done in the
-same stage, over the fits the stage planned (see :mod:`audit.training.watch`).
+The time left counts the fits the stage planned (see :mod:`audit.training.watch`) and two
+paces measured in the stage: a fit's first epoch, which includes building and tracing the
+model (the first of a run also importing TensorFlow), and the epochs after it, which are
+far shorter; mixing them would promise an hour after the first epoch.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TextIO
 
 from audit.render.text import one_line
@@ -33,11 +36,24 @@ REDRAW_INTERVAL_S = 0.2
 BAR_WIDTH = 20
 
 
-def seconds_left(elapsed_s: float, epochs_done: int, epochs_total: int) -> float | None:
-    """The time the remaining epochs take at the average pace so far; None before an epoch has ended."""
-    if epochs_done <= 0:
+@dataclass(frozen=True)
+class Pace:
+    """Mean seconds of a fit's first epoch (model built and traced) and of the epochs after it; None: none yet."""
+
+    first_epoch_s: float | None = None
+    epoch_s: float | None = None
+
+
+def seconds_left(pace: Pace, epochs_left: int, fits_left: int, epochs_per_fit: int) -> float | None:
+    """The time the rest of the current fit (``epochs_left`` epochs) and ``fits_left`` more fits of
+    ``epochs_per_fit`` take at ``pace``; None while a pace it needs is not measured yet."""
+    first, later = pace.first_epoch_s, pace.epoch_s
+    if epochs_left <= 0 and fits_left <= 0:
+        return 0.0
+    if first is None or (later is None and (epochs_left > 0 or epochs_per_fit > 1)):
         return None
-    return max(elapsed_s, 0.0) / epochs_done * max(epochs_total - epochs_done, 0)
+    later = later or 0.0
+    return epochs_left * later + fits_left * (first + max(epochs_per_fit - 1, 0) * later)
 
 
 def time_left_text(seconds: float | None) -> str:
@@ -56,17 +72,20 @@ def time_left_text(seconds: float | None) -> str:
 
 def check_line(result: CheckResult) -> str:
     """One check's outcome in one line: how many findings, the worst severity and their codes."""
-    took = f"in {result.duration_s:.1f} s"
     if result.status == "skipped":
         return f"check {result.check}: skipped: {one_line(result.detail or '')}"
     if result.status == "error":
         last = (result.detail or "").strip().splitlines()[-1:] or ["unknown error"]
-        return f"check {result.check}: crashed {took} ({one_line(last[0])})"
+        return f"check {result.check}: crashed ({one_line(last[0])})"
     if not result.findings:
-        return f"check {result.check}: nothing found {took}"
+        return f"check {result.check}: nothing found"
     n = len(result.findings)
     codes = ", ".join(dict.fromkeys(f.code for f in result.findings))
-    return f"check {result.check}: {n} finding{'s' if n != 1 else ''} (worst: {result.severity}) {took}: {codes}"
+    return f"check {result.check}: {n} finding{'s' if n != 1 else ''} (worst: {result.severity}): {codes}"
+
+
+def mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 def bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
@@ -94,8 +113,7 @@ class LiveProgress:
         self.interval_s = interval_s
         self.clock = clock
         self.started = self.last_written = clock()
-        self.step = ""
-        self.shown = ""
+        self.step = self.shown = self.last_line = ""
         self._stage_reset(fits=0, epochs=0)
 
     # steps and checks
@@ -120,14 +138,18 @@ class LiveProgress:
     def fit_started(self, epochs: int) -> None:
         if self.fits_started >= self.fits_planned:  # a fit no stage announced: a stage of its own
             self._stage_reset(fits=1, epochs=epochs)
-        if self.fits_started == 0:  # the pace counts from the first fit, not from importing TensorFlow
-            self.stage_started = self.clock()
+        self.fit_started_at = self.clock()
         self.label = self.step.split(":")[0] or "training"
         self.fits_started += 1
         self.fit_epochs, self.epoch = epochs, 0
 
     def epoch_finished(self, epoch: int) -> None:
-        self.epoch = epoch
+        now = self.clock()
+        if epoch == 1:
+            self.first_epochs_s.append(now - self.fit_started_at)
+        else:
+            self.later_epochs_s.append(now - self.epoch_ended_at)
+        self.epoch, self.epoch_ended_at = epoch, now
         if self.periodic and self.clock() - self.last_written >= self.interval_s:
             self._line(self.training_text())
         elif self.terminal and (epoch == self.fit_epochs or self.clock() - self.last_written >= REDRAW_INTERVAL_S):
@@ -142,9 +164,11 @@ class LiveProgress:
 
     def training_text(self) -> str:
         """Where training is: the fit, the epoch and the time left (with a bar on a terminal)."""
+        fits_left = self.fits_planned - self.fits_started
+        pace = Pace(mean(self.first_epochs_s), mean(self.later_epochs_s))
+        left = time_left_text(seconds_left(pace, self.fit_epochs - self.epoch, fits_left, self.epochs_per_fit))
         done = self.epochs_before + self.epoch
-        total = done + (self.fit_epochs - self.epoch) + (self.fits_planned - self.fits_started) * self.epochs_per_fit
-        left = time_left_text(seconds_left(self.clock() - self.stage_started, done, total))
+        total = done + (self.fit_epochs - self.epoch) + fits_left * self.epochs_per_fit
         shown_bar = f" {bar(done, total)}" if self.terminal else ""
         return (f"{self.label}: fit {self.fits_started}/{self.fits_planned}, epoch {self.epoch}/{self.fit_epochs}"
                 f"{shown_bar}, {left}")
@@ -157,16 +181,20 @@ class LiveProgress:
     def _stage_reset(self, fits: int, epochs: int) -> None:
         self.fits_planned, self.epochs_per_fit = fits, epochs
         self.fits_started = self.epochs_before = self.fit_epochs = self.epoch = 0
-        self.stage_started = self.clock()
+        self.fit_started_at = self.epoch_ended_at = self.clock()
+        self.first_epochs_s: list[float] = []
+        self.later_epochs_s: list[float] = []
         self.label = ""
 
     def _stamp(self, text: str) -> str:
         return f"[{self.clock() - self.started:6.1f}s] {text}"
 
     def _line(self, text: str) -> None:
-        self.status.write(self._stamp(text) + "\n")
-        self.status.flush()
-        self.last_written = self.clock()
+        """A plain line, unless it would repeat the last one (a fit's end right after its last epoch's line)."""
+        if text != self.last_line:
+            self.status.write(self._stamp(text) + "\n")
+            self.status.flush()
+            self.last_line, self.last_written = text, self.clock()
 
     def _redraw(self) -> None:
         if not self.terminal:

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from audit.live import LiveProgress, seconds_left, time_left_text
+from audit.live import LiveProgress, Pace, seconds_left, time_left_text
 from tests.conftest import LABEL, planted_pair
 
 CHECK_LINE = re.compile(r"^check (\w+): (?:(\d+) findings? \(worst: (\w+)\)|nothing found|skipped|crashed)")
@@ -18,10 +18,15 @@ PROGRESS_LINE = re.compile(r"^\[\s*\d+\.\d+s\] ")
 VERDICT = re.compile(r"^(PASSED|FAILED): ")
 
 
-def test_time_left_is_the_average_pace_so_far_times_the_epochs_left():
-    assert seconds_left(elapsed_s=10.0, epochs_done=5, epochs_total=20) == pytest.approx(30.0)
-    assert seconds_left(elapsed_s=10.0, epochs_done=20, epochs_total=20) == 0.0
-    assert seconds_left(elapsed_s=3.0, epochs_done=0, epochs_total=20) is None  # no pace before an epoch ends
+def test_time_left_counts_each_fits_slow_first_epoch_and_the_faster_epochs_after_it():
+    pace = Pace(first_epoch_s=10.0, epoch_s=1.0)
+    assert seconds_left(pace, epochs_left=3, fits_left=0, epochs_per_fit=4) == pytest.approx(3.0)
+    assert seconds_left(pace, epochs_left=1, fits_left=2, epochs_per_fit=4) == pytest.approx(1 + 2 * (10 + 3))
+    assert seconds_left(pace, epochs_left=0, fits_left=0, epochs_per_fit=4) == 0.0
+    # only a first epoch measured: no pace for the others yet, unless no other epoch is left
+    assert seconds_left(Pace(first_epoch_s=10.0), epochs_left=3, fits_left=1, epochs_per_fit=4) is None
+    assert seconds_left(Pace(first_epoch_s=10.0), epochs_left=0, fits_left=2, epochs_per_fit=1) == pytest.approx(20.0)
+    assert seconds_left(Pace(), epochs_left=4, fits_left=1, epochs_per_fit=4) is None
 
 
 @pytest.mark.parametrize("seconds, text", [
@@ -33,7 +38,7 @@ def test_time_left_reads_in_seconds_minutes_or_hours(seconds, text):
 
 
 class Clock:
-    """A clock the test moves: one second an epoch."""
+    """A clock the test moves."""
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -42,14 +47,16 @@ class Clock:
         return self.now
 
 
-def train(live: LiveProgress, clock: Clock, fits: int, epochs: int, *, planned: bool = True) -> None:
-    """What the Keras callbacks of :mod:`audit.training.watch` tell a display, fit by fit."""
+def train(live: LiveProgress, clock: Clock, fits: int, epochs: int, *, planned: bool = True,
+          first_epoch_s: float = 1.0) -> None:
+    """What the Keras callbacks of :mod:`audit.training.watch` tell a display, fit by fit; an
+    epoch takes a second, a fit's first ``first_epoch_s``."""
     if planned:
         live.training_planned(fits, epochs)
     for _ in range(fits):
         live.fit_started(epochs)
         for epoch in range(1, epochs + 1):
-            clock.now += 1.0
+            clock.now += first_epoch_s if epoch == 1 else 1.0
             live.epoch_finished(epoch)
         live.fit_finished()
 
@@ -67,6 +74,17 @@ def test_progress_lines_estimate_the_time_left_across_the_planned_fits():
         "[   7.0s] baseline: fit 2/2, epoch 3/4, about 1 s left",
         "[   8.0s] baseline: fit 2/2, epoch 4/4, done",
     ]
+
+
+def test_a_slow_first_epoch_is_not_taken_for_the_pace_of_the_others():
+    clock, stream = Clock(), io.StringIO()
+    live = LiveProgress(status=stream, periodic=True, interval_s=0.5, clock=clock)
+    live("baseline: 1 seed x 10 epochs on raw and fixed data")
+    train(live, clock, fits=2, epochs=10, first_epoch_s=30.0)
+    lines = stream.getvalue().splitlines()
+    assert lines[1:3] == ["[  30.0s] baseline: fit 1/2, epoch 1/10, estimating the time left",
+                          "[  31.0s] baseline: fit 1/2, epoch 2/10, about 47 s left"]  # 8 + (30 + 9)
+    assert lines[-1] == "[  78.0s] baseline: fit 2/2, epoch 10/10, done"
 
 
 def test_a_fit_no_stage_announced_is_a_stage_of_its_own():
