@@ -150,9 +150,9 @@ class LiveProgress:
         else:
             self.later_epochs_s.append(now - self.epoch_ended_at)
         self.epoch, self.epoch_ended_at = epoch, now
-        if self.periodic and self.clock() - self.last_written >= self.interval_s:
+        if self.periodic and now - self.last_written >= self.interval_s:
             self._line(self.training_text())
-        elif self.terminal and (epoch == self.fit_epochs or self.clock() - self.last_written >= REDRAW_INTERVAL_S):
+        elif self.terminal and (epoch == self.fit_epochs or now - self.last_written >= REDRAW_INTERVAL_S):
             self._redraw()
 
     def fit_finished(self) -> None:
