@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from audit.run import Job
 
 ACCEPTED_DEFAULT = Path("audit-accepted.json")
+PROGRESS_HELP = ("when stderr is not a terminal (a CI log), still report progress there: a line a step, and a line "
+                 "a fit and every 10 s while a network trains (a terminal always shows a progress bar)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-diagnose", action="store_true", help="skip the diagnosis of every cause")
     demo.add_argument("--diagnose-budget", type=float, metavar="SECONDS",
                       help="time budget of the diagnosis (default: 60)")
+    demo.add_argument("--progress", action="store_true", help=PROGRESS_HELP)
     demo.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -205,7 +208,10 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
                             "in a CSV in <out>/<name>.evidence/ (default: 1000)")
     group.add_argument("--write-expectations", type=Path, metavar="PATH",
                        help="save the expectation suite inferred from train as JSON to PATH")
-    group.add_argument("--verbose", action="store_true", help="show great-expectations' progress bars and logs")
+    group.add_argument("--progress", action="store_true", help=PROGRESS_HELP)
+    group.add_argument("--verbose", action="store_true",
+                       help="show great-expectations' progress bars and logs, and with --engine spark, Spark's own "
+                            "start-up and warning lines")
     group.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -293,7 +299,6 @@ def command_accept(args: argparse.Namespace) -> int:
 
     from audit.accepted import write_accepted
     from audit.output import write_atomic
-    from audit.progress import terminal_progress
     from audit.run import run_job
 
     from audit.validate.preflight import refuse_before_work
@@ -301,7 +306,8 @@ def command_accept(args: argparse.Namespace) -> int:
     job = job_from_args(args, write_fixed=False)
     target = args.accepted or ACCEPTED_DEFAULT
     refuse_before_work(job, report_name(args), report_files=False, accepted_out=target)
-    report = run_job(job, terminal_progress()).report
+    with live_display(args, job.settings.severity) as progress:
+        report = run_job(job, progress).report
     document = write_accepted([f for _, f in report.all_findings], report.data)
     write_atomic(target, json.dumps(document, indent=2) + "\n")
     print(f"accepted {len(report.all_findings)} findings into {target}; "
@@ -312,20 +318,21 @@ def command_accept(args: argparse.Namespace) -> int:
 def command_demo(args: argparse.Namespace) -> int:
     from audit.demo import run_demo
     from audit.demo_text import run_text_demo
-    from audit.progress import terminal_progress
 
     refuse_non_positive(args)
     baseline = {"enabled": False} if args.no_baseline else {"attribute": not args.no_attribute}
     if args.images:
         from audit.images.demo import describe, run_image_demo
 
-        report, planted = run_image_demo(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress())
+        with live_display(args) as progress:
+            report, planted = run_image_demo(args.out, seed=args.seed, baseline=baseline, progress=progress)
         print(describe(planted))
         publish(report, args.out, "demo-images", {}, output_format="text", quiet=False)
         return ExitCode.PASSED
     run, name = (run_text_demo, "demo-text") if args.text else (run_demo, "demo")
-    report, pair = run(args.out, seed=args.seed, baseline=baseline, progress=terminal_progress(),
-                       diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
+    with live_display(args) as progress:
+        report, pair = run(args.out, seed=args.seed, baseline=baseline, progress=progress,
+                           diagnose=not args.no_diagnose, diagnose_budget_s=args.diagnose_budget)
     print(pair.describe())
     publish(report, args.out, name, {}, output_format="text", quiet=False)
     return ExitCode.PASSED
@@ -333,7 +340,6 @@ def command_demo(args: argparse.Namespace) -> int:
 
 def audit_and_publish(args: argparse.Namespace, *, write_fixed: bool) -> int:
     """Run the audit the arguments describe, write its report files, print, and return the gate's code."""
-    from audit.progress import terminal_progress
     from audit.run import run_job
 
     from audit.validate.preflight import refuse_before_work
@@ -341,10 +347,20 @@ def audit_and_publish(args: argparse.Namespace, *, write_fixed: bool) -> int:
     job = job_from_args(args, write_fixed=write_fixed)
     summary = os.environ.get("GITHUB_STEP_SUMMARY") if args.format == "github" else None
     refuse_before_work(job, report_name(args), junit=args.junit, summary=summary)
-    outcome = run_job(job, terminal_progress())
+    with live_display(args, job.settings.severity) as progress:
+        outcome = run_job(job, progress)
     return publish(outcome.report, Path(job.settings.out), report_name(args), outcome.written,
                    output_format=args.format, quiet=args.quiet, junit=args.junit,
                    max_evidence_rows=job.settings.max_evidence_rows)
+
+
+def live_display(args: argparse.Namespace, overrides: dict[str, str] | None = None):
+    """What the run shows while it works (:mod:`audit.live`): check lines with the text output,
+    and ``--progress`` lines when stderr is a log."""
+    from audit.live import live_progress
+
+    show_checks = getattr(args, "format", "text") == "text" and not getattr(args, "quiet", False)
+    return live_progress(show_checks=show_checks, periodic=args.progress, overrides=overrides)
 
 
 def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:

@@ -235,10 +235,7 @@ def build_plan(findings: Iterable[tuple[str, Finding]], data: AuditData,
     _add_conflict_representatives(evidence)
     train_actions, kept_instead = _train_actions(evidence, data, options)
     actions = {**train_actions, **_val_actions(evidence)}
-    built = [
-        _row_action(split, row, action, new_label, evidence[split, row], data, kept_instead)
-        for (split, row), (action, new_label) in actions.items()
-    ]
+    built = _row_actions(actions, evidence, data, kept_instead)
     built.sort(key=lambda a: (a.split != "train", a.row))
     ignored_entries = tuple(
         IgnoredFinding(check, code, n_rows, reason) for (check, code, reason), n_rows in sorted(ignored.items())
@@ -330,8 +327,34 @@ def _val_actions(evidence: dict) -> dict:
     return actions
 
 
-def _row_action(split: str, row: int, action: str, new_label: Any, by_code: Mapping[str, list],
-                data: AuditData, kept_instead: Mapping[int, int]) -> RowAction:
+def _row_actions(actions: Mapping[tuple[str, int], tuple[str, Any]], evidence: dict, data: AuditData,
+                 kept_instead: Mapping[int, int]) -> list[RowAction]:
+    """One RowAction a planned row; each split's labels and ids are looked up at once, since a
+    lookup a row costs more than the rest of the plan on a million rows."""
+    by_split: dict[str, list[tuple[int, str, Any]]] = defaultdict(list)
+    for (split, row), (action, new_label) in actions.items():
+        by_split[split].append((row, action, new_label))
+    built = []
+    for split, planned in by_split.items():
+        rows = [row for row, _, _ in planned]
+        labels = values_at(data.frames[split], data.label, rows)
+        ids = values_at(data.frames[split], data.id_column, rows) if data.id_column else [None] * len(rows)
+        for (row, action, new_label), label, row_id in zip(planned, labels, ids):
+            reasons, details = _reasons(split, row, evidence[split, row], kept_instead)
+            built.append(RowAction(split, row, action, reasons, details, label, new_label, row_id))
+    return built
+
+
+def values_at(frame: pd.DataFrame, column: str, rows: list[int]) -> list[Any]:
+    """``frame.at[row, column]`` for each of ``rows``, in one lookup (iterating the extension array
+    gives the very scalars ``.at`` gives, whatever the dtype: ``pd.NA``, ``Timestamp``, numpy's)."""
+    return list(frame[column].loc[rows].array)
+
+
+def _reasons(split: str, row: int, by_code: Mapping[str, list],
+             kept_instead: Mapping[int, int]) -> tuple[tuple[str, ...], dict[str, list[dict[str, Any]]]]:
+    """The codes that flagged a row, in manifest order, and their evidence; a dropped duplicate
+    names the row kept in its place when its group's first row was dropped too."""
     reasons = tuple(code for code in ROW_CODES if code in by_code)
     details = {}
     for code in reasons:
@@ -342,6 +365,4 @@ def _row_action(split: str, row: int, action: str, new_label: Any, by_code: Mapp
                 if keeper is not None:
                     entry["kept_row"] = keeper
         details[code] = entries
-    frame = data.frames[split]
-    row_id = frame.at[row, data.id_column] if data.id_column else None
-    return RowAction(split, row, action, reasons, details, frame.at[row, data.label], new_label, row_id)
+    return reasons, details

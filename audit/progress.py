@@ -1,15 +1,19 @@
-"""A one-line progress display on stderr for long steps, shown only on a terminal.
+"""How the library reports its steps while it works, without ever printing.
 
-The library reports steps through a callback and never prints; the CLI passes
-:func:`terminal_progress` when stderr is a terminal, so CI logs and pipes stay clean.
+A step is a short text ("check duplicates", "baseline: 3 seeds x 40 epochs ..."), and an
+empty one means the step is over. A callback may also take each check's result as the
+check finishes (a ``check_finished`` method, see :func:`report_check`). The command line
+passes :class:`audit.live.LiveProgress`, which shows both, and training's progress, where a
+reader wants them.
 """
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from audit.runner import CheckResult
 
 Progress = Callable[[str], None]
 
@@ -18,18 +22,8 @@ def no_progress(step: str) -> None:
     """The library's default: say nothing."""
 
 
-def terminal_progress(stream: TextIO | None = None) -> Progress:
-    """A callback that rewrites one status line with the step and the time since the start."""
-    stream = stream or sys.stderr
-    if not stream.isatty():
-        return no_progress
-    started = time.perf_counter()
-
-    def show(step: str) -> None:
-        if step:
-            stream.write(f"\r\x1b[2K[{time.perf_counter() - started:6.1f}s] {step}")
-        else:
-            stream.write("\r\x1b[2K")
-        stream.flush()
-
-    return show
+def report_check(progress: Progress, result: CheckResult) -> None:
+    """Hand a finished check's result to a progress display that shows results; others only see steps."""
+    finished = getattr(progress, "check_finished", None)
+    if finished is not None:
+        finished(result)

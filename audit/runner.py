@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from audit.progress import Progress, no_progress
+from audit.progress import Progress, no_progress, report_check
 from checks import REGISTRY, AuditData, Check, CheckParameterError, Finding, Severity
 from checks.base import to_builtin
 from checks.images.evidence import with_paths
@@ -75,6 +75,7 @@ def run_checks(data: AuditData, checks: Iterable[Check], progress: Progress = no
     for check in checks:
         progress(f"check {check.name}")
         results.append(run_one(data, check))
+        report_check(progress, results[-1])
     progress("")
     return results
 

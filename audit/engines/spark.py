@@ -57,19 +57,19 @@ class SparkEngine:
             raise InputError(f"--{limits[0].replace('_', '-')} bounds what the pandas engine loads into memory; Spark "
                              f"reads in partitions and does not apply it: leave it out or use --engine pandas")
 
-    def session(self, progress: Progress = no_progress):
+    def session(self, progress: Progress = no_progress, *, verbose: bool = False):
         if self.spark is not None and not isinstance(self.spark, str):
             session = self.spark
         else:
             master = self.spark or DEFAULT_MASTER
             progress(f"starting Spark ({master})")
-            session = spark_session(master)
+            session = spark_session(master, verbose=verbose)
         prepare_workers(session)
         return session
 
     def load(self, inputs: Inputs, roles: Roles, *, split_column: str | None = None, random_state: int = 0,
              progress: Progress = no_progress) -> Loaded:
-        session = self.session(progress)
+        session = self.session(progress, verbose=inputs.verbose)
         progress(f"loading {location(inputs.train)}")
         data = load_spark(location(inputs.train), location(inputs.val), roles, split_column=split_column,
                           read_options=inputs.read_options, random_state=random_state, spark=session)

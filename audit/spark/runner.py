@@ -19,7 +19,7 @@ from typing import Any
 
 from pyspark.sql import types as T
 
-from audit.progress import Progress, no_progress
+from audit.progress import Progress, no_progress, report_check
 from audit.report import AuditReport
 from audit.runner import CheckResult, run_one
 from audit.spark.collect import collected
@@ -78,6 +78,7 @@ def run_spark_checks(data: SparkAuditData, checks: Iterable[Check],
             results.append(CheckResult(check.name, "skipped", check.get_params(), 0.0, detail=not_on_spark(check.name)))
         else:
             results.append(run_one(data, SparkCheck(check, implementation)))
+        report_check(progress, results[-1])
     progress("")
     return results
 

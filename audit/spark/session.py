@@ -32,13 +32,14 @@ def pandas_version_quiet() -> Iterator[None]:
 
 
 def spark_session(master: str | None = DEFAULT_MASTER, app_name: str = "dataset-audit",
-                  config: dict[str, str] | None = None):
+                  config: dict[str, str] | None = None, *, verbose: bool = False):
     """The active SparkSession if there is one, else a new one on ``master``.
 
     ``master`` is any Spark master URL (``local[*]``, ``local[2]``, ``spark://host:7077``,
     ``yarn``...). A local master also gets few shuffle partitions and no web UI; no master
     gets a console progress bar; ``config`` entries are set last and win. The driver JVM's
-    own output goes to :func:`java_log` (see :func:`start_driver_jvm`).
+    own output goes to :func:`java_log` (see :func:`start_driver_jvm`); ``verbose`` (``--verbose``)
+    sends it to stderr instead and keeps Spark's warnings.
     """
     require_pyspark()
     from pyspark.sql import SparkSession
@@ -63,12 +64,12 @@ def spark_session(master: str | None = DEFAULT_MASTER, app_name: str = "dataset-
     settings.update(config or {})
     for key, value in settings.items():
         builder = builder.config(key, value)
-    start_driver_jvm(master, app_name, settings)
+    start_driver_jvm(master, app_name, settings, verbose=verbose)
     with pandas_version_quiet():
         session = builder.getOrCreate()
     # Task failures surface as exceptions the audit reports; the executors' own log of them
     # would only repeat the stack trace on stderr.
-    session.sparkContext.setLogLevel("FATAL")
+    session.sparkContext.setLogLevel("WARN" if verbose else "FATAL")
     return session
 
 
@@ -77,8 +78,9 @@ def java_log() -> Path:
     return Path(tempfile.gettempdir()) / f"dataset-audit-spark-{os.getpid()}.log"
 
 
-def start_driver_jvm(master: str, app_name: str, settings: dict[str, str]) -> None:
-    """Start the driver JVM with its stdout and stderr in :func:`java_log`, if none runs yet.
+def start_driver_jvm(master: str, app_name: str, settings: dict[str, str], *, verbose: bool = False) -> None:
+    """Start the driver JVM with its stdout and stderr in :func:`java_log` (``verbose``: both on
+    stderr, so stdout stays the report's), if none runs yet.
 
     The JVM shares the audit's terminal otherwise: Spark's start-up lines and the JVM's own
     warnings (which no log setting silences) would mix with the audit's progress, and
@@ -96,8 +98,9 @@ def start_driver_jvm(master: str, app_name: str, settings: dict[str, str]) -> No
         conf.set(key, value)
     log = java_log()
     with open(log, "ab") as output:
+        target = sys.stderr if verbose else output
         try:
-            gateway = launch_gateway(conf, popen_kwargs={"stdout": output, "stderr": output})
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": target, "stderr": target})
         except Exception as error:  # noqa: BLE001 - pyspark raises a bare exception when Java fails
             lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
             reason = lines[-1].strip() if lines else str(error).splitlines()[0]

@@ -33,6 +33,7 @@ from audit.progress import Progress, no_progress
 from audit.training.numbers import Spread, fmt, percent
 from audit.training.pipeline import baseline_settings, time_budget_s, training_seconds, training_split
 from audit.training.results import Skipped, baseline_skipped
+from audit.training.watch import plan_training
 
 if TYPE_CHECKING:  # only read for its attributes; the report imports this module
     from audit.report import AuditReport
@@ -142,6 +143,7 @@ def attribute_fixes(report: AuditReport, plan: FixPlan, options: Mapping[str, An
     reference = training_split(data, plan.fixed_frames(data).reference)
     raw_train, raw_val = training_split(data, data.frames["train"]), training_split(data, data.frames["val"])
     families = []
+    plan_training(fits=len(to_train), epochs=settings.epochs)
     for family, family_plan in plans.items():
         changed = _rows_changed(family_plan)
         if family not in to_train:

@@ -34,6 +34,7 @@ from audit.training.networks import model_builder
 from audit.training.numbers import Spread, difference, relative
 from audit.training.results import BaselineResult, Comparison, PriorLoss, RunSummary
 from audit.training.verdict import compare, val_inflation, verdict
+from audit.training.watch import plan_training
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def run_baseline(
     reuse = same_split(raw_train, fixed_train) and same_split(raw_val, fixed_val)
     encoded = {"raw": encode_run("raw", raw_train, raw_val, reference, classes)}
     encoded["fixed"] = encoded["raw"] if reuse else encode_run("fixed", fixed_train, fixed_val, reference, classes)
+    plan_training(fits=1 if reuse else 2, epochs=settings.epochs)
 
     with deferred_interrupt() as interrupted:
         keras = runtime.load_keras()

@@ -32,6 +32,7 @@ from audit.training import runtime
 from audit.training.encoding import Encoded
 from audit.training.inputs import BaselineSettings
 from audit.training.numbers import finite
+from audit.training.watch import epoch_callbacks
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def train_run(
         validation_batch_size=_even_batch(len(data.y_val)),
         epochs=epochs,
         batch_size=batch_size,
-        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_end],
+        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_end, *epoch_callbacks(keras)],
         shuffle=True,
         verbose=0,
     )

@@ -43,6 +43,7 @@ from audit.training.diagnose.plan import (
 )
 from audit.training.encoding import PROBABILITY_EPSILON, Encoded, class_weight
 from audit.training.fitting import STEPS_PER_EXECUTION
+from audit.training.watch import epoch_callbacks
 
 PREDICT_CHUNK = 8_192
 PLATEAU_MIN_DELTA = 1e-4  # Keras' ReduceLROnPlateau default
@@ -92,7 +93,7 @@ def train_members(data: Encoded, members: Sequence[tuple[Variant, int]], n_class
     callback = _epoch_callback(keras, data, members, order, eval_rows, weights[eval_rows] > 0, n_classes, epochs,
                                patience, optimizer, deadline)
     model.fit(data.x_train, targets, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
-              callbacks=[keras.callbacks.TerminateOnNaN(), callback])
+              callbacks=[keras.callbacks.TerminateOnNaN(), callback, *epoch_callbacks(keras)])
     curves = {name: np.array(values, dtype="float64").reshape(-1, len(members))
               for name, values in callback.record.items()}
     return curves, callback.out_of_time
