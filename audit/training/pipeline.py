@@ -20,6 +20,7 @@ from audit.training.cost import baseline_seconds, conv_seconds
 from audit.training.inputs import BaselineSettings, BaselineSplit
 from audit.training.results import BaselineResult, Skipped, TrainingSample, baseline_skipped
 from checks import AuditData
+from checks.base import counted
 
 DEFAULT_TIME_BUDGET_S = 120.0
 
@@ -102,7 +103,7 @@ def run_baseline_for(data: AuditData, plan: FixPlan, options: Mapping[str, Any],
     if fixed.reference is None or fixed.reference.empty or fixed.train.empty:
         return baseline_skipped("the fix plan leaves no training rows or no clean validation rows to compare on")
 
-    progress(f"baseline: {settings.seeds} seeds x {settings.epochs} epochs on raw and fixed data")
+    progress(f"baseline: {counted(settings.seeds, 'seed')} x {counted(settings.epochs, 'epoch')} on raw and fixed data")
     try:
         result = run_baseline(training_split(data, data.frames["train"]), training_split(data, data.frames["val"]),
                               training_split(data, fixed.train), training_split(data, fixed.val),
