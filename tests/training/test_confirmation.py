@@ -20,7 +20,7 @@ from audit.fixes import FixOptions
 from audit.render.html import render_html
 from audit.render.text import NOT_CONFIRMED, render_text
 from audit.run import add_fix_plan
-from audit.training.attribution import FAMILIES, Attribution, FamilyEffect, FamilyRun
+from audit.training.attribution import FAMILIES, Attribution, FamilyEffect, FamilyRun, _moved_most
 from checks import Severity
 from tests.conftest import LABEL, audit_checks, planted_pair
 from tests.training.fakes import alike, fake_baseline, fake_run, spread
@@ -135,3 +135,14 @@ def test_findings_the_plan_did_not_apply_are_not_refuted(planted_report) -> None
     report = _with(report, fake_baseline(*_runs(0.637)))
     assert [f.severity for _, f in report.all_findings if f.code == "exact_duplicates"] == [Severity.INFO]
     assert "exact_duplicates" not in _marked(report.to_dict())
+
+
+def test_a_family_that_made_the_loss_worse_did_not_move_the_numbers_most() -> None:
+    """Val keeps hard rows, so its loss sits above the reference loss (negative inflation); the label fixes
+    raise it further, which removes no inflation: the small clean set once named them as the family that
+    moved the numbers most."""
+    hurt = replace(_effect(0.639, std=0.05), val_inflation_relative_raw=-0.2, val_inflation_relative=-0.35)
+    assert hurt.inflation_removed == 0.0
+    assert _moved_most([FamilyRun("labels", FAMILIES["labels"], 14, 0, 0, effect=hurt)]) is None
+    leak = replace(_effect(0.558), val_inflation_relative_raw=0.25, val_inflation_relative=-0.05)
+    assert leak.inflation_removed == pytest.approx(0.25)  # all of it, not more
