@@ -74,17 +74,18 @@ def effect_threshold(scale: float | None) -> float:
     return max(MIN_EFFECT_RELATIVE * (scale or 0.0), MIN_EFFECT_ABSOLUTE)
 
 
-def change(effect: Spread, scale: float | None) -> str:
+def change(effect: Spread, scale: float | None, threshold: float | None = None) -> str:
     """helps / hurts / small / unclear / noise, from a per-seed paired difference (positive = better).
 
-    ``unclear`` is a favourable effect of the size that matters but within the seed
-    spread; an unfavourable one within the spread is ``noise`` (it cannot make a cause
-    likely, so it leaves nothing to settle).
+    ``unclear`` is a favourable effect of the size that matters (``threshold``, by default
+    :func:`effect_threshold` of ``scale``) but within the seed spread; an unfavourable one
+    within the spread is ``noise`` (it cannot make a cause likely, so it leaves nothing to
+    settle).
     """
     mean, std = effect.mean, effect.std or 0.0
     if mean is None:
         return "noise"
-    if abs(mean) < effect_threshold(scale):
+    if abs(mean) < (effect_threshold(scale) if threshold is None else threshold):
         return "small"
     if effect.n >= 2 and abs(mean) > SPREAD_FACTOR * std:
         return "helps" if mean > 0 else "hurts"

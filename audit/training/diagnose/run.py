@@ -13,10 +13,10 @@ import numpy as np
 
 from audit.training import runtime
 from audit.training.diagnose.augment import AUGMENT_SHARE, not_measured, plan_augmentation, run_augmentation, sampled
-from audit.training.diagnose.data_causes import data_cause
+from audit.training.diagnose.data_causes import data_cause, imbalance_flagged
 from audit.training.diagnose.experiments import experiments as measure, learning_curve
 from audit.training.diagnose.model_causes import early_stopping, knob, overfitting, too_little_data, unconverged
-from audit.training.diagnose.packed import train_members
+from audit.training.diagnose.packed import minority_classes, train_members
 from audit.training.diagnose.plan import (
     BASE_LEARNING_RATE,
     MAX_VAL_ROWS,
@@ -29,7 +29,7 @@ from audit.training.diagnose.plan import (
     plan_budget,
 )
 from audit.training.diagnose.results import Budget, Cause, Diagnosis, Network, diagnosis_skipped
-from audit.training.encoding import Encoded, class_weight, encode_pair, json_label, prior_loss
+from audit.training.encoding import Encoded, balanced_class_weight, class_weight, encode_pair, json_label, prior_loss
 from audit.training.fitting import STEPS_PER_EXECUTION, batch_size_for
 from audit.training.inputs import BaselineSettings, BaselineSplit
 from audit.training.networks import NETWORKS
@@ -120,7 +120,8 @@ def run_diagnosis(
     dense_budget_s = settings.budget_s * (1 - AUGMENT_SHARE) if pictures else settings.budget_s
     plan = plan_budget(n_train, min(n_val, MAX_VAL_ROWS), encoded.x_train.shape[1], len(classes), widths, dropout,
                        dense_budget_s, seeds=settings.seeds, epochs=base.epochs, batch_size=batch_size,
-                       keras_loaded="keras" in sys.modules)
+                       keras_loaded="keras" in sys.modules, imbalance=bool(imbalance_flagged(findings)),
+                       base_weighted=class_weight(encoded.y_train) is not None)
     if plan is None:
         return diagnosis_skipped(
             f"even the smallest plan ({MIN_SEEDS} seeds, {MIN_SAMPLE_ROWS} rows, {MIN_EPOCHS} epochs) would take "
@@ -161,6 +162,8 @@ def run_diagnosis(
         dropout=dropout,
         prior_val_loss=prior_loss(data.y_train, data.y_val, len(classes)),
         class_weight=class_weight(data.y_train),
+        balanced_weight=balanced_class_weight(data.y_train),
+        minority_classes=tuple(int(code) for code in minority_classes(data.y_train)),
     )
     augmentation = [_augmentation(train, val, settings, base.epochs, base.patience, batch_size, started, say)
                     ] if pictures else []
@@ -173,7 +176,7 @@ def run_diagnosis(
         knob("learning_rate", measured, setup),
         early_stopping(measured["base"], setup),
         unconverged(measured["base"], setup),
-        *(data_cause(cause, findings, checked, baseline, setup)
+        *(data_cause(cause, findings, checked, baseline, setup, measured)
           for cause in ("label_noise", "duplicates", "leakage", "imbalance")),
     ]
     epochs_run = len(curves["val_loss"])
