@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import time
 from dataclasses import replace
 from importlib import resources
 
@@ -86,8 +87,9 @@ def _flipped_labels_case() -> tuple[tuple[BaselineSplit, ...], np.ndarray]:
 
 @pytest.fixture(scope="module")
 def easy_small() -> Diagnosis:
-    # A 120-row split takes 4 steps an epoch: 150 epochs let the val loss converge and stall.
-    return run_diagnosis(*_easy_small_case(), settings=DiagnoseSettings(epochs=150, budget_s=600))
+    # A 120-row split takes 4 steps an epoch: at the baseline's 40 epochs the val loss still falls, so the
+    # diagnosis trains every experiment again for 160 (4x), where it converges and stalls.
+    return run_diagnosis(*_easy_small_case(), settings=DiagnoseSettings(epochs=40, budget_s=600))
 
 
 @pytest.fixture(scope="module")
@@ -102,16 +104,23 @@ def label_noise() -> dict:
     finding = Finding("label_issues", Severity.FAIL, f"train: {len(flipped)} rows have a contradicted label",
                       {"split": "train", "n_rows": len(flipped), "fraction": len(flipped) / len(splits[0].labels)},
                       rows=[{"split": "train", "row": int(r)} for r in flipped])
+    # Not trained again for longer: the rows must say when the base was still improving (see below).
     result = run_diagnosis(splits[2], splits[3], findings=[finding], baseline=baseline,
-                           settings=DiagnoseSettings(budget_s=600))
+                           settings=DiagnoseSettings(budget_s=600, settle=False))
     return {"baseline": baseline, "diagnosis": result}
 
 
 @pytest.mark.slow
-def test_a_small_clean_split_is_too_little_data_and_nothing_else(easy_small: dict) -> None:
+def test_a_small_clean_split_is_too_little_data_once_training_settles(easy_small: dict) -> None:
     verdicts = _verdicts(easy_small)
     assert verdicts["too_little_data"] == LIKELY, _causes(easy_small)["too_little_data"].reason
-    others = {cause: v for cause, v in verdicts.items() if cause != "too_little_data"}
+    # 40 epochs were not enough: named, and the experiments trained again for longer before judging the rest
+    unconverged = _causes(easy_small)["unconverged"]
+    assert unconverged.verdict == LIKELY, unconverged.reason
+    assert (easy_small.budget.first_epochs, easy_small.budget.epochs) == (40, 160)
+    assert unconverged.numbers["best_val_loss_drop"].mean > 2 * unconverged.numbers["best_val_loss_drop"].std
+    assert "epochs=" in unconverged.snippet and any("trained again for 160 epochs" in n for n in easy_small.notes)
+    others = {cause: v for cause, v in verdicts.items() if cause not in ("too_little_data", "unconverged")}
     assert LIKELY not in others.values(), others
     curve = easy_small.learning_curve
     means = [point.mean for point in curve.best_val_loss]
@@ -276,6 +285,29 @@ def test_training_stopped_while_the_val_loss_still_falls_is_named_unconverged() 
     assert "epochs=24" in row.snippet and "settled" in row.reason
     settled = [1.0, 0.8, 0.6, 0.5, 0.45, 0.44, 0.44, 0.44, 0.45, 0.44, 0.45, 0.45]
     assert unconverged(_base_with_curves([settled] * 3), CONTEXT).verdict == UNLIKELY
+
+
+def test_a_longer_run_that_lowers_the_val_loss_names_unconverged_training() -> None:
+    falling = [[1.0 - 0.03 * e + 0.002 * k for e in range(12)] for k in range(3)]  # best 0.67 at the last epoch
+    settled = [[1.0 - 0.03 * min(e, 20) + 0.002 * k for e in range(48)] for k in range(3)]  # best 0.4 at epoch 21
+    longer = replace(CONTEXT, epochs=48)
+    row = unconverged(_base_with_curves(falling), longer, _base_with_curves(settled), 12)
+    assert row.verdict == LIKELY and "48 epochs lower the best val loss by 0.270" in row.reason
+    assert "epochs=27" in row.snippet and "EarlyStopping" in row.snippet  # past the best epoch of the longer run
+    same = unconverged(_base_with_curves(falling), longer, _base_with_curves(falling), 12)
+    assert same.verdict == UNLIKELY
+
+
+def test_the_experiments_train_again_for_longer_only_when_the_base_had_not_settled() -> None:
+    from audit.training.diagnose.run import _settle_epochs
+
+    plan = plan_budget(150, 50, 12, 4, (128,), 0.5, 600, epochs=40)
+    falling = _base_with_curves([[1.0 - 0.01 * e for e in range(40)]] * 3)
+    stalled = _base_with_curves([[1.0 - 0.01 * min(e, 20) + 0.002 * max(e - 20, 0) for e in range(40)]] * 3)
+    far = time.perf_counter() + 600
+    assert _settle_epochs(falling, plan, 0.1, far) == 160  # 4x, well within the time left
+    assert _settle_epochs(falling, plan, 0.1, time.perf_counter() + 5) == 40  # under 1.5x fits in 4.5 s
+    assert _settle_epochs(stalled, plan, 0.1, far) is None
 
 
 def _helped_baseline(code: str = "data"):

@@ -80,6 +80,9 @@ class DiagnoseSettings:
     model: str | None = None
     batch_size: int | None = None
     random_state: int = 0
+    settle: bool = True
+    """Train every experiment again for longer (up to 4x the epochs, within the budget) when the base
+    was still improving at its last epoch, before judging the other causes."""
 
 
 @dataclass(frozen=True)

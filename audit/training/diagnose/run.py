@@ -15,7 +15,14 @@ from audit.training import runtime
 from audit.training.diagnose.augment import AUGMENT_SHARE, not_measured, plan_augmentation, run_augmentation, sampled
 from audit.training.diagnose.data_causes import data_cause, imbalance_flagged
 from audit.training.diagnose.experiments import experiments as measure, learning_curve
-from audit.training.diagnose.model_causes import early_stopping, knob, overfitting, too_little_data, unconverged
+from audit.training.diagnose.model_causes import (
+    early_stopping,
+    knob,
+    overfitting,
+    still_improving,
+    too_little_data,
+    unconverged,
+)
 from audit.training.diagnose.packed import minority_classes, train_members
 from audit.training.diagnose.plan import (
     BASE_LEARNING_RATE,
@@ -28,7 +35,7 @@ from audit.training.diagnose.plan import (
     Plan,
     plan_budget,
 )
-from audit.training.diagnose.results import Budget, Cause, Diagnosis, Network, diagnosis_skipped
+from audit.training.diagnose.results import Budget, Cause, Diagnosis, Experiment, Network, diagnosis_skipped
 from audit.training.encoding import Encoded, balanced_class_weight, class_weight, encode_pair, json_label, prior_loss
 from audit.training.fitting import STEPS_PER_EXECUTION, batch_size_for
 from audit.training.inputs import BaselineSettings, BaselineSplit
@@ -36,6 +43,10 @@ from audit.training.networks import NETWORKS
 from audit.training.results import BaselineResult, Skipped
 
 log = logging.getLogger(__name__)
+
+MAX_SETTLE_FACTOR = 4
+SETTLE_MIN_FACTOR = 1.5
+SETTLE_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,27 @@ def run_diagnosis(
         say("")
     fit_s, fit_cpu_s = time.perf_counter() - fit_started, time.process_time() - fit_cpu
     measured = measure(plan, curves, base.patience)
+    first = measured["base"]
+    first_epochs = plan.epochs
+    settle = None if stopped or not settings.settle else _settle_epochs(first, plan, fit_s / max(len(curves["val_loss"]), 1), deadline)
+    if settle is not None and settle > plan.epochs:
+        say(f"diagnose: the base was still improving at epoch {plan.epochs}; training again for {settle} epochs")
+        fit_started, fit_cpu = time.perf_counter(), time.process_time()
+        try:
+            settled_curves, stopped = train_members(data, members, len(classes), settle, batch_size, base.patience,
+                                                    settings.random_state, deadline)
+        finally:
+            say("")
+        fit_s += time.perf_counter() - fit_started
+        fit_cpu_s += time.process_time() - fit_cpu
+        plan, curves = replace(plan, epochs=settle), settled_curves
+        measured = measure(plan, curves, base.patience)
+        notes.append(f"the base was still improving at epoch {first_epochs} in most seeds, so every experiment "
+                     f"trained again for {settle} epochs (as long as the budget allows, at most "
+                     f"{MAX_SETTLE_FACTOR}x) before the other causes were judged")
+    elif settle is not None:
+        notes.append(f"the base was still improving at epoch {first_epochs} in most seeds and the budget leaves no "
+                     "room to train longer: raise --diagnose-budget to let the experiments settle")
     learning = learning_curve(plan, measured, data, settings.random_state)
     setup = BaseSetup(
         patience=base.patience,
@@ -175,7 +207,7 @@ def run_diagnosis(
         *augmentation,
         knob("learning_rate", measured, setup),
         early_stopping(measured["base"], setup),
-        unconverged(measured["base"], setup),
+        unconverged(first, setup, measured["base"] if plan.epochs > first_epochs else None, first_epochs),
         *(data_cause(cause, findings, checked, baseline, setup, measured)
           for cause in ("label_noise", "duplicates", "leakage", "imbalance")),
     ]
@@ -192,6 +224,7 @@ def run_diagnosis(
             seeds=plan.seeds,
             epochs=plan.epochs,
             epochs_run=epochs_run,
+            first_epochs=first_epochs,
             train_rows=len(data.y_train),
             train_rows_available=n_train,
             val_rows=len(data.y_val),
@@ -211,6 +244,18 @@ def run_diagnosis(
         environment=runtime.environment(),
         duration_s=round(time.perf_counter() - started, 3),
     )
+
+
+def _settle_epochs(base: Experiment, plan: Plan, epoch_s: float, deadline: float) -> int | None:
+    """How many epochs to train every experiment again for when the base was still improving at its last
+    epoch in most seeds: up to ``MAX_SETTLE_FACTOR`` times the plan's, as many as fit in ``SETTLE_SHARE`` of
+    the time left (at the measured seconds an epoch). None when it had settled; the plan's own epochs
+    when nothing longer fits."""
+    if still_improving(base) * 2 < len(base.per_seed):
+        return None
+    room = SETTLE_SHARE * (deadline - time.perf_counter())
+    fitted = min(MAX_SETTLE_FACTOR * plan.epochs, int(room / max(epoch_s, 1e-3)))
+    return fitted if fitted >= SETTLE_MIN_FACTOR * plan.epochs else plan.epochs
 
 
 def _augmentation(train: BaselineSplit, val: BaselineSplit, settings: DiagnoseSettings, epochs: int, patience: int,
