@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import time
 from dataclasses import replace
 from importlib import resources
 
@@ -304,10 +303,11 @@ def test_the_experiments_train_again_for_longer_only_when_the_base_had_not_settl
     plan = plan_budget(150, 50, 12, 4, (128,), 0.5, 600, epochs=40)
     falling = _base_with_curves([[1.0 - 0.01 * e for e in range(40)]] * 3)
     stalled = _base_with_curves([[1.0 - 0.01 * min(e, 20) + 0.002 * max(e - 20, 0) for e in range(40)]] * 3)
-    far = time.perf_counter() + 600
-    assert _settle_epochs(falling, plan, 0.1, far) == 160  # 4x, well within the time left
-    assert _settle_epochs(falling, plan, 0.1, time.perf_counter() + 5) == 40  # under 1.5x fits in 4.5 s
-    assert _settle_epochs(stalled, plan, 0.1, far) is None
+    assert _settle_epochs(falling, plan, 12, 4, 32, 600) == 160  # 4x, well within the budget
+    tight = (plan.estimated_s + estimate_seconds(150, 50, 12, 4, plan.variants, 3, 100, 32, True)) / 0.7
+    assert _settle_epochs(falling, plan, 12, 4, 32, tight) == 100  # as many as the cost model fits
+    assert _settle_epochs(falling, plan, 12, 4, 32, plan.estimated_s / 0.7 * 1.1) == 40  # under 1.5x fits
+    assert _settle_epochs(stalled, plan, 12, 4, 32, 600) is None
 
 
 def _helped_baseline(code: str = "data"):

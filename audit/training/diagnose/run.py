@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -30,9 +31,11 @@ from audit.training.diagnose.plan import (
     MIN_EPOCHS,
     MIN_SAMPLE_ROWS,
     MIN_SEEDS,
+    PLAN_SHARE,
     BaseSetup,
     DiagnoseSettings,
     Plan,
+    estimate_seconds,
     plan_budget,
 )
 from audit.training.diagnose.results import Budget, Cause, Diagnosis, Experiment, Network, diagnosis_skipped
@@ -46,7 +49,6 @@ log = logging.getLogger(__name__)
 
 MAX_SETTLE_FACTOR = 4
 SETTLE_MIN_FACTOR = 1.5
-SETTLE_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,8 @@ def run_diagnosis(
     measured = measure(plan, curves, base.patience)
     first = measured["base"]
     first_epochs = plan.epochs
-    settle = None if stopped or not settings.settle else _settle_epochs(first, plan, fit_s / max(len(curves["val_loss"]), 1), deadline)
+    settle = None if stopped or not settings.settle else _settle_epochs(
+        first, plan, int(data.x_train.shape[1]), len(classes), batch_size, dense_budget_s)
     if settle is not None and settle > plan.epochs:
         say(f"diagnose: the base was still improving at epoch {plan.epochs}; training again for {settle} epochs")
         fit_started, fit_cpu = time.perf_counter(), time.process_time()
@@ -246,16 +249,21 @@ def run_diagnosis(
     )
 
 
-def _settle_epochs(base: Experiment, plan: Plan, epoch_s: float, deadline: float) -> int | None:
+def _settle_epochs(base: Experiment, plan: Plan, n_features: int, n_classes: int, batch_size: int,
+                   budget_s: float) -> int | None:
     """How many epochs to train every experiment again for when the base was still improving at its last
-    epoch in most seeds: up to ``MAX_SETTLE_FACTOR`` times the plan's, as many as fit in ``SETTLE_SHARE`` of
-    the time left (at the measured seconds an epoch). None when it had settled; the plan's own epochs
-    when nothing longer fits."""
+    epoch in most seeds: up to ``MAX_SETTLE_FACTOR`` times the plan's, as many as the cost model fits in
+    the plan's share of the budget beside the first training (an estimate, not the clock, so the same
+    data gives the same plan). None when it had settled; the plan's own epochs when under
+    ``SETTLE_MIN_FACTOR`` times them fits."""
     if still_improving(base) * 2 < len(base.per_seed):
         return None
-    room = SETTLE_SHARE * (deadline - time.perf_counter())
-    fitted = min(MAX_SETTLE_FACTOR * plan.epochs, int(room / max(epoch_s, 1e-3)))
-    return fitted if fitted >= SETTLE_MIN_FACTOR * plan.epochs else plan.epochs
+    room = PLAN_SHARE * budget_s - plan.estimated_s
+    for epochs in range(MAX_SETTLE_FACTOR * plan.epochs, math.ceil(SETTLE_MIN_FACTOR * plan.epochs) - 1, -1):
+        if estimate_seconds(plan.train_rows, plan.val_rows, n_features, n_classes, plan.variants, plan.seeds, epochs,
+                            batch_size, keras_loaded=True) <= room:
+            return epochs
+    return plan.epochs
 
 
 def _augmentation(train: BaselineSplit, val: BaselineSplit, settings: DiagnoseSettings, epochs: int, patience: int,
