@@ -24,6 +24,7 @@ from audit.training.diagnose.imbalance import judge_imbalance
 from audit.training.diagnose.packed import minority_classes, resampled_counts
 from audit.training.diagnose.plan import RESAMPLED, UNWEIGHTED, WEIGHTED, BaseSetup, build_variants
 from audit.training.diagnose.results import INCONCLUSIVE, LIKELY, UNLIKELY, Experiment
+from audit.next_step import imbalance_effect
 from tests.conftest import audit_checks
 
 SETUP = BaseSetup(patience=5, epochs=15, batch_size=32, n_features=10, n_classes=3, classes=("a", "b", "c"),
@@ -61,7 +62,8 @@ def test_class_weights_that_lift_the_minority_classes_make_imbalance_likely(imba
     assert drop.mean > 0.2 and drop.mean > 2 * drop.std and gain.mean > 0.05 and gain.mean > 2 * gain.std
     assert row.numbers["minority_classes"] == ["b", "c"]
     assert "no class weights: minority val loss" in row.effect and "balanced accuracy" in row.reason
-    assert row.remedy_variant == WEIGHTED and "class_weight = {0: " in row.snippet
+    assert row.numbers["remedy_arm"] == WEIGHTED and "class_weight = {0: " in row.snippet
+    assert row.remedy_variant is None  # the base is the weighted arm: no variant of its own
     document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     unweighted = document["experiments"][UNWEIGHTED]
     assert unweighted["config"]["class_weighting"] == "none" and "best_minority_loss" in unweighted["summary"]
@@ -113,7 +115,10 @@ def test_the_rule_needs_a_gain_beyond_the_seed_spread_on_the_minority_classes() 
                        RESAMPLED: _arm(RESAMPLED, [1.0, 1.1, 0.9], [0.60, 0.62, 0.58])}
         return judge_imbalance("class_imbalance (train): 36x [warn]", "flagged", {}, SETUP, experiments)
 
-    assert judged([0.5, 0.6, 0.4], [0.60, 0.62, 0.58]).verdict == LIKELY  # minority loss halved
+    halved = judged([0.5, 0.6, 0.4], [0.60, 0.62, 0.58])
+    assert halved.verdict == LIKELY and halved.numbers["remedy_arm"] == WEIGHTED
+    assert imbalance_effect(halved) == ("balanced class weights lowered the minority classes' val loss by 50%",
+                                        pytest.approx(0.5))
     assert judged([1.0, 1.1, 0.9], [0.70, 0.72, 0.68]).verdict == LIKELY  # balanced accuracy up 10 points
     assert judged([1.0, 1.1, 0.9], [0.61, 0.63, 0.59]).verdict == UNLIKELY  # 1 point: under the 2 a gain takes
     spread_out = judged([0.3, 1.6, 0.5], [0.60, 0.62, 0.58])  # 0.2 lower on average, within the seeds' spread

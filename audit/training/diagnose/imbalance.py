@@ -62,7 +62,8 @@ def judge_imbalance(findings_effect: str, why: str, numbers: dict[str, Any], set
         f"{labels[name]}{' (the base)' if arm is experiments['base'] else ''}: minority val loss "
         f"{pm(arm.summary['best_minority_loss'])}, balanced accuracy {pm(arm.summary['best_balanced_accuracy'])}"
         for name, arm in ((UNWEIGHTED, unweighted), *treated.items()))
-    numbers = {**numbers, "minority_classes": _minority_labels(setup), "judged": judged,
+    numbers = {**numbers, "minority_classes": _minority_labels(setup), "minority_loss_unweighted": scale,
+               "judged": judged,
                "threshold_minority_loss": effect_threshold(scale), "threshold_balanced_accuracy": MIN_BALANCED_GAIN}
     helping = [name for name, j in judged.items()
                if (j["minority_loss"] == "helps" and j["balanced_accuracy"] != "hurts")
@@ -80,7 +81,10 @@ def judge_imbalance(findings_effect: str, why: str, numbers: dict[str, Any], set
         else:
             remedy = "pass balanced class weights to fit (the weights of the fixed train split below)"
             code = snippet(setup, class_weight=setup.balanced_weight)
-        return Cause("imbalance", EXPERIMENT, effect, LIKELY, reason, remedy, code, numbers, winner)
+        numbers = {**numbers, "remedy_arm": winner, "remedy_label": labels[winner]}
+        # the remedy's variant, when it is one of its own (the base may be the weighted arm)
+        variant = winner if winner in experiments else None
+        return Cause("imbalance", EXPERIMENT, effect, LIKELY, reason, remedy, code, numbers, variant)
     if all(j["minority_loss"] in UNFAVOURABLE and j["balanced_accuracy"] in UNFAVOURABLE for j in judged.values()):
         return Cause("imbalance", EXPERIMENT, effect, UNLIKELY,
                      f"{why}, but neither class weights nor resampling lowers the minority classes' val loss by "
