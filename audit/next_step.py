@@ -164,14 +164,16 @@ def family_effect(family: FamilyRun) -> tuple[str, float | None]:
 
 def imbalance_effect(cause: Cause) -> tuple[str, float | None]:
     """What the class-imbalance remedy measured: the drop of the minority classes' val loss (its yardstick;
-    weighting the classes raises the overall val loss by design)."""
+    weighting the classes raises the overall val loss by design). Not ranked when the baseline already
+    trains that way (the remedy is to keep it, nothing to try)."""
     numbers = cause.numbers
     judged = numbers.get("judged", {}).get(numbers.get("remedy_arm") or "", None)
     scale = numbers.get("minority_loss_unweighted")
     if judged is None or not scale or judged["minority_loss_drop"].mean is None:
         return "", None
     gain = judged["minority_loss_drop"].mean / scale
-    return f"{numbers['remedy_label']} lowered the minority classes' val loss by {gain:.0%}", gain
+    said = f"{numbers['remedy_label']} lowered the minority classes' val loss by {gain:.0%}"
+    return said, None if cause.remedy_variant is None else gain
 
 
 def cause_effect(cause: Cause, diagnosis: Diagnosis) -> tuple[str, float | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -117,8 +118,15 @@ def test_the_rule_needs_a_gain_beyond_the_seed_spread_on_the_minority_classes() 
 
     halved = judged([0.5, 0.6, 0.4], [0.60, 0.62, 0.58])
     assert halved.verdict == LIKELY and halved.numbers["remedy_arm"] == WEIGHTED
-    assert imbalance_effect(halved) == ("balanced class weights lowered the minority classes' val loss by 50%",
-                                        pytest.approx(0.5))
+    # the base weights the classes (SETUP): keep doing so, measured but nothing new to try first
+    assert imbalance_effect(halved) == ("balanced class weights lowered the minority classes' val loss by 50%", None)
+    assert halved.remedy.startswith("keep the balanced class weights")
+    unweighted_base = {"base": _arm("base", [1.0, 1.1, 0.9], [0.60, 0.62, 0.58]),
+                       WEIGHTED: _arm(WEIGHTED, [0.5, 0.6, 0.4], [0.60, 0.62, 0.58]),
+                       RESAMPLED: _arm(RESAMPLED, [1.0, 1.1, 0.9], [0.60, 0.62, 0.58])}
+    row = judge_imbalance("label_shift [warn]", "flagged", {}, replace(SETUP, class_weight=None), unweighted_base)
+    assert row.verdict == LIKELY and row.remedy_variant == WEIGHTED and row.remedy.startswith("pass balanced")
+    assert imbalance_effect(row)[1] == pytest.approx(0.5)  # a remedy to try, ranked by what it measured
     assert judged([1.0, 1.1, 0.9], [0.70, 0.72, 0.68]).verdict == LIKELY  # balanced accuracy up 10 points
     assert judged([1.0, 1.1, 0.9], [0.61, 0.63, 0.59]).verdict == UNLIKELY  # 1 point: under the 2 a gain takes
     spread_out = judged([0.3, 1.6, 0.5], [0.60, 0.62, 0.58])  # 0.2 lower on average, within the seeds' spread

@@ -78,6 +78,10 @@ def judge_imbalance(findings_effect: str, why: str, numbers: dict[str, Any], set
         if winner == RESAMPLED:
             remedy = "resample the train rows so that every class has an equal share"
             code = snippet(setup, resample=True)
+        elif setup.class_weight:
+            remedy = ("keep the balanced class weights the baseline trains with (below); a model without them does "
+                      "worse on the minority classes")
+            code = snippet(setup, class_weight=setup.balanced_weight)
         else:
             remedy = "pass balanced class weights to fit (the weights of the fixed train split below)"
             code = snippet(setup, class_weight=setup.balanced_weight)
