@@ -122,8 +122,14 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the column of a CSV or Parquet file holding paths of pictures (relative to the "
                             "file's folder): the rows are those pictures")
     group.add_argument("--embeddings", action="append", metavar="PATH",
-                       help="your vectors of the pictures, one .npy a split (give it for train, then val), a row "
-                            "a listed file: label issues and the baseline read them instead of colour features")
+                       help="your vectors of the pictures, one file a split (give it for train, then val): an "
+                            ".npy with a row a listed file, or a Parquet file of path (relative to the split's "
+                            "folder) and vector: label issues and the baseline read them instead of colour features")
+    group.add_argument("--image-model", choices=("auto", "mobilenet_v3_small", "none"),
+                       help="the pretrained network whose embeddings label issues read when there are no "
+                            "--embeddings: MobileNetV3Small with ImageNet weights from the Keras cache (never "
+                            "downloaded); auto uses it when the weights are cached, else the colour features, and "
+                            "says which; none keeps the colour features (default: auto)")
     group.add_argument("--max-image-pixels", type=count_argument, metavar="N",
                        help="refuse to decode a picture with more pixels than this, as Pillow's guard against "
                             "decompression bombs does (default: 89,478,485)")
@@ -359,6 +365,8 @@ def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
         limits["image_column"] = args.image_column
     if args.embeddings:
         limits["embeddings"] = tuple(args.embeddings)
+    if args.image_model:
+        limits["image_model"] = args.image_model
     inputs = Inputs(args.train, args.val, ReadOptions(sep=args.sep, encoding=args.encoding, **limits),
                     pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
     diagnose_budget = getattr(args, "diagnose_budget", None)

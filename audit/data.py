@@ -93,6 +93,7 @@ class ReadOptions:
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     image_column: str | None = None
     embeddings: tuple[str, ...] = ()
+    image_model: str = "auto"
 
 
 @dataclass

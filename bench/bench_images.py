@@ -12,8 +12,12 @@ and its decoding workers):
   readable files (it stops at the first unreadable one, so it is given only those).
 - ``--sizes``: clean folders of N pictures of 64-256 px (with a few copies), every check but
   label issues, against cleanvision's default issue types on the same files.
+- ``--embedding-sizes``: label issues alone on N pictures of 64 px with 5% in a wrong class
+  folder, reading the user's vectors from one Parquet file a split (``EMBEDDING_WIDTH``
+  numbers a picture: a class signal in a few of them, noise in the rest): the time to read and
+  match the files by path, the time of the check, and its F1 on the planted pictures.
 
-    python bench/bench_images.py --quality --sizes 10000 --out bench/results/images.md
+    python bench/bench_images.py --quality --sizes 10000 --embedding-sizes 10000 --out bench/results/images.md
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 QUALITY_SPEC = dict(n_train=2000, n_val=560, byte_copies=40, near_copies=40, cross_class_copies=20, exact_leaks=20,
@@ -34,6 +39,7 @@ QUALITY_SPEC = dict(n_train=2000, n_val=560, byte_copies=40, near_copies=40, cro
 QUALITY_CODES = {"dark": "dark_images", "overexposed": "overexposed_images", "blurry": "blurry_images",
                  "blank": "blank_images", "odd_size": "odd_size_images", "grayscale": "grayscale_images",
                  "unreadable": "unreadable_images"}
+EMBEDDING_WIDTH = 128
 CLEANVISION_CODES = {"dark": "dark", "overexposed": "light", "blurry": "blurry", "blank": "low_information",
                      "odd_size": "odd_size", "grayscale": "grayscale"}
 
@@ -67,7 +73,7 @@ def run_ours(root: Path, with_labels: bool) -> dict:
     results = run_checks(data, [REGISTRY[name]() for name in REGISTRY if name not in skip])
     flagged: dict[str, list] = {}
     pairs: dict[str, list] = {}
-    accuracy = None
+    accuracy = inputs = None
     for result in results:
         for finding in result.findings:
             flagged.setdefault(finding.code, []).extend([r["split"], r["path"]] for r in finding.rows)
@@ -76,8 +82,29 @@ def run_ours(root: Path, with_labels: bool) -> dict:
                  r.get("train_path") or r.get("duplicate_of_path")] for r in finding.rows)
             if finding.code == "label_issues" and finding.metrics.get("split") == "train":
                 accuracy = finding.metrics.get("prediction_accuracy")
+                inputs = finding.metrics.get("picture_inputs", {}).get("described")
     return {"flagged": flagged, "pairs": pairs, "load_s": loaded, "checks_s": time.perf_counter() - started - loaded,
-            "oof_accuracy": accuracy, **usage()}
+            "oof_accuracy": accuracy, "inputs": inputs, **usage()}
+
+
+def run_embedded(root: Path) -> dict:
+    """Label issues alone on the folder pair, reading ``<split>.parquet`` beside it: times and flagged files."""
+    from audit.images.embeddings import attach_embeddings
+    from audit.images.folders import load_image_folders
+    from audit.runner import run_checks
+    from checks import REGISTRY
+
+    data = load_image_folders(root / "train", root / "val")
+    started = time.perf_counter()
+    attach_embeddings(data, (str(root / "train.parquet"), str(root / "val.parquet")))
+    read = time.perf_counter() - started
+    check_cpu = time.process_time()
+    [result] = run_checks(data, [REGISTRY["label_issues"]()])
+    check_cpu = time.process_time() - check_cpu
+    [train] = [f for f in result.findings if f.metrics.get("split") == "train"]
+    return {"flagged": [[r["split"], r["path"]] for r in train.rows], "read_s": read,
+            "check_s": time.perf_counter() - started - read, "check_cpu_s": check_cpu,
+            "oof_accuracy": train.metrics["prediction_accuracy"], "model": train.metrics["model"], **usage()}
 
 
 def run_cleanvision(root: Path, skip: list[str]) -> dict:
@@ -149,8 +176,8 @@ def quality_table(root: Path, planted) -> list[str]:
     r, p, n = scores(got.get("label_issues", set()), wrong)
     f1 = 2 * r * p / (r + p) if r + p else 0.0
     lines.append(f"| label issues (wrong folder + copy under another class, {len(wrong)}): F1 / recall / precision "
-                 f"| {f1:.3f} / {r:.3f} / {p:.3f} (out-of-fold accuracy {ours['oof_accuracy']:.3f}, extra trees on "
-                 f"colour histograms and 8x8 copies) | - |")
+                 f"| {f1:.3f} / {r:.3f} / {p:.3f} (out-of-fold accuracy {ours['oof_accuracy']:.3f}, on "
+                 f"{ours['inputs']}) | - |")
     lines.append(f"| time: wall / CPU; peak RSS | {ours['wall_s']:.1f} s / {ours['cpu_s']:.1f} s (load "
                  f"{ours['load_s']:.1f} s, checks {ours['checks_s']:.1f} s with label issues); {ours['peak_rss_mb']:.0f} MB "
                  f"| {theirs['wall_s']:.1f} s / {theirs['cpu_s']:.1f} s; {theirs['peak_rss_mb']:.0f} MB |")
@@ -170,18 +197,57 @@ def speed_row(n: int, folder: Path) -> str:
             f"{theirs['peak_rss_mb']:.0f} MB |")
 
 
+def write_vectors(folder: Path, planted, seed: int = 0) -> None:
+    """``<split>.parquet`` beside the split folders: each listed path and a vector telling its true class."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from audit.images.folders import list_class_folder
+    from audit.images.synthetic import CLASSES
+
+    rng = np.random.default_rng(seed)
+    for split in ("train", "val"):
+        listed = list_class_folder(folder / split)
+        true = [planted.true_labels.get(f"{split}/{path}", label) for path, label in listed]
+        vectors = rng.normal(size=(len(listed), EMBEDDING_WIDTH)).astype(np.float32)
+        vectors[np.arange(len(true)), [CLASSES.index(t) for t in true]] += 3.0
+        column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), EMBEDDING_WIDTH)
+        pq.write_table(pa.table({"path": [path for path, _ in listed], "vector": column}), folder / f"{split}.parquet")
+
+
+def embedding_row(n: int, folder: Path) -> str:
+    from audit.images.synthetic import PlantSpec, write_planted_folders
+
+    n_val = n // 5
+    spec = replace(PlantSpec(n_train=n - n_val, n_val=n_val, side_range=(64, 65)).clean(), wrong_class=0.05)
+    planted = write_planted_folders(folder, spec)
+    write_vectors(folder, planted)
+    ours = measured(["--measure", "embedded", "--folder", str(folder)])
+    r, p, _ = scores({tuple(f) for f in ours["flagged"]}, planted.paths("wrong_class"))
+    f1 = 2 * r * p / (r + p) if r + p else 0.0
+    return (f"| {n:,} | {ours['read_s']:.2f} s | {ours['check_s']:.1f} s / {ours['check_cpu_s']:.1f} s | "
+            f"{ours['model']} | "
+            f"{ours['oof_accuracy']:.3f} | {f1:.3f} / {r:.3f} / {p:.3f} | {ours['cpu_s']:.1f} s | "
+            f"{ours['peak_rss_mb']:.0f} MB |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--sizes", type=int, nargs="*", default=[])
+    parser.add_argument("--embedding-sizes", type=int, nargs="*", default=[])
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--measure", choices=["ours", "cleanvision"])
+    parser.add_argument("--measure", choices=["ours", "cleanvision", "embedded"])
     parser.add_argument("--folder", type=Path)
     parser.add_argument("--labels", action="store_true")
     parser.add_argument("--skip", default="[]")
     args = parser.parse_args()
     if args.measure == "ours":
         print(json.dumps(run_ours(args.folder, args.labels)))
+        return
+    if args.measure == "embedded":
+        print(json.dumps(run_embedded(args.folder)))
         return
     if args.measure == "cleanvision":
         print(json.dumps(run_cleanvision(args.folder, json.loads(args.skip))))
@@ -201,6 +267,13 @@ def main() -> None:
                       "|---|---|---|---|---|---|---|"]
             for n in args.sizes:
                 lines.append(speed_row(n, Path(scratch) / f"size-{n}"))
+        if args.embedding_sizes:
+            lines += ["", f"## Label issues with your embeddings (Parquet, {EMBEDDING_WIDTH} numbers a picture)", "",
+                      "| pictures | read and match by path | label issues: wall / CPU | model | out-of-fold accuracy | "
+                      "F1 / recall / precision (5% in a wrong folder) | CPU (whole process) | peak RSS |",
+                      "|---|---|---|---|---|---|---|---|"]
+            for n in args.embedding_sizes:
+                lines.append(embedding_row(n, Path(scratch) / f"embedded-{n}"))
     lines += ["", f"Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}."]
     text = "\n".join(lines) + "\n"
     print(text)

@@ -29,7 +29,6 @@ import pandas as pd
 
 from checks.base import AuditData, Parameter
 from checks.features import model_inputs
-from checks.hashing import feature_hashes
 from checks.oof_models import (
     AUTO,
     AVERAGE,
@@ -166,14 +165,15 @@ def cross_validated(model: str, x: np.ndarray, y: np.ndarray, folds: int, n_clas
     """Out-of-fold probabilities of ``x``'s rows, and each of ``scored``'s matrices scored by
     the average of the fold models (none of which saw them).
 
-    Gradient boosting's OpenMP threads are held to one: on a shared machine its busy-waiting
-    threads made it many times slower than its cost estimate, and one thread gives the same model.
+    Gradient boosting's OpenMP threads and the BLAS threads of logistic regression are held to
+    one: on a shared machine their busy-waiting threads made them many times slower than their
+    cost estimates, and one thread gives the same model.
     """
     from threadpoolctl import threadpool_limits
 
     oof = np.zeros((len(y), n_classes))
     averaged = {name: np.zeros((len(m), n_classes)) for name, m in scored.items()}
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1):
         _fill_folds(model, x, y, folds, n_classes, random_state, scored, n_estimators, oof, averaged)
     return oof, averaged
 

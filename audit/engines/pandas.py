@@ -42,10 +42,9 @@ class PandasEngine:
                                split_column, inputs.read_options)
             progress(f"loading {files.train.name}")
             data = load_files(files, roles, random_state)
-            if inputs.read_options.embeddings:
-                from audit.images.embeddings import attach_embeddings
+            from audit.images.embeddings import attach_picture_inputs
 
-                attach_embeddings(data, inputs.read_options.embeddings)
+            attach_picture_inputs(data, inputs.read_options, progress)
         attach_extra_inputs(data, inputs.pred_probs, inputs.expectations, inputs.verbose)
         return Loaded(data, files)
 

@@ -1,8 +1,13 @@
-"""The user's embeddings of pictures (``--embeddings``): one ``.npy`` a split, a row a listed file.
+"""What the label-issue model reads of pictures: the user's embeddings, a pretrained network's, or neither.
 
-Rows follow the split's listing (the sorted files of a class folder, the rows of a table, the
-pictures of an array); a file that turned out unreadable keeps its row in the array. The
-label-issue model and the baseline read them in place of the cheap picture features.
+In this order: the user's (``--embeddings``, one file a split); else MobileNetV3Small's when
+its weights are in the Keras cache (``--image-model``, :mod:`audit.images.pretrained`); else
+the built-in colour features. ``data.images.inputs`` says which, for the report.
+
+The user's file is an ``.npy`` with a row a listed file in the split's listing order (the
+sorted files of a class folder, the rows of a table, the pictures of an array; a file that
+turned out unreadable keeps its row), or a Parquet file of path and vector matched to the
+listed files by path (:mod:`audit.images.vector_table`).
 """
 
 from __future__ import annotations
@@ -12,14 +17,35 @@ from pathlib import Path
 
 import numpy as np
 
-from audit.data import check_npy_declared_size
+from audit.data import ReadOptions, check_npy_declared_size
 from audit.errors import InputError
+from audit.images.pretrained import IMAGE_MODELS, MOBILENET_V3_SMALL, attach_pretrained
+from audit.images.vector_table import matched_vectors, read_vector_table
+from audit.progress import Progress, no_progress
+from audit.readers import DEFAULT_MAX_BYTES
 from checks.base import AuditData
+from checks.images.table import ImageSet, PictureInputs
+
+SUFFIXES = (".npy", ".parquet")
+
+
+def attach_picture_inputs(data: AuditData, options: ReadOptions, progress: Progress = no_progress) -> AuditData:
+    """``data`` with the vectors the label-issue model should read of its pictures, if any."""
+    if options.image_model not in IMAGE_MODELS:
+        raise InputError(f"image model {options.image_model!r} is not one of {', '.join(IMAGE_MODELS)}")
+    if options.embeddings:
+        if options.image_model == MOBILENET_V3_SMALL:
+            raise InputError(f"--embeddings and --image-model {MOBILENET_V3_SMALL} both give the pictures' vectors; "
+                             f"give one of them")
+        return attach_embeddings(data, options.embeddings, options.max_bytes)
+    if data.images is None:
+        if options.image_model == MOBILENET_V3_SMALL:
+            raise InputError(f"--image-model {MOBILENET_V3_SMALL} embeds pictures; the inputs are not pictures")
+        return data
+    return attach_pretrained(data, options.image_model, progress)
 
 
 def read_embedding(path: Path, n_listed: int, split: str) -> np.ndarray:
-    if not path.is_file() or path.suffix.lower() != ".npy":
-        raise InputError(f"{path}: --embeddings takes one .npy file a split (train first), saved with numpy.save")
     check_npy_declared_size(path)
     try:
         array = np.load(path, allow_pickle=False)
@@ -33,20 +59,35 @@ def read_embedding(path: Path, n_listed: int, split: str) -> np.ndarray:
     return array.astype(np.float32)
 
 
-def attach_embeddings(data: AuditData, paths: tuple[str, ...]) -> AuditData:
+def split_vectors(images: ImageSet, split: str, path: Path, max_bytes: int) -> np.ndarray:
+    """The vectors of ``split``'s readable pictures, in its table's order, from the user's file."""
+    if not path.is_file() or path.suffix.lower() not in SUFFIXES:
+        raise InputError(f"{path}: --embeddings takes one file a split (train first): an .npy saved with numpy.save, "
+                         f"or a Parquet file of path and vector")
+    table = images.tables[split]
+    if path.suffix.lower() == ".npy":
+        return read_embedding(path, images.n_listed[split], split)[table.rows]
+    listed = set(table.paths.tolist()) | {f.path for f in images.unreadable if f.split == split}
+    return matched_vectors(path, read_vector_table(path, max_bytes), table.paths.tolist(), listed, split,
+                           images.roots[split])
+
+
+def attach_embeddings(data: AuditData, paths: tuple[str, ...], max_bytes: int = DEFAULT_MAX_BYTES) -> AuditData:
     """``data`` with each split's table carrying its rows of the user's embeddings."""
     if data.images is None:
         raise InputError("--embeddings gives vectors of pictures; the inputs are not pictures")
     if len(paths) != len(data.splits):
-        raise InputError(f"--embeddings needs one .npy a split ({', '.join(data.splits)}, in that order); "
+        raise InputError(f"--embeddings needs one file a split ({', '.join(data.splits)}, in that order); "
                          f"got {len(paths)}")
     tables = dict(data.images.tables)
     widths = set()
     for split, path in zip(data.splits, paths):
-        array = read_embedding(Path(path), data.images.n_listed[split], split)
+        array = split_vectors(data.images, split, Path(path), max_bytes)
         widths.add(array.shape[1])
-        tables[split] = replace(tables[split], embedding=array[tables[split].rows])
+        tables[split] = replace(tables[split], embedding=array)
     if len(widths) > 1:
         raise InputError(f"--embeddings: the splits' vectors differ in length ({sorted(widths)}); give one length")
-    data.images = replace(data.images, tables=tables)
+    names = ", ".join(Path(p).name for p in paths)
+    inputs = PictureInputs("user", f"your embeddings ({names}; {widths.pop()} numbers a picture)")
+    data.images = replace(data.images, tables=tables, inputs=inputs)
     return data

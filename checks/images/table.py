@@ -36,8 +36,8 @@ CHUNK = 128
 class ImageTable:
     """The facts of a split's readable images, one row a picture, in the split's row order.
 
-    ``model_inputs`` are what a model that tells classes apart reads: the user's embeddings
-    when given, else the cheap ``features``.
+    ``model_inputs`` are what a model that tells classes apart reads: embeddings when there are
+    any (the user's, or a pretrained network's), else the cheap ``features``.
     """
 
     rows: np.ndarray
@@ -62,7 +62,7 @@ class ImageTable:
     sharpness: np.ndarray
     colourfulness: np.ndarray
     embedding: np.ndarray | None = None
-    """The user's vector of each picture (``--embeddings``), or None."""
+    """Each picture's vector (the user's ``--embeddings`` or a pretrained network's), or None."""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -107,12 +107,33 @@ class UnreadableFile:
     reason: str
 
 
+BUILT_IN_INPUTS = "colour histograms, a hue histogram and 8x8 colour copies"
+
+
+@dataclass(frozen=True)
+class PictureInputs:
+    """What the out-of-fold model of label issues reads of the pictures, said in the report.
+
+    ``source`` is ``built_in`` (the cheap ``features``), ``user`` (``--embeddings``) or
+    ``pretrained`` (a Keras application's embeddings); ``described`` names them in words;
+    ``note`` says why a preferred source was passed over, and ``remedy`` how to use it.
+    """
+
+    source: str = "built_in"
+    described: str = BUILT_IN_INPUTS
+    note: str | None = None
+    remedy: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"source": self.source, "described": self.described, "note": self.note, "remedy": self.remedy}
+
+
 @dataclass(frozen=True)
 class ImageSet:
     """The images of an audit: where each split's files live, their facts, the files that failed.
 
     ``roots[split]`` is the folder paths are relative to; ``n_listed[split]`` counts every file
-    listed, readable or not.
+    listed, readable or not; ``inputs`` says what the tables' ``model_inputs`` hold.
     """
 
     roots: dict[str, str]
@@ -120,6 +141,7 @@ class ImageSet:
     unreadable: list[UnreadableFile] = field(default_factory=list)
     n_listed: dict[str, int] = field(default_factory=dict)
     max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+    inputs: PictureInputs = PictureInputs()
 
 
 def decode_files(root: str, paths: Sequence[str], max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
