@@ -488,7 +488,9 @@ def test_audit_run_diagnose_writes_the_diagnosis(tmp_path) -> None:
     assert main(argv) == 1
     document = json.loads((out / "train.json").read_text())
     diagnosis = document["diagnosis"]
-    assert diagnosis["status"] == "ran" and diagnosis["budget"]["epochs"] == 6
+    # 6 epochs first; still improving there, the experiments train again for longer within the budget
+    assert diagnosis["status"] == "ran" and diagnosis["budget"]["first_epochs"] == 6
+    assert diagnosis["budget"]["epochs"] in (6, *range(9, 25))
     causes = {row["cause"]: row for row in diagnosis["causes"]}
     # Flagged at fail (copied rows, and copies with another label), and no baseline to say otherwise.
     assert causes["duplicates"]["verdict"] == LIKELY and causes["label_noise"]["verdict"] == LIKELY
