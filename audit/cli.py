@@ -461,9 +461,10 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
 
         files["junit"] = str(write_atomic(Path(junit), render_junit(report)))
     if written and fixes_made_it_worse(report):
+        marked = len(report.unconfirmed)
         print("audit: warning: the baseline trained on these fixed splits did worse on the clean reference set "
-              "than on the raw ones (see its verdict); review the findings behind the fixes before using them",
-              file=sys.stderr)
+              "than on the raw ones (see its verdict); review the findings behind the fixes before using them"
+              + (f" ({marked} marked not confirmed)" if marked else ""), file=sys.stderr)
     if output_format == "json":
         print(json_text, end="")
     elif output_format == "github":
@@ -476,8 +477,9 @@ def publish(report: AuditReport, out: Path, name: str, written: dict[str, str], 
 
 
 def fixes_made_it_worse(report: AuditReport) -> bool:
+    """The fixes together made the baseline worse, or an attribution run refuted some of them."""
     verdict = getattr(report.baseline, "verdict", None)
-    return verdict is not None and verdict.code == "fixes_hurt"
+    return (verdict is not None and verdict.code == "fixes_hurt") or bool(report.unconfirmed)
 
 
 def wants_colour(stream) -> bool:

@@ -162,6 +162,20 @@ def family_effect(family: FamilyRun) -> tuple[str, float | None]:
             f"{fmt(effect.reference_loss)}" + (f" ({-gain:+.0%})" if gain is not None else ""), gain)
 
 
+def imbalance_effect(cause: Cause) -> tuple[str, float | None]:
+    """What the class-imbalance remedy measured: the drop of the minority classes' val loss (its yardstick;
+    weighting the classes raises the overall val loss by design). Not ranked when the baseline already
+    trains that way (the remedy is to keep it, nothing to try)."""
+    numbers = cause.numbers
+    judged = numbers.get("judged", {}).get(numbers.get("remedy_arm") or "", None)
+    scale = numbers.get("minority_loss_unweighted")
+    if judged is None or not scale or judged["minority_loss_drop"].mean is None:
+        return "", None
+    gain = judged["minority_loss_drop"].mean / scale
+    said = f"{numbers['remedy_label']} lowered the minority classes' val loss by {gain:.0%}"
+    return said, None if cause.remedy_variant is None else gain
+
+
 def cause_effect(cause: Cause, diagnosis: Diagnosis) -> tuple[str, float | None]:
     """The gain a model cause's experiment measured: the learning curve's next doubling, or the winning variant."""
     curve = diagnosis.learning_curve
@@ -171,6 +185,8 @@ def cause_effect(cause: Cause, diagnosis: Diagnosis) -> tuple[str, float | None]
             gain = (now - curve.predicted_loss) / now
             return (f"doubling to {curve.predicted_rows} rows predicts a best val loss of "
                     f"{fmt(curve.predicted_loss)}, from {fmt(now)} ({-gain:+.0%})", gain)
+    if cause.cause == "imbalance":
+        return imbalance_effect(cause)
     variant = diagnosis.experiments.get(cause.remedy_variant) if cause.remedy_variant else None
     base = diagnosis.experiments.get("base")
     if variant is not None and variant.effect is not None and base is not None:

@@ -112,6 +112,23 @@ class AuditReport:
         return None if capped is None else capped.rows_file
 
     @property
+    def unconfirmed(self) -> dict[int, str]:
+        """By ``id(finding)``, why the baseline does not confirm a finding: the fixes it led to made the
+        model worse on the clean reference set (:mod:`audit.training.confirmation`). Empty when the
+        baseline did not train or refuted nothing."""
+        if self.baseline is None or not self.baseline.ran:
+            return {}
+        from audit.training.confirmation import refutations, unconfirmed_findings
+
+        refuted = refutations(self.baseline)
+        if not refuted:
+            return {}
+        from audit.fixes import FixOptions, build_plan
+
+        plan = self.plan or build_plan(self.all_findings, self.data, FixOptions.recorded(self.fixes))
+        return unconfirmed_findings((f for _, f in self.all_findings), plan, refuted)
+
+    @property
     def gate(self) -> Gate:
         """The gate's verdict on the results as they are now."""
         findings = [f for _, f in self.all_findings]
@@ -224,7 +241,7 @@ class AuditReport:
         return {section: sections.get(section, "") for section in DOC_SECTIONS}
 
     def to_dict(self) -> dict[str, Any]:
-        gate = self.gate
+        gate, unconfirmed = self.gate, self.unconfirmed
         return to_builtin({
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": TOOL_NAME, "version": __version__},
@@ -234,18 +251,20 @@ class AuditReport:
             "severity_counts": {str(severity): n for severity, n in gate.severity_counts.items()},
             "settings": self.settings,
             "inputs": self.inputs(),
-            "checks": [self._check_dict(r) for r in self.results],
+            "checks": [self._check_dict(r, unconfirmed) for r in self.results],
             "fixes": None if self.fixes is None else self.fixes.to_dict(),
             "baseline": None if self.baseline is None else self.baseline.to_dict(),
             "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
         })
 
-    def _check_dict(self, result: CheckResult) -> dict[str, Any]:
+    def _check_dict(self, result: CheckResult, unconfirmed: Mapping[int, str]) -> dict[str, Any]:
         evidence = self.evidence or {}
         document = result.to_dict({key: capped.rows_in_report for key, capped in evidence.items()})
         for finding, described in zip(result.findings, document["findings"]):
             if id(finding) in evidence:
                 described.update(evidence[id(finding)].to_dict())
+            if id(finding) in unconfirmed:
+                described.update({"confirmed": False, "not_confirmed_reason": unconfirmed[id(finding)]})
         if self.judgements is not None:
             for finding, described in zip(result.findings, document["findings"]):
                 judgement = self.judgements[id(finding)]

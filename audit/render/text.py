@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # only read for its attributes; the report imports this modul
 WIDTH = 100
 """The width the command line wraps at, whether it writes to a terminal or a pipe."""
 INDENT = " " * 6
+NOT_CONFIRMED = "not confirmed"
+"""The mark of a finding the baseline refutes: the fixes it led to made the model worse."""
 # Where a check's result sorts: failing findings and crashes first, a check with nothing found last.
 RANKS = {"FAIL": 0, "ERROR": 1, "WARN": 2, "INFO": 3, "skip": 4, "ok": 5}
 COLOURS = {"FAIL": "1;31", "ERROR": "1;35", "WARN": "33", "INFO": "34", "ok": "32", "skip": "2", "DIAG": "36",
@@ -43,6 +45,7 @@ def render_text(report: AuditReport, written: dict[str, str] | None = None, *, w
 def check_entries(report: AuditReport) -> list[str]:
     """One entry a finding, a crash, a skip or a clean check; worst first, in check order within a rank."""
     ranked: list[tuple[int, str]] = []
+    unconfirmed = report.unconfirmed
     for result in report.results:
         if result.status == "skipped":
             ranked.append((RANKS["skip"], f"skip  {result.check}: {one_line(result.detail or '')}"))
@@ -56,6 +59,8 @@ def check_entries(report: AuditReport) -> list[str]:
             word = str(finding.severity).upper()
             status = report.status_of(finding)
             marker = f" [{status}]" if status else ""
+            if id(finding) in unconfirmed:
+                marker += f" [{NOT_CONFIRMED}]"
             ranked.append((RANKS[word],
                            f"{word:<5} {finding.code}{marker}: {one_line(finding.message)}"))
     return [entry for _, entry in sorted(ranked, key=lambda pair: pair[0])]
@@ -101,6 +106,9 @@ def baseline_lines(report: AuditReport) -> list[str]:
     if not baseline.ran:
         return [f"baseline: not trained: {one_line(baseline.reason)}"] if baseline.reason else []
     lines = [f"baseline: {one_line(baseline.verdict.text)}"]
+    reasons = sorted(set(report.unconfirmed.values()))
+    if reasons:
+        lines.append(f"baseline: the findings marked [{NOT_CONFIRMED}] are refuted: {one_line('; '.join(reasons))}")
     if baseline.sample is not None:
         lines.append(f"baseline: {one_line(sample_note(baseline.sample))}")
     attribution = baseline.attribution

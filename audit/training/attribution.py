@@ -63,9 +63,11 @@ class FamilyEffect:
 
     @property
     def inflation_removed(self) -> float:
-        """How much of the raw val loss's inflation this family's fixes took away."""
+        """How much of the raw val loss's inflation this family's fixes took away: at most the inflation
+        there was. A val loss above the reference loss (hard rows kept in val) is no inflation, and its
+        rising further after a fix removes none."""
         raw, family = self.val_inflation_relative_raw, self.val_inflation_relative
-        return 0.0 if raw is None or family is None else raw - family
+        return 0.0 if raw is None or family is None else max(0.0, min(raw, raw - family))
 
     def to_dict(self) -> dict[str, Any]:
         document = {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -119,6 +119,12 @@ def class_weight(y: np.ndarray) -> dict | None:
     codes, counts = np.unique(y, return_counts=True)
     if counts.max() / counts.min() < IMBALANCE_RATIO:
         return None
+    return balanced_class_weight(y)
+
+
+def balanced_class_weight(y: np.ndarray) -> dict:
+    """Balanced class weights (n / (classes x class count), as scikit-learn's "balanced"), whatever the ratio."""
+    codes, counts = np.unique(y, return_counts=True)
     return {int(c): len(y) / (len(codes) * int(n)) for c, n in zip(codes, counts, strict=True)}
 
 

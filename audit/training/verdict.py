@@ -142,8 +142,7 @@ def verdict(c: Comparison) -> Verdict:
             text += f" A gap remains on the fixed data ({_overfit_numbers(c)}): also {REMEDIES}."
         return Verdict("data", text + _divergence_note(c))
     worse = c.reference_loss_drop
-    if (drop is not None and drop <= -DATA_MIN_DROP and worse.mean is not None
-            and -worse.mean > SPREAD_FACTOR * (worse.std or 0.0)):
+    if made_worse(drop, worse):
         return Verdict("fixes_hurt", (
             f"The fixes made the model worse: they raised the loss on the clean reference set by {-drop:.0%}, "
             f"from {fmt(ref.raw)} to {fmt(ref.fixed)}, beyond the seed spread (std {fmt(worse.std)}); the rows "
@@ -164,6 +163,13 @@ def verdict(c: Comparison) -> Verdict:
         f"Neither is clearly to blame: {change}, not a clear improvement, and the fixed run does not "
         f"clearly overfit ({_overfit_numbers(c)})."
     ) + _divergence_note(c))
+
+
+def made_worse(relative_drop: float | None, drop: Spread) -> bool:
+    """Whether fixes raised the clean reference loss by at least ``DATA_MIN_DROP`` of it and by more
+    than ``SPREAD_FACTOR`` standard deviations of the per-seed change (``drop`` is raw minus fixed)."""
+    return (relative_drop is not None and relative_drop <= -DATA_MIN_DROP and drop.mean is not None
+            and -drop.mean > SPREAD_FACTOR * (drop.std or 0.0))
 
 
 def _paired(raw: RunSummary, fixed: RunSummary, key: str) -> Spread:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from audit.render.html.evidence import column_evidence, row_evidence
@@ -14,7 +15,8 @@ if TYPE_CHECKING:  # only read for its attributes; the report imports this modul
 
 
 def check_views(report: AuditReport) -> list[dict[str, Any]]:
-    return [_check_view(report, i, result) for i, result in enumerate(report.results)]
+    unconfirmed = report.unconfirmed
+    return [_check_view(report, i, result, unconfirmed) for i, result in enumerate(report.results)]
 
 
 def overview(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -26,6 +28,7 @@ def overview(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "severity": finding["severity"], "level": finding["level"],
                 "check": check["name"], "code": finding["code"], "message": finding["message"],
                 "count": finding["count"], "anchor": finding["anchor"], "status": finding["status"],
+                "not_confirmed": finding["not_confirmed"],
             })
     rows.sort(key=lambda row: row["level"], reverse=True)
     for check in checks:
@@ -34,11 +37,13 @@ def overview(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "severity": check["status"], "check": check["name"],
                 "code": "crashed" if check["status"] == "error" else "skipped",
                 "message": check["detail"], "count": "", "anchor": check["anchor"], "status": "",
+                "not_confirmed": "",
             })
     return rows
 
 
-def _check_view(report: AuditReport, index: int, result: CheckResult) -> dict[str, Any]:
+def _check_view(report: AuditReport, index: int, result: CheckResult,
+                unconfirmed: Mapping[int, str]) -> dict[str, Any]:
     anchor = f"check-{index}-{slug(result.check)}"
     severity = result.severity
     if result.status == "error":
@@ -50,7 +55,8 @@ def _check_view(report: AuditReport, index: int, result: CheckResult) -> dict[st
     else:
         badge, badge_text = str(severity), str(severity)
     ordered = sorted(enumerate(result.findings), key=lambda item: item[1].severity, reverse=True)
-    findings = [_finding_view(report, f"{anchor}-f{i}", finding) for i, finding in ordered]
+    findings = [_finding_view(report, f"{anchor}-f{i}", finding, unconfirmed.get(id(finding)))
+                for i, finding in ordered]
     docs = report.check_docs(result.check)
     return {
         "name": text(result.check, 80),
@@ -86,7 +92,8 @@ def _detail(result: CheckResult) -> str:
     return ""
 
 
-def _finding_view(report: AuditReport, anchor: str, finding: Finding) -> dict[str, Any]:
+def _finding_view(report: AuditReport, anchor: str, finding: Finding, not_confirmed: str | None) -> dict[str, Any]:
+    """One finding; ``not_confirmed`` is why the baseline refutes it (None: not refuted)."""
     n_rows, n_columns = len(finding.rows), len(finding.columns)
     count = plural(n_rows, "row") if n_rows else (plural(n_columns, "column") if n_columns else "")
     status = report.status_of(finding)
@@ -97,6 +104,7 @@ def _finding_view(report: AuditReport, anchor: str, finding: Finding) -> dict[st
         "severity": str(finding.severity),
         "level": finding.severity,
         "message": text(finding.message, 2000),
+        "not_confirmed": text(not_confirmed, 2000) if not_confirmed else "",
         "count": count,
         "metrics": items(finding.metrics),
         "rows": row_evidence(report, finding) if finding.rows else None,

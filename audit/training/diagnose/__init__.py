@@ -16,6 +16,8 @@ Where each part lives:
   effects against the base, and the learning curve;
 * :mod:`~audit.training.diagnose.model_causes` and
   :mod:`~audit.training.diagnose.data_causes`: the verdict rules, one function a cause;
+* :mod:`~audit.training.diagnose.imbalance`: class imbalance, tested with and without
+  class weights and on a balanced resample when a finding flags it;
 * :mod:`~audit.training.diagnose.augment`: augmentation, tried on the baseline's CNN for
   pictures only;
 * :mod:`~audit.training.diagnose.snippets`: the remedies as pasteable Keras code;

@@ -11,21 +11,21 @@ each fix family alone, when it trained) says whether fixing it helps.
   that look for it ran and found nothing (inconclusive when none ran). With an
   attribution run of the cause's fixes alone, that run decides.
 * leakage: likely when flagged at fail or the baseline measured the raw val loss inflated
-  (verdict ``leakage``). Imbalance: likely when a class_imbalance (train), label_shift or
-  unseen_labels finding fails, inconclusive when one warns (the class weights' effect is
-  not measured alone).
+  (verdict ``leakage``).
+* imbalance: unlikely when no class_imbalance (train), label_shift or unseen_labels finding
+  is at warn or above; otherwise tested by training (:mod:`audit.training.diagnose.imbalance`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from audit.training.attribution import FamilyRun
+from audit.training.diagnose.imbalance import judge_imbalance
 from audit.training.diagnose.model_causes import DATA_LIKELY_GAIN, DATA_UNLIKELY_GAIN
 from audit.training.diagnose.plan import BaseSetup
-from audit.training.diagnose.results import INCONCLUSIVE, LIKELY, UNLIKELY, Cause
-from audit.training.diagnose.snippets import snippet
+from audit.training.diagnose.results import INCONCLUSIVE, LIKELY, UNLIKELY, Cause, Experiment
 from audit.training.numbers import fmt, percent, pm
 from audit.training.results import BaselineResult, Comparison
 from checks import Finding, Severity
@@ -48,15 +48,22 @@ DATA_TEXT = {
 ATTRIBUTION_FAMILY = {"label_noise": "labels", "duplicates": "duplicates"}
 
 
+def imbalance_flagged(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings at warn or above that call for the class-imbalance experiment (class_imbalance of train only)."""
+    return [f for f in findings if f.code in CAUSE_CODES["imbalance"] and f.severity >= Severity.WARN
+            and (f.code != "class_imbalance" or f.metrics.get("split", "train") == "train")]
+
+
 def data_cause(cause: str, findings: Sequence[Finding], checked: set[str] | None, baseline: BaselineResult | None,
-               setup: BaseSetup) -> Cause:
-    """One data cause judged from the findings that name it and what the baseline measured."""
+               setup: BaseSetup, experiments: Mapping[str, Experiment] | None = None) -> Cause:
+    """One data cause judged from the findings that name it and what the baseline measured (and, for
+    imbalance, the ``experiments`` that tested it)."""
     codes = CAUSE_CODES[cause]
     experiment, remedy = DATA_TEXT[cause]
-    relevant = [f for f in findings if f.code in codes]
     if cause == "imbalance":
-        relevant = [f for f in relevant if f.code != "class_imbalance" or f.metrics.get("split", "train") == "train"]
-    flagged = [f for f in relevant if f.severity >= Severity.WARN]
+        flagged = imbalance_flagged(findings)
+    else:
+        flagged = [f for f in findings if f.code in codes and f.severity >= Severity.WARN]
     counts = _finding_counts(flagged)
     comparison = baseline.comparison if baseline is not None else None
     code = baseline.verdict.code if baseline is not None else None
@@ -77,7 +84,10 @@ def data_cause(cause: str, findings: Sequence[Finding], checked: set[str] | None
     worst = max(f.severity for f in flagged)
     effect = "; ".join(counts.values())
     if cause == "imbalance":
-        return _imbalance(experiment, effect, flagged, worst, numbers, setup)
+        ratio = next((f.metrics.get("imbalance_ratio") for f in flagged if f.code == "class_imbalance"), None)
+        why = (f"the train classes are {ratio:.1f}x apart" if ratio else "the label distributions differ") + \
+            f", flagged at {worst}"
+        return judge_imbalance(effect, why, numbers, setup, experiments or {})
     if cause == "leakage":
         inflation = comparison.raw_val_inflation_relative if comparison is not None else None
         if inflation is not None:
@@ -113,23 +123,6 @@ def data_cause(cause: str, findings: Sequence[Finding], checked: set[str] | None
     return Cause(cause, experiment, effect, INCONCLUSIVE,
                  "flagged, but the fixed data does not train clearly better on the clean reference "
                  f"(baseline verdict: {code})", remedy, numbers=numbers)
-
-
-def _imbalance(experiment: str, effect: str, flagged: list[Finding], worst: Severity, numbers: dict[str, Any],
-               setup: BaseSetup) -> Cause:
-    ratio = next((f.metrics.get("imbalance_ratio") for f in flagged if f.code == "class_imbalance"), None)
-    verdict = LIKELY if worst >= Severity.FAIL else INCONCLUSIVE
-    reason = (f"the train classes are {ratio:.1f}x apart" if ratio else "the label distributions differ") + \
-        f", flagged at {worst}" + \
-        ("; the baseline and these experiments already weight the classes, so their effect is not "
-         "measured separately" if setup.class_weight else "")
-    if setup.class_weight:
-        code = snippet(setup, class_weight=setup.class_weight)
-        remedy = "pass class_weight to fit (balanced weights of the fixed train split below)"
-    else:
-        code = None
-        remedy = "weight the classes in the loss, or resample; collect rows of the rare classes"
-    return Cause("imbalance", experiment, effect, verdict, reason, remedy, code, numbers)
 
 
 def _attribution_of(cause: str, baseline: BaselineResult | None) -> FamilyRun | None:

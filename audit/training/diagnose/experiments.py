@@ -27,6 +27,8 @@ SEED_NUMBERS = ("best_epoch", "best_val_loss", "val_accuracy_at_best", "val_loss
                 "best_gap", "stall_epoch", "climb_after_best", "early_stop_epoch", "early_stop_restored_epoch",
                 "early_stop_val_loss", "early_stop_cost", "patience_needed")
 COMPARED = ("best_val_loss", "val_loss_end", "end_gap", "stall_epoch")
+IMBALANCE_NUMBERS = ("best_minority_loss", "best_balanced_accuracy")
+HIGHER_IS_BETTER = ("stall_epoch", "best_balanced_accuracy")
 
 
 def seed_numbers(train: np.ndarray, val: np.ndarray, accuracy: np.ndarray, patience: int) -> dict[str, Any]:
@@ -49,20 +51,35 @@ def seed_numbers(train: np.ndarray, val: np.ndarray, accuracy: np.ndarray, patie
     }
 
 
+def imbalance_numbers(minority_loss: np.ndarray, balanced_accuracy: np.ndarray) -> dict[str, float | None]:
+    """One member's class-imbalance numbers: its lowest val loss on the minority classes' rows and its highest
+    balanced accuracy over the epochs (what early stopping on either would keep)."""
+    def extreme(curve: np.ndarray, pick: Any) -> float | None:
+        finite_values = curve[np.isfinite(curve)]
+        return float(pick(finite_values)) if len(finite_values) else None
+
+    return {"best_minority_loss": extreme(minority_loss, np.min),
+            "best_balanced_accuracy": extreme(balanced_accuracy, np.max)}
+
+
 def summarise(per_seed: Sequence[Mapping[str, Any]]) -> dict[str, Spread]:
-    """Every per-seed number's spread over seeds."""
-    return {name: Spread.of([s.get(name) for s in per_seed]) for name in SEED_NUMBERS}
+    """Every per-seed number's spread over seeds (the imbalance numbers where measured)."""
+    names = SEED_NUMBERS + tuple(name for name in IMBALANCE_NUMBERS if any(name in s for s in per_seed))
+    return {name: Spread.of([s.get(name) for s in per_seed]) for name in names}
 
 
 def experiments(plan: Plan, curves: dict, patience: int) -> dict[str, Experiment]:
     """Per variant: its configuration, per-seed numbers and curves, their spread, and its effect against base."""
     measured: dict[str, tuple] = {}
     column = 0
+    imbalance = any(v.experiment == "imbalance" for v in plan.variants)
     for variant in plan.variants:
         columns = range(column, column + plan.seeds)
         column += plan.seeds
         per_seed = [{"seed": k, **seed_numbers(curves["train_loss"][:, c], curves["val_loss"][:, c],
-                                               curves["val_accuracy"][:, c], patience)}
+                                               curves["val_accuracy"][:, c], patience),
+                     **(imbalance_numbers(curves["val_minority_loss"][:, c], curves["val_balanced_accuracy"][:, c])
+                        if imbalance and variant.experiment in ("base", "imbalance") else {})}
                     for k, c in enumerate(columns)]
         band = {name: {"mean": rounded(np.nanmean(curves[name][:, list(columns)], axis=1)),
                        "std": rounded(np.nanstd(curves[name][:, list(columns)], axis=1, ddof=1)
@@ -81,13 +98,13 @@ def experiments(plan: Plan, curves: dict, patience: int) -> dict[str, Experiment
 
 
 def paired(base: Sequence[Mapping[str, Any]], other: Sequence[Mapping[str, Any]], metric: str) -> Spread:
-    """Per-seed base minus variant (positive: the variant's loss is lower, or its stall later)."""
+    """Per-seed base minus variant (positive: the variant's loss is lower, or its stall or accuracy higher)."""
     differences = []
     for b, o in zip(base, other, strict=True):
         if b.get(metric) is None or o.get(metric) is None:
             differences.append(None)
-        elif metric == "stall_epoch":
-            differences.append(o[metric] - b[metric])  # later stall is better
+        elif metric in HIGHER_IS_BETTER:
+            differences.append(o[metric] - b[metric])  # a later stall, a higher accuracy is better
         else:
             differences.append(b[metric] - o[metric])
     return Spread.of(differences)

@@ -28,6 +28,13 @@ effect of that size within the spread is *unclear*, an unfavourable one *noise*.
   least half the seeds and that costs at least 10 % of the best val loss (and
   ``EARLY_STOP_MIN_LOSS``); the remedy names the patience that reaches the best in every
   seed. Unlikely when it never stops early or costs under half of that.
+* unconverged: when the base was still improving at its last epoch in most seeds, the
+  diagnosis trains every experiment again for longer (up to 4x, within the budget) and
+  judges this cause on the longer run (likely when it lowers the best val loss the way a
+  knob must, unlikely when the change is small); without room in the budget, likely when the
+  best epoch is at or near the last in most seeds and the val loss fell over the last
+  quarter of the epochs by at least ``UNCONVERGED_RELATIVE`` (5 %) of its best, beyond the
+  seed spread.
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ DATA_UNLIKELY_GAIN = 0.03
 EARLY_STOP_MIN_LOSS = 0.005
 OVERFIT_MIN_CLIMB = 0.05
 OVERFIT_RELATIVE = 0.25
+UNCONVERGED_RELATIVE = 0.05
 
 KNOB_TEXT = {
     "capacity": ("the same network at half and at double width", "width"),
@@ -74,17 +82,18 @@ def effect_threshold(scale: float | None) -> float:
     return max(MIN_EFFECT_RELATIVE * (scale or 0.0), MIN_EFFECT_ABSOLUTE)
 
 
-def change(effect: Spread, scale: float | None) -> str:
+def change(effect: Spread, scale: float | None, threshold: float | None = None) -> str:
     """helps / hurts / small / unclear / noise, from a per-seed paired difference (positive = better).
 
-    ``unclear`` is a favourable effect of the size that matters but within the seed
-    spread; an unfavourable one within the spread is ``noise`` (it cannot make a cause
-    likely, so it leaves nothing to settle).
+    ``unclear`` is a favourable effect of the size that matters (``threshold``, by default
+    :func:`effect_threshold` of ``scale``) but within the seed spread; an unfavourable one
+    within the spread is ``noise`` (it cannot make a cause likely, so it leaves nothing to
+    settle).
     """
     mean, std = effect.mean, effect.std or 0.0
     if mean is None:
         return "noise"
-    if abs(mean) < effect_threshold(scale):
+    if abs(mean) < (effect_threshold(scale) if threshold is None else threshold):
         return "small"
     if effect.n >= 2 and abs(mean) > SPREAD_FACTOR * std:
         return "helps" if mean > 0 else "hurts"
@@ -226,7 +235,7 @@ def knob(cause: str, experiments: Mapping[str, Experiment], setup: BaseSetup) ->
         reason = span["reason"]
     if winner is not None:
         entry = variants[winner]
-        still = _still_improving(base)
+        still = still_improving(base)
         if still * 2 >= len(base.per_seed):
             return Cause(cause, experiment, effect, INCONCLUSIVE,
                          f"{reason}; but the base was still improving when the {setup.epochs} epochs ran out "
@@ -291,10 +300,19 @@ def early_stopping(base: Experiment, setup: BaseSetup) -> Cause:
                   "cost": cost, "limit": limit, "seeds_best_at_last_epoch": best_epoch_last})
 
 
-def unconverged(base: Experiment, setup: BaseSetup) -> Cause:
+def unconverged(base: Experiment, setup: BaseSetup, settled: Experiment | None = None,
+                epochs: int | None = None) -> Cause:
     """Did training stop before the val loss settled? Then every other comparison is between
-    unfinished models: the best epoch is at or near the last in most seeds, and the val loss
-    still fell over the last quarter of the epochs, beyond the seed spread."""
+    unfinished models.
+
+    With ``settled`` (the base trained again for ``setup.epochs`` after ``base`` ran
+    ``epochs``, because it was still improving) the longer run is the experiment: likely when
+    it lowers the best val loss by the size that matters beyond the seed spread, unlikely when
+    the change is small. Without it, the curves: the best epoch at or near the last in most
+    seeds and the val loss still falling over the last quarter of the epochs by the size that
+    matters, beyond the seed spread."""
+    if settled is not None:
+        return _longer_training(base, settled, setup, epochs or setup.epochs)
     curves = [np.asarray([v for v in seed if v is not None], dtype=float) for seed in base.per_seed_curves["val_loss"]]
     curves = [c for c in curves if len(c) >= 4 and np.isfinite(c).all()]
     experiment = "the base network's val loss over its last epochs"
@@ -305,7 +323,7 @@ def unconverged(base: Experiment, setup: BaseSetup) -> Cause:
     quarter = [max(1, len(c) // 4) for c in curves]
     falling = Spread.of([float(c[-q - 1] - c[-1]) for c, q in zip(curves, quarter)])
     best = min(float(c.min()) for c in curves)
-    limit = max(MIN_EFFECT_RELATIVE * best, EARLY_STOP_MIN_LOSS)
+    limit = max(UNCONVERGED_RELATIVE * best, EARLY_STOP_MIN_LOSS)
     mean, std = falling.mean or 0.0, falling.std or 0.0
     effect = (f"the best val loss is at or near the last epoch in {near_end} of {len(curves)} seeds; over the last "
               f"quarter of the epochs it fell {pm(falling)}")
@@ -327,7 +345,38 @@ def unconverged(base: Experiment, setup: BaseSetup) -> Cause:
     return Cause("unconverged", experiment, effect, verdict, reason, remedy, code, numbers)
 
 
-def _still_improving(base: Experiment) -> int:
+def _longer_training(base: Experiment, settled: Experiment, setup: BaseSetup, epochs: int) -> Cause:
+    """The base trained for ``setup.epochs`` against the same seeds' run of ``epochs``: does the longer run
+    reach a clearly lower val loss?"""
+    s, longer = base.summary, settled.summary
+    scale = s["best_val_loss"].mean
+    gain = paired(base.per_seed, settled.per_seed, "best_val_loss")
+    judged = change(gain, scale)
+    experiment = f"the base network trained for {setup.epochs} epochs instead of {epochs}, same seeds"
+    effect = (f"after {epochs} epochs: best val loss {pm(s['best_val_loss'])} at epoch {epoch_pm(s['best_epoch'])}; "
+              f"after {setup.epochs}: {pm(longer['best_val_loss'])} at epoch {epoch_pm(longer['best_epoch'])}")
+    numbers = {"epochs": epochs, "settle_epochs": setup.epochs, "best_val_loss_drop": gain, "judged": judged,
+               "threshold": effect_threshold(scale)}
+    best_epoch = longer["best_epoch"].max
+    needed = int(min(setup.epochs, math.ceil(1.25 * best_epoch))) if best_epoch else setup.epochs
+    if judged == "helps":
+        reason = (f"training stopped before the validation loss settled: {setup.epochs} epochs lower the best val "
+                  f"loss by {pm(gain)} (at least {fmt(effect_threshold(scale))}, beyond {SPREAD_FACTOR:g} seed std); "
+                  f"the other rows are judged on the longer run")
+        return Cause("unconverged", experiment, effect, LIKELY, reason,
+                     f"train longer (epochs={needed}, past the best epoch of the longer run) or raise the learning "
+                     "rate", snippet(setup, epochs=needed, patience=setup.patience, early_stopping=True), numbers)
+    if judged in ("small", "hurts", "noise"):
+        return Cause("unconverged", experiment, effect, UNLIKELY,
+                     f"training {setup.epochs} epochs instead of {epochs} changes the best val loss by {pm(gain)}: "
+                     f"under {fmt(effect_threshold(scale))}, or not in its favour", "the epoch budget is long enough",
+                     numbers=numbers)
+    return Cause("unconverged", experiment, effect, INCONCLUSIVE,
+                 f"training longer lowers the best val loss by {pm(gain)}, within {SPREAD_FACTOR:g} seed std",
+                 "try a longer epoch budget with more seeds", numbers=numbers)
+
+
+def still_improving(base: Experiment) -> int:
     """Seeds whose val loss was still improving at the last epoch (early stopping never fired)."""
     return sum(p.get("early_stop_epoch") is None and p.get("epochs_run", 0) > 0 for p in base.per_seed)
 

@@ -18,7 +18,9 @@ dominate, so the wide network costs about 30x more.
 Losses are cross-entropy in nats, computed at every epoch end from each member's
 predictions in inference mode (dropout off, no class weights); a member's train loss is
 over the rows it trains on, so the gap (val minus train) means the same for every variant,
-dropout or not.
+dropout or not. Two more val numbers an epoch judge class imbalance: the mean loss over the
+val rows of the minority classes (fewer train rows than an even share) and the balanced
+accuracy (the mean of the per-class recalls).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from audit.training.diagnose.plan import (
     Variant,
     plateau_patience,
 )
-from audit.training.encoding import PROBABILITY_EPSILON, Encoded, class_weight
+from audit.training.encoding import PROBABILITY_EPSILON, Encoded, balanced_class_weight, class_weight
 from audit.training.fitting import STEPS_PER_EXECUTION
 from audit.training.watch import epoch_callbacks
 
@@ -62,18 +64,41 @@ def fraction_masks(y: np.ndarray, fraction: float, seeds: int, random_state: int
     return masks
 
 
+def minority_classes(y: np.ndarray) -> np.ndarray:
+    """The class codes with fewer train rows than an even share (the smallest class when none has)."""
+    codes, counts = np.unique(y, return_counts=True)
+    below = codes[counts < counts.mean()]
+    return below if len(below) else codes[counts == counts.min()]
+
+
+def resampled_counts(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """How often each row is drawn in a class-balanced resample of ``y``'s size: every class drawn with
+    replacement to an equal share."""
+    codes = np.unique(y)
+    share = max(1, round(len(y) / len(codes)))
+    drawn = np.concatenate([rng.choice(np.flatnonzero(y == code), share) for code in codes])
+    return np.bincount(drawn, minlength=len(y)).astype("float64")
+
+
+def _row_weights(y: np.ndarray, weighting: str, rng: np.random.Generator) -> np.ndarray:
+    """Each row's weight in a member's loss: its class weight, or its count in a balanced resample."""
+    if weighting == "resample":
+        return resampled_counts(y, rng)
+    cw = {"auto": class_weight, "balanced": balanced_class_weight}.get(weighting, lambda _: None)(y)
+    return np.ones(len(y)) if cw is None else np.array([cw.get(int(c), 1.0) for c in y])
+
+
 def _member_weights(data: Encoded, members: Sequence[tuple[Variant, int]], seeds: int,
                     random_state: int) -> np.ndarray:
-    """Rows x members: 0 for rows a member does not train on, class weight x n/n_subset otherwise."""
+    """Rows x members: 0 for rows a member does not train on, its row weight x n/n_subset otherwise."""
     y = data.y_train
     masks = {v.fraction: fraction_masks(y, v.fraction, seeds, random_state)
              for v, _ in members if v.fraction < 1.0}
     weights = np.zeros((len(y), len(members)), dtype="float32")
     for j, (variant, seed) in enumerate(members):
         mask = masks[variant.fraction][seed] if variant.fraction < 1.0 else np.ones(len(y), dtype=bool)
-        cw = class_weight(y[mask])
-        per_row = np.ones(len(y)) if cw is None else np.array([cw.get(int(c), 1.0) for c in y])
-        weights[mask, j] = per_row[mask] * len(y) / mask.sum()
+        per_row = _row_weights(y[mask], variant.weighting, np.random.default_rng([random_state, seed, 104729]))
+        weights[mask, j] = per_row * len(y) / mask.sum()
     return weights
 
 
@@ -273,6 +298,8 @@ def _epoch_callback(keras: Any, data: Encoded, members: Sequence[tuple[Variant, 
     """Sets each member's learning-rate factor before an epoch; scores every member after it."""
     x_eval = np.vstack([data.x_train[eval_rows], data.x_val])
     y_eval = np.concatenate([data.y_train[eval_rows], data.y_val])
+    minority = np.isin(data.y_val, minority_classes(data.y_train))
+    val_classes = [data.y_val == code for code in np.unique(data.y_val)]
     n_train = len(eval_rows)
     position = np.empty(len(members), dtype=int)
     position[order] = np.arange(len(members))
@@ -284,7 +311,8 @@ def _epoch_callback(keras: Any, data: Encoded, members: Sequence[tuple[Variant, 
     class EpochEnd(keras.callbacks.Callback):
         def __init__(self) -> None:
             super().__init__()
-            self.record: dict[str, list] = {"train_loss": [], "val_loss": [], "val_accuracy": [], "lr_factor": []}
+            self.record: dict[str, list] = {"train_loss": [], "val_loss": [], "val_accuracy": [], "lr_factor": [],
+                                            "val_minority_loss": [], "val_balanced_accuracy": []}
             self.out_of_time = False
             self.plateau = np.ones(len(members))
             self.best = np.full(len(members), np.inf)
@@ -304,10 +332,14 @@ def _epoch_callback(keras: Any, data: Encoded, members: Sequence[tuple[Variant, 
             loss = -np.log(np.clip(true, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON))
             train = (loss[:n_train] * eval_mask).sum(axis=0) / np.maximum(eval_mask.sum(axis=0), 1)
             val = loss[n_train:].mean(axis=0)
-            accuracy = (probabilities[n_train:].argmax(axis=-1) == data.y_val[:, None]).mean(axis=0)
+            hits = probabilities[n_train:].argmax(axis=-1) == data.y_val[:, None]
             self.record["train_loss"].append(train)
             self.record["val_loss"].append(val)
-            self.record["val_accuracy"].append(accuracy)
+            self.record["val_accuracy"].append(hits.mean(axis=0))
+            self.record["val_minority_loss"].append(loss[n_train:][minority].mean(axis=0) if minority.any()
+                                                    else np.full(len(members), np.nan))
+            self.record["val_balanced_accuracy"].append(np.mean([hits[rows].mean(axis=0) for rows in val_classes],
+                                                                axis=0))
             improved = val < self.best - PLATEAU_MIN_DELTA
             self.best = np.where(improved, val, self.best)
             self.wait = np.where(improved, 0, self.wait + 1)

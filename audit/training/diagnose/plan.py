@@ -16,10 +16,15 @@ all of them side by side in ONE packed model (:mod:`audit.training.diagnose.pack
   a tenth of it by the last epoch; reduce-on-plateau (x0.2 after ``max(2, patience // 2)``
   epochs without a new best val loss, as Keras' ReduceLROnPlateau); constant rates of 1/3
   and 3 times the base rate.
+* class imbalance, only when a class_imbalance (train), label_shift or unseen_labels
+  finding is at warn or above: the base without class weights, with balanced class weights,
+  and on a class-balanced resample of the train rows (one draw with replacement a seed,
+  every class to an equal share; as a row weight, so it takes the same steps). The base
+  itself is one of the first two (it weights the classes when they are 3x apart).
 * early stopping and overfitting: no training; the ``base`` curves read the way Keras'
   EarlyStopping with the configured patience reads them.
-* data causes (noisy labels, duplicates, leakage, imbalance): no training; the findings
-  and the baseline's raw-vs-fixed comparison.
+* data causes (noisy labels, duplicates, leakage): no training; the findings and the
+  baseline's raw-vs-fixed comparison.
 
 The time budget picks the plan before training, from the cost model
 (:func:`audit.training.cost.packed_seconds`), within ``PLAN_SHARE`` (70 %) of the budget:
@@ -55,6 +60,8 @@ LR_FACTORS = (1 / 3, 3.0)
 WARMUP_EPOCHS = 2
 DECAY_TO = 0.1
 PLATEAU_FACTOR = 0.2
+AUTO_WEIGHTS = "auto"
+UNWEIGHTED, WEIGHTED, RESAMPLED = "imbalance_unweighted", "imbalance_weighted", "imbalance_resampled"
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,9 @@ class DiagnoseSettings:
     model: str | None = None
     batch_size: int | None = None
     random_state: int = 0
+    settle: bool = True
+    """Train every experiment again for longer (up to 4x the epochs, within the budget) when the base
+    was still improving at its last epoch, before judging the other causes."""
 
 
 @dataclass(frozen=True)
@@ -88,11 +98,12 @@ class Variant:
     lr_mode: str = "constant"  # constant | decay | plateau
     lr_factor: float = 1.0
     fraction: float = 1.0
+    weighting: str = AUTO_WEIGHTS  # auto (balanced when 3x apart) | none | balanced | resample
     optional: bool = False
 
     def config(self) -> dict:
         return {"widths": list(self.widths), "dropout": self.dropout, "l2": self.l2, "lr_mode": self.lr_mode,
-                "lr_factor": self.lr_factor, "train_fraction": self.fraction}
+                "lr_factor": self.lr_factor, "train_fraction": self.fraction, "class_weighting": self.weighting}
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,10 @@ class BaseSetup:
     dropout: float
     prior_val_loss: float | None
     class_weight: Mapping[int, float] | None
+    balanced_weight: Mapping[int, float] | None = None
+    """Balanced weights by class code whatever the ratio: the class-weight experiment's remedy."""
+    minority_classes: tuple[int, ...] = ()
+    """The class codes with fewer train rows than an even share, whose val loss judges imbalance."""
 
 
 def estimate_seconds(n_train: int, n_val: int, n_features: int, n_classes: int, variants: Sequence[Variant],
@@ -139,13 +154,14 @@ def estimate_seconds(n_train: int, n_val: int, n_features: int, n_classes: int, 
 
 def plan_budget(n_train: int, n_val: int, n_features: int, n_classes: int, widths: tuple[int, ...],
                 dropout: float, budget_s: float, *, seeds: int = SEEDS, epochs: int = 40, batch_size: int = 32,
-                keras_loaded: bool = False) -> Plan | None:
+                keras_loaded: bool = False, imbalance: bool = False, base_weighted: bool = False) -> Plan | None:
     """The largest plan whose estimate fits the budget, cutting in a fixed order; None if none does.
 
     Order of cuts: optional variants, then seeds (down to 2), then train rows (a
-    stratified sample, down to 500), then epochs (down to 15).
+    stratified sample, down to 500), then epochs (down to 15). ``imbalance`` adds the
+    class-imbalance arms (``base_weighted``: the base already weights the classes).
     """
-    variants = build_variants(widths, dropout)
+    variants = build_variants(widths, dropout, imbalance=imbalance, base_weighted=base_weighted)
 
     target = PLAN_SHARE * budget_s
 
@@ -181,8 +197,9 @@ def plan_budget(n_train: int, n_val: int, n_features: int, n_classes: int, width
     return Plan(seeds, rows, n_val, epochs, tuple(chosen), estimate, tuple(cuts))
 
 
-def build_variants(widths: tuple[int, ...], dropout: float) -> tuple[Variant, ...]:
-    """Every configuration the experiments train, base first."""
+def build_variants(widths: tuple[int, ...], dropout: float, *, imbalance: bool = False,
+                   base_weighted: bool = False) -> tuple[Variant, ...]:
+    """Every configuration the experiments train, base first; the imbalance arms when asked for."""
     base = Variant("base", "base", "base network", widths, dropout)
     half = tuple(max(w // 2, 2) for w in widths)
     double = tuple(2 * w for w in widths)
@@ -209,6 +226,13 @@ def build_variants(widths: tuple[int, ...], dropout: float) -> tuple[Variant, ..
     variants += [replace(base, name=f"lr_x{factor:.2g}", experiment="learning_rate",
                          label=f"constant {factor * BASE_LEARNING_RATE:.2g}", lr_factor=factor, optional=True)
                  for factor in LR_FACTORS]
+    if imbalance:
+        other = (replace(base, name=UNWEIGHTED, experiment="imbalance", label="no class weights", weighting="none")
+                 if base_weighted else
+                 replace(base, name=WEIGHTED, experiment="imbalance", label="balanced class weights",
+                         weighting="balanced"))
+        variants += [other, replace(base, name=RESAMPLED, experiment="imbalance",
+                                    label="class-balanced resample of the train rows", weighting="resample")]
     return tuple(variants)
 
 

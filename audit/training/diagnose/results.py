@@ -161,6 +161,8 @@ class Budget:
     stopped_by_deadline: bool
     training_s: float
     training_cpu_s: float
+    first_epochs: int | None = None
+    """The epochs of the first training; ``epochs`` is more when the base had not settled by then."""
 
     def to_dict(self) -> dict[str, Any]:
         return {name: jsonable(getattr(self, name)) for name in self.__dataclass_fields__}

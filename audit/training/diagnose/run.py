@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -13,29 +14,41 @@ import numpy as np
 
 from audit.training import runtime
 from audit.training.diagnose.augment import AUGMENT_SHARE, not_measured, plan_augmentation, run_augmentation, sampled
-from audit.training.diagnose.data_causes import data_cause
+from audit.training.diagnose.data_causes import data_cause, imbalance_flagged
 from audit.training.diagnose.experiments import experiments as measure, learning_curve
-from audit.training.diagnose.model_causes import early_stopping, knob, overfitting, too_little_data, unconverged
-from audit.training.diagnose.packed import train_members
+from audit.training.diagnose.model_causes import (
+    early_stopping,
+    knob,
+    overfitting,
+    still_improving,
+    too_little_data,
+    unconverged,
+)
+from audit.training.diagnose.packed import minority_classes, train_members
 from audit.training.diagnose.plan import (
     BASE_LEARNING_RATE,
     MAX_VAL_ROWS,
     MIN_EPOCHS,
     MIN_SAMPLE_ROWS,
     MIN_SEEDS,
+    PLAN_SHARE,
     BaseSetup,
     DiagnoseSettings,
     Plan,
+    estimate_seconds,
     plan_budget,
 )
-from audit.training.diagnose.results import Budget, Cause, Diagnosis, Network, diagnosis_skipped
-from audit.training.encoding import Encoded, class_weight, encode_pair, json_label, prior_loss
+from audit.training.diagnose.results import Budget, Cause, Diagnosis, Experiment, Network, diagnosis_skipped
+from audit.training.encoding import Encoded, balanced_class_weight, class_weight, encode_pair, json_label, prior_loss
 from audit.training.fitting import STEPS_PER_EXECUTION, batch_size_for
 from audit.training.inputs import BaselineSettings, BaselineSplit
 from audit.training.networks import NETWORKS
 from audit.training.results import BaselineResult, Skipped
 
 log = logging.getLogger(__name__)
+
+MAX_SETTLE_FACTOR = 4
+SETTLE_MIN_FACTOR = 1.5
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,8 @@ def run_diagnosis(
     dense_budget_s = settings.budget_s * (1 - AUGMENT_SHARE) if pictures else settings.budget_s
     plan = plan_budget(n_train, min(n_val, MAX_VAL_ROWS), encoded.x_train.shape[1], len(classes), widths, dropout,
                        dense_budget_s, seeds=settings.seeds, epochs=base.epochs, batch_size=batch_size,
-                       keras_loaded="keras" in sys.modules)
+                       keras_loaded="keras" in sys.modules, imbalance=bool(imbalance_flagged(findings)),
+                       base_weighted=class_weight(encoded.y_train) is not None)
     if plan is None:
         return diagnosis_skipped(
             f"even the smallest plan ({MIN_SEEDS} seeds, {MIN_SAMPLE_ROWS} rows, {MIN_EPOCHS} epochs) would take "
@@ -149,6 +163,28 @@ def run_diagnosis(
         say("")
     fit_s, fit_cpu_s = time.perf_counter() - fit_started, time.process_time() - fit_cpu
     measured = measure(plan, curves, base.patience)
+    first = measured["base"]
+    first_epochs = plan.epochs
+    settle = None if stopped or not settings.settle else _settle_epochs(
+        first, plan, int(data.x_train.shape[1]), len(classes), batch_size, dense_budget_s)
+    if settle is not None and settle > plan.epochs:
+        say(f"diagnose: the base was still improving at epoch {plan.epochs}; training again for {settle} epochs")
+        fit_started, fit_cpu = time.perf_counter(), time.process_time()
+        try:
+            settled_curves, stopped = train_members(data, members, len(classes), settle, batch_size, base.patience,
+                                                    settings.random_state, deadline)
+        finally:
+            say("")
+        fit_s += time.perf_counter() - fit_started
+        fit_cpu_s += time.process_time() - fit_cpu
+        plan, curves = replace(plan, epochs=settle), settled_curves
+        measured = measure(plan, curves, base.patience)
+        notes.append(f"the base was still improving at epoch {first_epochs} in most seeds, so every experiment "
+                     f"trained again for {settle} epochs (as long as the budget allows, at most "
+                     f"{MAX_SETTLE_FACTOR}x) before the other causes were judged")
+    elif settle is not None:
+        notes.append(f"the base was still improving at epoch {first_epochs} in most seeds and the budget leaves no "
+                     "room to train longer: raise --diagnose-budget to let the experiments settle")
     learning = learning_curve(plan, measured, data, settings.random_state)
     setup = BaseSetup(
         patience=base.patience,
@@ -161,6 +197,8 @@ def run_diagnosis(
         dropout=dropout,
         prior_val_loss=prior_loss(data.y_train, data.y_val, len(classes)),
         class_weight=class_weight(data.y_train),
+        balanced_weight=balanced_class_weight(data.y_train),
+        minority_classes=tuple(int(code) for code in minority_classes(data.y_train)),
     )
     augmentation = [_augmentation(train, val, settings, base.epochs, base.patience, batch_size, started, say)
                     ] if pictures else []
@@ -172,8 +210,8 @@ def run_diagnosis(
         *augmentation,
         knob("learning_rate", measured, setup),
         early_stopping(measured["base"], setup),
-        unconverged(measured["base"], setup),
-        *(data_cause(cause, findings, checked, baseline, setup)
+        unconverged(first, setup, measured["base"] if plan.epochs > first_epochs else None, first_epochs),
+        *(data_cause(cause, findings, checked, baseline, setup, measured)
           for cause in ("label_noise", "duplicates", "leakage", "imbalance")),
     ]
     epochs_run = len(curves["val_loss"])
@@ -189,6 +227,7 @@ def run_diagnosis(
             seeds=plan.seeds,
             epochs=plan.epochs,
             epochs_run=epochs_run,
+            first_epochs=first_epochs,
             train_rows=len(data.y_train),
             train_rows_available=n_train,
             val_rows=len(data.y_val),
@@ -208,6 +247,23 @@ def run_diagnosis(
         environment=runtime.environment(),
         duration_s=round(time.perf_counter() - started, 3),
     )
+
+
+def _settle_epochs(base: Experiment, plan: Plan, n_features: int, n_classes: int, batch_size: int,
+                   budget_s: float) -> int | None:
+    """How many epochs to train every experiment again for when the base was still improving at its last
+    epoch in most seeds: up to ``MAX_SETTLE_FACTOR`` times the plan's, as many as the cost model fits in
+    the plan's share of the budget beside the first training (an estimate, not the clock, so the same
+    data gives the same plan). None when it had settled; the plan's own epochs when under
+    ``SETTLE_MIN_FACTOR`` times them fits."""
+    if still_improving(base) * 2 < len(base.per_seed):
+        return None
+    room = PLAN_SHARE * budget_s - plan.estimated_s
+    for epochs in range(MAX_SETTLE_FACTOR * plan.epochs, math.ceil(SETTLE_MIN_FACTOR * plan.epochs) - 1, -1):
+        if estimate_seconds(plan.train_rows, plan.val_rows, n_features, n_classes, plan.variants, plan.seeds, epochs,
+                            batch_size, keras_loaded=True) <= room:
+            return epochs
+    return plan.epochs
 
 
 def _augmentation(train: BaselineSplit, val: BaselineSplit, settings: DiagnoseSettings, epochs: int, patience: int,

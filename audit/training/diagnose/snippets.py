@@ -24,17 +24,28 @@ from audit.training.encoding import json_label
 def snippet(setup: BaseSetup, *, widths: tuple[int, ...] | None = None, dropout: float | None = None,
             l2: float = 0.0, lr_mode: str = "constant", lr_factor: float = 1.0, patience: int | None = None,
             early_stopping: bool = False, class_weight: Mapping[int, float] | None = None,
-            epochs: int | None = None) -> str:
+            epochs: int | None = None, resample: bool = False) -> str:
     """A pasteable Keras recipe: the base network with the winning change, compiled and fitted.
 
     It expects ``x_train, y_train, x_val, y_val``: the encoded features (numbers
-    standardised, categories one-hot) and class codes 0..K-1, as the baseline trains on.
+    standardised, categories one-hot) and class codes 0..K-1, as the baseline trains on
+    (NumPy arrays, with ``np`` imported). ``resample`` first redraws the train rows so that
+    every class has an equal share.
     """
     widths = widths or setup.widths
     dropout = setup.dropout if dropout is None else dropout
     epochs = epochs or setup.epochs
     regulariser = f", kernel_regularizer=keras.regularizers.L2({l2:g})" if l2 else ""
-    lines = ["model = keras.Sequential([", f"    keras.Input(shape=({setup.n_features},)),"]
+    lines = []
+    if resample:
+        lines += [
+            "rng = np.random.default_rng(0)  # every class drawn with replacement to an equal share",
+            f"share = len(y_train) // {setup.n_classes}",
+            f"rows = np.concatenate([rng.choice(np.flatnonzero(y_train == c), share) for c in range({setup.n_classes})])",
+            "x_train, y_train = x_train[rows], y_train[rows]",
+            "",
+        ]
+    lines += ["model = keras.Sequential([", f"    keras.Input(shape=({setup.n_features},)),"]
     for width in widths:
         lines.append(f"    keras.layers.Dense({width}, activation=\"relu\"{regulariser}),")
         if dropout:
