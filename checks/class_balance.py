@@ -34,7 +34,9 @@ class ClassBalance(Check):
         over smallest), the minority class's share and the normalised entropy of the labels.
         ``label_shift``: the total variation distance between the train and val label
         distributions (half the sum of absolute differences of class shares; 0 = identical,
-        1 = disjoint). ``unseen_labels``: val rows whose label never occurs in train.
+        1 = disjoint), with the p-value of a chi-square test of the two splits' label counts:
+        a random split of a small data set moves the shares by chance, so a shift warns only
+        when it is both large and beyond chance. ``unseen_labels``: val rows whose label never occurs in train.
         ``label_variants`` (fail): per split, labels written several ways that differ only
         in case or surrounding spaces (``cat``, ``cat ``, ``Cat``), each spelling quoted with
         its row count; the rows of the less common spellings are the evidence.
@@ -53,8 +55,10 @@ class ClassBalance(Check):
         warn_at_ratio: imbalance ratio (largest/smallest class) at or above which a split warns.
         fail_at_ratio: imbalance ratio at or above which a split fails.
         min_class_fraction: a class with a smaller share of its split's rows warns.
-        min_class_count: a class with fewer rows than this fails.
+        min_class_count: a train class with fewer rows than this fails; in val it is info (a
+            small val split holds few rows of every class, and their loss is noisy).
         max_shift_distance: total variation distance above which label shift warns.
+        shift_p_value: label shift warns only when the chi-square test's p-value is below this.
     """
 
     name = "class_balance"
@@ -65,15 +69,17 @@ class ClassBalance(Check):
         "min_class_fraction": fraction(),
         "min_class_count": positive_int(),
         "max_shift_distance": fraction(),
+        "shift_p_value": fraction(),
     }
 
     def __init__(self, warn_at_ratio=10.0, fail_at_ratio=100.0, min_class_fraction=0.01,
-                 min_class_count=10, max_shift_distance=0.1):
+                 min_class_count=10, max_shift_distance=0.1, shift_p_value=0.01):
         self.warn_at_ratio = warn_at_ratio
         self.fail_at_ratio = fail_at_ratio
         self.min_class_fraction = min_class_fraction
         self.min_class_count = min_class_count
         self.max_shift_distance = max_shift_distance
+        self.shift_p_value = shift_p_value
 
     def run(self, data: AuditData) -> list[Finding]:
         findings = [self.imbalance_finding(split, data.labels(split).value_counts()) for split in data.splits]
@@ -100,7 +106,7 @@ class ClassBalance(Check):
         tiny = counts[counts < self.min_class_count]
         # One class in train leaves nothing to learn; in val, nothing to tell classes apart by.
         single = len(counts) == 1
-        if ratio >= self.fail_at_ratio or len(tiny) or (single and split == "train"):
+        if ratio >= self.fail_at_ratio or (split == "train" and (len(tiny) or single)):
             severity = Severity.FAIL
         elif ratio >= self.warn_at_ratio or len(rare) or single:
             severity = Severity.WARN
@@ -120,6 +126,8 @@ class ClassBalance(Check):
             )
         if len(tiny):
             message += f" {len(tiny)} class(es) have fewer than {self.min_class_count} rows."
+            if split != "train":
+                message += " Their val loss is noisy: a larger val split measures them better."
         return Finding(
             code="class_imbalance",
             severity=severity,
@@ -146,17 +154,22 @@ class ClassBalance(Check):
         distance = float(difference.abs().sum() / 2)
         moved = difference.abs().sort_values(ascending=False, kind="stable")
         top = moved.index[0]
-        severity = Severity.WARN if distance > self.max_shift_distance else Severity.INFO
+        p_value = chance_of_shift(train_counts, val_counts)
+        beyond_chance = p_value < self.shift_p_value
+        severity = Severity.WARN if distance > self.max_shift_distance and beyond_chance else Severity.INFO
+        chance = ("" if beyond_chance else
+                  f"; a random split moves the shares this much by chance (chi-square p = {p_value:.2g})")
         return Finding(
             code="label_shift",
             severity=severity,
             message=(
                 f"The label distributions of train and val differ by a total variation distance "
                 f"of {distance:.3f} (warns above {self.max_shift_distance}); class {top!s} moved most, "
-                f"from {train_share.get(top, 0):.1%} of train to {val_share.get(top, 0):.1%} of val."
+                f"from {train_share.get(top, 0):.1%} of train to {val_share.get(top, 0):.1%} of val{chance}."
             ),
             metrics={
                 "total_variation_distance": distance,
+                "p_value": p_value,
                 "train_fractions": {str(k): float(v) for k, v in train_share.items()},
                 "val_fractions": {str(k): float(v) for k, v in val_share.items()},
             },
@@ -179,6 +192,17 @@ class ClassBalance(Check):
         return rows_finding("unseen_labels", row_evidence("val", rows, label=labels), n_val, 0.0, ("carry", "carries"),
                             f"{counted(len(classes), 'label')} that never {agree(len(classes), 'occur', 'occurs')} "
                             f"in train: {listed}.", noun="val row", metrics={"labels": classes})
+
+
+def chance_of_shift(train_counts: pd.Series, val_counts: pd.Series) -> float:
+    """The p-value of a chi-square test that train and val draw their labels from one distribution."""
+    from scipy.stats import chi2_contingency
+
+    table = pd.concat([train_counts, val_counts], axis=1).fillna(0).to_numpy(dtype=float)
+    table = table[table.sum(axis=1) > 0]
+    if len(table) < 2:
+        return 1.0
+    return float(chi2_contingency(table.T).pvalue)
 
 
 def class_counts(label_counts: pd.Series) -> pd.Series:

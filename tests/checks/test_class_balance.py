@@ -50,13 +50,33 @@ def test_a_class_under_the_minimum_share_warns_even_at_a_low_ratio():
 
 
 def test_label_shift_warns_only_above_the_distance():
-    findings = ClassBalance().run(bundle({"a": 50, "b": 50}, {"a": 60, "b": 40}))
+    findings = ClassBalance().run(bundle({"a": 500, "b": 500}, {"a": 600, "b": 400}))
     shift = next(f for f in findings if f.code == "label_shift")
     assert shift.metrics["total_variation_distance"] == pytest.approx(0.1)
     assert shift.severity == Severity.INFO
-    shifted = next(f for f in ClassBalance().run(bundle({"a": 50, "b": 50}, {"a": 61, "b": 39}))
+    shifted = next(f for f in ClassBalance().run(bundle({"a": 500, "b": 500}, {"a": 610, "b": 390}))
                    if f.code == "label_shift")
-    assert shifted.severity == Severity.WARN
+    assert shifted.severity == Severity.WARN and shifted.metrics["p_value"] < 1e-6
+
+
+def test_a_shift_a_random_split_of_few_rows_makes_by_chance_is_info():
+    """150 train and 50 val rows of four classes: a 0.2 distance is within chance (p about 0.03)."""
+    findings = ClassBalance().run(bundle({"a": 45, "b": 39, "c": 33, "d": 33}, {"a": 5, "b": 13, "c": 15, "d": 17}))
+    shift = next(f for f in findings if f.code == "label_shift")
+    assert shift.metrics["total_variation_distance"] == pytest.approx(0.2)
+    assert 0.01 < shift.metrics["p_value"] < 0.05
+    assert shift.severity == Severity.INFO and "by chance" in shift.message
+    # The same shares over ten times the rows are beyond chance.
+    tenfold = ClassBalance().run(bundle({"a": 450, "b": 390, "c": 330, "d": 330}, {"a": 50, "b": 130, "c": 150, "d": 170}))
+    assert next(f for f in tenfold if f.code == "label_shift").severity == Severity.WARN
+
+
+def test_a_class_with_few_rows_fails_in_train_but_is_info_in_a_small_val_split():
+    findings = ClassBalance().run(bundle({"a": 45, "b": 9}, {"a": 15, "b": 5}))
+    assert imbalance(findings).severity == Severity.FAIL
+    val = imbalance(findings, "val")
+    assert val.severity == Severity.INFO and val.metrics["classes_below_min_count"] == ["b"]
+    assert "val loss is noisy" in val.message
 
 
 def test_unseen_labels_lists_every_val_row_with_a_label_train_lacks():
