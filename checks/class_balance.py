@@ -155,9 +155,9 @@ class ClassBalance(Check):
         moved = difference.abs().sort_values(ascending=False, kind="stable")
         top = moved.index[0]
         p_value = chance_of_shift(train_counts, val_counts)
-        beyond_chance = p_value < self.shift_p_value
-        severity = Severity.WARN if distance > self.max_shift_distance and beyond_chance else Severity.INFO
-        chance = ("" if beyond_chance else
+        large, beyond_chance = distance > self.max_shift_distance, p_value < self.shift_p_value
+        severity = Severity.WARN if large and beyond_chance else Severity.INFO
+        chance = ("" if beyond_chance or not large else
                   f"; a random split moves the shares this much by chance (chi-square p = {p_value:.2g})")
         return Finding(
             code="label_shift",
