@@ -180,10 +180,14 @@ def score_on_executors(data: SparkAuditData, split: str, models: list, classes: 
         with threadpool_limits(limits=1, user_api="openmp"):  # one task a core already
             yield from scored_batches(batches, fitted, known_classes, known, n_classes)
 
+    # One double column a class out of Python, gathered into the array on the JVM: pyspark
+    # converts an array column of a pandas UDF's output row by row in Python.
+    columns = probability_columns(n_classes)
     schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField(CODE, T.IntegerType()),
-                           T.StructField(PROBS, T.ArrayType(T.DoubleType()))])
+                           *[T.StructField(c, T.DoubleType()) for c in columns]])
     with pandas_version_quiet():
-        scored = encoded(data, split).select(ROW, "__label", FEATURES).mapInPandas(predict, schema).persist()
+        scored = (encoded(data, split).select(ROW, "__label", FEATURES).mapInPandas(predict, schema)
+                  .select(ROW, CODE, F.array(*columns).alias(PROBS)).persist())
         scored.count()
     shared.unpersist()
     return scored
@@ -203,7 +207,11 @@ def scored_batches(batches, fitted: list, known_classes: np.ndarray, known, n_cl
             hit = known[0][at] == rows
             probs[hit] = known[1][at[hit]]
         yield pd.DataFrame({ROW: rows, CODE: encode_labels(batch["__label"], known_classes).astype(np.int32),
-                            PROBS: list(probs)})
+                            **dict(zip(probability_columns(n_classes), probs.T))})
+
+
+def probability_columns(n_classes: int) -> list[str]:
+    return [f"__p{k}" for k in range(n_classes)]
 
 
 def judged_split(data: SparkAuditData, split: str, scored: DataFrame, train_counts: np.ndarray,
