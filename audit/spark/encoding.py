@@ -33,9 +33,11 @@ from checks.encoders.tabular import ONE_HOT_SCALE
 
 FEATURES = "__audit_features"
 QUANTILE_ACCURACY = 10_000
-# Up to this many train rows the quartiles are exact (numpy's linear interpolation; the
-# values of a column are held in one aggregation buffer); above, percentile_approx.
-EXACT_QUANTILE_ROWS = 2_000_000
+# Up to this many train rows the quartiles are exact (numpy's linear interpolation); above,
+# percentile_approx. Spark's exact percentile holds every value of every numeric column in
+# one task's aggregation buffer, so at a million rows it costs more than the whole audit's
+# exact checks; the approximate quartiles are within 1/QUANTILE_ACCURACY of the rows' ranks.
+EXACT_QUANTILE_ROWS = 200_000
 # A text column whose approximate distinct count (relative error 1%) is at least this share of
 # its present values may be unique per row: its distinct values are counted exactly.
 UNIQUE_SCREEN = 0.95

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -47,6 +48,7 @@ from audit.spark.encoding import FEATURES, encoded, spark_encoding
 from audit.spark.kinds import quoted
 from audit.spark.load import SparkAuditData
 from audit.spark.rows import ROW
+from audit.spark.scoring_budget import for_executors
 from audit.spark.session import pandas_version_quiet
 from audit.spark.text import declared_text, labels_not_checked_reason
 from checks.base import Finding
@@ -54,6 +56,7 @@ from checks.label_evidence import FlaggedFacts, measured
 from checks.label_noise import LabelIssues, SplitIssues
 from checks.oof import (
     AUTO,
+    SELECTION_ROWS,
     OutOfFold,
     choose_model,
     content_order,
@@ -65,6 +68,7 @@ from checks.oof import (
     label_classes,
     sampled_note,
     stratified_folds,
+    stratified_sample,
 )
 
 
@@ -131,13 +135,24 @@ def _out_of_fold(data: SparkAuditData, model: str, n_folds: int, max_fit_rows: i
     choice, trees = None, None
     if model == AUTO:  # chosen on the driver's sample, as on one machine
         choice, _ = choose_model(x, y, np.arange(len(y)), {}, folds, n_classes, data.random_state)
+        if not len(sample) == n_train <= SELECTION_ROWS:  # else one machine reuses the selection's fits
+            n_scored = n_train - len(sample) + data.n_rows.get("val", 0)
+            choice, replaced = for_executors(choice, len(sample), n_scored, x.shape[1], n_classes, folds)
+            notes += replaced
         model, trees = choice.model, choice.n_estimators
+        if choice.n_fit_rows is not None and choice.n_fit_rows < len(sample):
+            kept = stratified_sample(y, choice.n_fit_rows, folds, data.random_state)
+            sample, x, y = sample.iloc[kept].reset_index(drop=True), x[kept], y[kept]
+            notes.append(sampled_note(n_train, len(sample)) + " (to keep the chosen model within its time budget)")
     sample_probs = np.zeros((len(y), n_classes))
     models = []
-    for fold_train, fold_test in stratified_folds(y, folds, data.random_state):
-        fitted = fit_model(model, data.random_state, x[fold_train], y[fold_train], trees)
-        sample_probs[fold_test] = expand(fitted.predict_proba(x[fold_test]), fitted.classes_, n_classes)
-        models.append(fitted)
+    # Boosting's OpenMP threads held to one, as in checks.oof.cross_validated: the same model,
+    # without busy-waiting threads on a shared machine.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        for fold_train, fold_test in stratified_folds(y, folds, data.random_state):
+            fitted = fit_model(model, data.random_state, x[fold_train], y[fold_train], trees)
+            sample_probs[fold_test] = expand(fitted.predict_proba(x[fold_test]), fitted.classes_, n_classes)
+            models.append(fitted)
     notes.append(f"the {folds} fold models were fitted on the Spark driver and applied to every row on the "
                  f"executors, which also flagged the rows by cleanlab's rule from Spark aggregates")
     rows = sample[ROW].to_numpy(dtype=np.int64)
@@ -162,27 +177,41 @@ def score_on_executors(data: SparkAuditData, split: str, models: list, classes: 
 
     def predict(batches):
         fitted, known_classes, known = shared.value
-        for batch in batches:
-            features = np.array(batch[FEATURES].tolist(), dtype=np.float32).reshape(len(batch), -1)
-            total = np.zeros((len(batch), n_classes))
-            for model in fitted:
-                total += expand(model.predict_proba(features), model.classes_, n_classes)
-            probs = total / len(fitted)
-            rows = batch[ROW].to_numpy(dtype=np.int64)
-            if known is not None and len(known[0]):
-                at = np.minimum(np.searchsorted(known[0], rows), len(known[0]) - 1)
-                hit = known[0][at] == rows
-                probs[hit] = known[1][at[hit]]
-            yield pd.DataFrame({ROW: rows, CODE: encode_labels(batch["__label"], known_classes).astype(np.int32),
-                                PROBS: list(probs)})
+        with threadpool_limits(limits=1, user_api="openmp"):  # one task a core already
+            yield from scored_batches(batches, fitted, known_classes, known, n_classes)
 
+    # One double column a class out of Python, gathered into the array on the JVM: pyspark
+    # converts an array column of a pandas UDF's output row by row in Python.
+    columns = probability_columns(n_classes)
     schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField(CODE, T.IntegerType()),
-                           T.StructField(PROBS, T.ArrayType(T.DoubleType()))])
+                           *[T.StructField(c, T.DoubleType()) for c in columns]])
     with pandas_version_quiet():
-        scored = encoded(data, split).select(ROW, "__label", FEATURES).mapInPandas(predict, schema).persist()
+        scored = (encoded(data, split).select(ROW, "__label", FEATURES).mapInPandas(predict, schema)
+                  .select(ROW, CODE, F.array(*columns).alias(PROBS)).persist())
         scored.count()
     shared.unpersist()
     return scored
+
+
+def scored_batches(batches, fitted: list, known_classes: np.ndarray, known, n_classes: int):
+    """Each batch's ROW, class index and probabilities: the fold models' average, or the held-out ones."""
+    for batch in batches:
+        features = np.array(batch[FEATURES].tolist(), dtype=np.float32).reshape(len(batch), -1)
+        total = np.zeros((len(batch), n_classes))
+        for model in fitted:
+            total += expand(model.predict_proba(features), model.classes_, n_classes)
+        probs = total / len(fitted)
+        rows = batch[ROW].to_numpy(dtype=np.int64)
+        if known is not None and len(known[0]):
+            at = np.minimum(np.searchsorted(known[0], rows), len(known[0]) - 1)
+            hit = known[0][at] == rows
+            probs[hit] = known[1][at[hit]]
+        yield pd.DataFrame({ROW: rows, CODE: encode_labels(batch["__label"], known_classes).astype(np.int32),
+                            **dict(zip(probability_columns(n_classes), probs.T))})
+
+
+def probability_columns(n_classes: int) -> list[str]:
+    return [f"__p{k}" for k in range(n_classes)]
 
 
 def judged_split(data: SparkAuditData, split: str, scored: DataFrame, train_counts: np.ndarray,

@@ -84,18 +84,23 @@ def _typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
     def nearest(batches):
         sample_rows, sample_vectors = shared.value
         sample_norms = (sample_vectors ** 2).sum(axis=1)
+        by_row = np.argsort(sample_rows)
+        sorted_rows = sample_rows[by_row]
         best = np.full(len(sample_rows), np.inf)
         for batch in batches:
             base = np.array(batch[FEATURES].tolist(), dtype=np.float64).reshape(len(batch), -1)
             base_rows = batch[ROW].to_numpy()
-            # |s - b|^2 = |s|^2 + |b|^2 - 2 s.b, one matrix product a batch; clipped at 0 for rounding.
+            # |s - b|^2 = |s|^2 + |b|^2 - 2 s.b, one matrix product a batch; a sample row is
+            # not its own neighbour (found by row number, not by a sample x chunk comparison).
             for start in range(0, len(base), 1024):
                 chunk, chunk_rows = base[start:start + 1024], base_rows[start:start + 1024]
                 d2 = sample_norms[:, None] + (chunk ** 2).sum(axis=1)[None, :] - 2.0 * sample_vectors @ chunk.T
-                np.maximum(d2, 0.0, out=d2)
-                d2[sample_rows[:, None] == chunk_rows[None, :]] = np.inf
-                best = np.minimum(best, d2.min(axis=1))
-        yield pd.DataFrame({"i": np.arange(len(sample_rows)), "d2": best})
+                at = np.minimum(np.searchsorted(sorted_rows, chunk_rows), len(sorted_rows) - 1)
+                itself = np.flatnonzero(sorted_rows[at] == chunk_rows)
+                d2[by_row[at[itself]], itself] = np.inf
+                np.minimum(best, d2.min(axis=1), out=best)
+        # Clipped at 0 for rounding once, on the minima: the same as clipping every distance.
+        yield pd.DataFrame({"i": np.arange(len(sample_rows)), "d2": np.maximum(best, 0.0)})
 
     schema = T.StructType([T.StructField("i", T.LongType()), T.StructField("d2", T.DoubleType())])
     with pandas_version_quiet():
