@@ -28,17 +28,20 @@ def expected_outside(n_train: int, n_rows: int) -> float:
 
 def chance_overflow(outcome: Outcome, random_outside: float) -> bool:
     """A failed range that chance explains: a handful of rows (see ``HANDFUL_ROWS``), each just
-    outside, within half the range's width beyond it (a value far out is no chance)."""
+    outside, within half the range's width beyond it or, for whole numbers, at the next whole
+    number (a count of 0 or 1 in train meets a 2 in val by chance); a value far out is no chance."""
     if outcome.kind != RANGE or outcome.unexpected_count > max(HANDFUL_ROWS, HANDFUL_ROWS * random_outside):
         return False
     low, high = outcome.kwargs.get("min_value"), outcome.kwargs.get("max_value")
     if low is None or high is None or len(outcome.examples) < outcome.unexpected_count:
         return False  # every such row must be seen to be just outside
-    reach = 0.5 * (high - low)
     try:
-        return all(low - reach <= float(value) <= high + reach for value in outcome.examples)
+        values = [float(value) for value in outcome.examples]
     except (TypeError, ValueError):
         return False
+    whole = all(value.is_integer() for value in values)
+    reach = max(0.5 * (high - low), 1.0 if whole else 0.0)
+    return all(low - reach <= value <= high + reach for value in values)
 
 
 TABLE_EXPECTATIONS = ("expect_table_columns_to_match_ordered_list", "expect_table_row_count_to_be_between",

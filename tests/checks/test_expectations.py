@@ -137,6 +137,19 @@ def test_rows_out_of_range_warn_unless_few_and_just_outside_as_a_random_split_le
         assert ("random split" in finding.message) == (severity == Severity.INFO)
 
 
+def test_a_count_meets_its_next_whole_number_by_chance_but_not_a_far_one(pair):
+    """A sparse count (0 in most train rows, 1 in a few): one val row at 2 is chance, at 9 it is not."""
+    train, val = pair.train.copy(), pair.val.copy()
+    train["strokes"], val["strokes"] = 0.0, 0.0  # counts stored as floats, as scikit-learn's digits are
+    train.loc[[3, 11, 40], "strokes"] = 1.0
+    for value, severity in ((2, Severity.INFO), (9, Severity.WARN)):
+        shifted = val.copy()
+        shifted.loc[5, "strokes"] = value
+        found = [f for f in expectation_findings(run(train, shifted), "expect_column_values_to_be_between")
+                 if f.columns[0]["column"] == "strokes"]
+        assert [(f.columns[0]["example_rows"], f.severity) for f in found] == [([5], severity)]
+
+
 def test_a_clean_random_split_of_a_real_data_set_has_no_data_quality_warning():
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
