@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from checks.base import AuditData, Check, Finding, Severity, fraction, positive_int, register
+from checks.base import AuditData, Check, Finding, Severity, counted, fraction, positive_int, positive_number, register
 from checks.expectations_chunks import validate_in_chunks
 from checks.expectations_suite import Outcome, SuiteSettings, inferred_suite
 from checks.quality_facts import Cells, Mixed, SplitFacts, split_facts, stray_is_text
@@ -90,6 +90,8 @@ class DataQuality(Check):
             no missing value in train may have none).
         max_categories: text columns with at most this many distinct train values get a
             value set.
+        max_seconds: time budget for validating the suite; once spent, the columns left are
+            not validated and the summary warns, naming them.
     """
 
     name = "data_quality"
@@ -99,13 +101,16 @@ class DataQuality(Check):
         "range_margin": fraction(),
         "null_margin": fraction(),
         "max_categories": positive_int(),
+        "max_seconds": positive_number(),
     }
 
-    def __init__(self, fail_at_fraction=0.05, range_margin=0.1, null_margin=0.02, max_categories=20):
+    def __init__(self, fail_at_fraction=0.05, range_margin=0.1, null_margin=0.02, max_categories=20,
+                 max_seconds=600.0):
         self.fail_at_fraction = fail_at_fraction
         self.range_margin = range_margin
         self.null_margin = null_margin
         self.max_categories = max_categories
+        self.max_seconds = max_seconds
 
     def settings(self) -> SuiteSettings:
         return SuiteSettings(self.range_margin, self.null_margin, self.max_categories)
@@ -122,10 +127,11 @@ class DataQuality(Check):
 
     def run(self, data: AuditData) -> list[Finding]:
         suite, source = self.suite(data)
-        outcomes, invalid = validate_in_chunks(suite, {split: data.frames[split] for split in data.splits},
-                                               data.verbose)
-        findings = self.findings(suite, source, outcomes, invalid,
-                                 {split: split_facts(data.frames[split]) for split in data.splits})
+        validated = validate_in_chunks(suite, {split: data.frames[split] for split in data.splits}, data.verbose,
+                                       max_seconds=self.max_seconds)
+        findings = self.findings(suite, source, validated.outcomes, validated.invalid,
+                                 {split: split_facts(data.frames[split]) for split in data.splits},
+                                 not_validated=validated.not_validated)
         for column in text_columns(data):
             issues = text_quality(column, {split: data.frames[split][column] for split in data.splits})
             findings += [issue_finding(issue, len(data.frames[issue.split])) for issue in issues]
@@ -133,14 +139,15 @@ class DataQuality(Check):
 
     def findings(self, suite: dict[str, Any], source: str, outcomes: dict[str, list[Outcome]],
                  invalid: list[Outcome], facts: Mapping[str, SplitFacts],
-                 engine_metrics: Mapping[str, Any] | None = None) -> list[Finding]:
+                 engine_metrics: Mapping[str, Any] | None = None,
+                 not_validated: Sequence[str] = ()) -> list[Finding]:
         """The findings from the validated suite and each split's facts, however measured.
 
         Every engine ends here, so a failed expectation or an infinite value reads the same
         whichever engine found it; ``engine_metrics`` adds to the summary how the engine
-        inferred and validated the suite.
+        inferred and validated the suite; ``not_validated``, the columns the time budget cut.
         """
-        findings = [self._summary(suite, source, outcomes, invalid, engine_metrics)]
+        findings = [self._summary(suite, source, outcomes, invalid, engine_metrics, not_validated)]
         findings += [self._invalid(o) for o in invalid]
         for split, found in outcomes.items():
             infinite = {cells.column: cells.count for cells in facts[split].infinite}
@@ -161,17 +168,25 @@ class DataQuality(Check):
         return findings
 
     def _summary(self, suite: dict[str, Any], source: str, outcomes: dict[str, list[Outcome]],
-                 invalid: list[Outcome], engine_metrics: Mapping[str, Any] | None) -> Finding:
+                 invalid: list[Outcome], engine_metrics: Mapping[str, Any] | None,
+                 not_validated: Sequence[str]) -> Finding:
         n_expectations = len(suite.get("expectations", []))
         passed = {split: sum(o.success for o in found) for split, found in outcomes.items()}
         parts = ", ".join(f"{split} meets {passed[split]}" for split in outcomes)
+        cut = ""
+        if not_validated:
+            shown = ", ".join(map(repr, not_validated[:5])) + (" ..." if len(not_validated) > 5 else "")
+            cut = (f" The time budget ({self.max_seconds:g} s) ran out: the expectations of "
+                   f"{counted(len(not_validated), 'column')} were not validated ({shown}); raise "
+                   f"max_seconds under [params.data_quality] in audit.toml to validate them.")
         return Finding(
             code="data_quality",
-            severity=Severity.INFO,
-            message=f"{n_expectations} expectations ({source}): {parts}.",
+            severity=Severity.WARN if not_validated else Severity.INFO,
+            message=f"{n_expectations} expectations ({source}): {parts}.{cut}",
             metrics={"kind": "summary", "suite_source": source, "suite_name": suite.get("name"),
                      "n_expectations": n_expectations, "n_invalid": len(invalid), "passed": passed,
                      "failed": {split: len(found) - passed[split] for split, found in outcomes.items()},
+                     "not_validated_columns": list(not_validated),
                      **(engine_metrics or {})},
         )
 
