@@ -220,7 +220,7 @@ CASES = [
          message="train: 15 infinite values in 1 column(s) ('b'); a network's loss becomes NaN on them."),
     Case("NaN, inf and 1e400 in features reach the baseline", nan_and_inf_features, baseline="ran",
          code=0, checks="class_balance"),
-    Case("features too large to standardise", huge_features, baseline="skipped", code=1, checks="class_balance",
+    Case("features too large to standardise", huge_features, baseline="skipped", code=0, checks="class_balance",
          message="the baseline could not train: raw_train: 40 non-finite values would reach the network in "
                  "column(s) ['b'] (values too large to standardise); rescale or drop them"),
     Case("duplicate column names", b"a,a,y\n1,2,x\n",

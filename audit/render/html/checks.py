@@ -55,7 +55,8 @@ def _check_view(report: AuditReport, index: int, result: CheckResult,
     else:
         badge, badge_text = str(severity), str(severity)
     ordered = sorted(enumerate(result.findings), key=lambda item: item[1].severity, reverse=True)
-    findings = [_finding_view(report, f"{anchor}-f{i}", finding, unconfirmed.get(id(finding)))
+    findings = [_finding_view(report, f"{anchor}-f{i}", finding,
+                              unconfirmed[id(finding)] if id(finding) in unconfirmed else None)
                 for i, finding in ordered]
     docs = report.check_docs(result.check)
     return {
