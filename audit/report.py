@@ -24,6 +24,7 @@ from checks.encoders import ColumnKind, column_kinds
 
 if TYPE_CHECKING:
     from audit.evidence import CappedEvidence
+    from audit.training.confirmation import Unconfirmed
     from audit.training.diagnose.results import Diagnosis
     from audit.training.results import BaselineResult, Skipped
 
@@ -112,17 +113,15 @@ class AuditReport:
         return None if capped is None else capped.rows_file
 
     @property
-    def unconfirmed(self) -> dict[int, str]:
-        """By ``id(finding)``, why the baseline does not confirm a finding: the fixes it led to made the
+    def unconfirmed(self) -> Unconfirmed:
+        """The findings the baseline does not confirm, each with why: the fixes they led to made the
         model worse on the clean reference set (:mod:`audit.training.confirmation`). Empty when the
         baseline did not train or refuted nothing."""
-        if self.baseline is None or not self.baseline.ran:
-            return {}
-        from audit.training.confirmation import refutations, unconfirmed_findings
+        from audit.training.confirmation import Unconfirmed, refutations, unconfirmed_findings
 
         refuted = refutations(self.baseline)
         if not refuted:
-            return {}
+            return Unconfirmed()
         from audit.fixes import FixOptions, build_plan
 
         plan = self.plan or build_plan(self.all_findings, self.data, FixOptions.recorded(self.fixes))
@@ -257,14 +256,15 @@ class AuditReport:
             "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
         })
 
-    def _check_dict(self, result: CheckResult, unconfirmed: Mapping[int, str]) -> dict[str, Any]:
+    def _check_dict(self, result: CheckResult, unconfirmed: Unconfirmed) -> dict[str, Any]:
         evidence = self.evidence or {}
         document = result.to_dict({key: capped.rows_in_report for key, capped in evidence.items()})
         for finding, described in zip(result.findings, document["findings"]):
             if id(finding) in evidence:
                 described.update(evidence[id(finding)].to_dict())
-            if id(finding) in unconfirmed:
-                described.update({"confirmed": False, "not_confirmed_reason": unconfirmed[id(finding)]})
+            reason = unconfirmed.reason(finding)
+            if reason is not None:
+                described.update({"confirmed": False, "not_confirmed_reason": reason})
         if self.judgements is not None:
             for finding, described in zip(result.findings, document["findings"]):
                 judgement = self.judgements[id(finding)]

@@ -59,7 +59,7 @@ def check_entries(report: AuditReport) -> list[str]:
             word = str(finding.severity).upper()
             status = report.status_of(finding)
             marker = f" [{status}]" if status else ""
-            if id(finding) in unconfirmed:
+            if unconfirmed.reason(finding) is not None:
                 marker += f" [{NOT_CONFIRMED}]"
             ranked.append((RANKS[word],
                            f"{word:<5} {finding.code}{marker}: {one_line(finding.message)}"))
@@ -106,7 +106,7 @@ def baseline_lines(report: AuditReport) -> list[str]:
     if not baseline.ran:
         return [f"baseline: not trained: {one_line(baseline.reason)}"] if baseline.reason else []
     lines = [f"baseline: {one_line(baseline.verdict.text)}"]
-    reasons = sorted(set(report.unconfirmed.values()))
+    reasons = report.unconfirmed.reasons()
     if reasons:
         lines.append(f"baseline: the findings marked [{NOT_CONFIRMED}] are refuted: {one_line('; '.join(reasons))}")
     if baseline.sample is not None:

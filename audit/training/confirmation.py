@@ -16,8 +16,8 @@ not tested. Reporters read the marks from :attr:`audit.report.AuditReport.unconf
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from audit.training.attribution import FAMILIES
@@ -65,11 +65,30 @@ def refutations(baseline: BaselineResult | Skipped | None) -> tuple[Refutation, 
     return tuple(Refutation(family, codes, reason) for family, codes in FAMILIES.items())
 
 
+@dataclass(frozen=True)
+class Unconfirmed:
+    """The findings the baseline refutes, each with why; empty when it refuted nothing."""
+
+    by_finding: Mapping[int, str] = field(default_factory=dict)
+    """By ``id(finding)``."""
+
+    def reason(self, finding: Finding) -> str | None:
+        """Why ``finding`` is not confirmed; None when it is not refuted."""
+        return self.by_finding.get(id(finding))
+
+    def reasons(self) -> list[str]:
+        """Each distinct reason once, sorted."""
+        return sorted(set(self.by_finding.values()))
+
+    def __len__(self) -> int:
+        return len(self.by_finding)
+
+
 def unconfirmed_findings(findings: Iterable[Finding], plan: FixPlan,
-                         refuted: tuple[Refutation, ...]) -> dict[int, str]:
-    """By ``id(finding)``, the reason each finding the plan acted on for a refuted family is not confirmed."""
+                         refuted: tuple[Refutation, ...]) -> Unconfirmed:
+    """Each finding the plan acted on for a refuted family, with the reason it is not confirmed."""
     if not refuted:
-        return {}
+        return Unconfirmed()
     acted = {(action.split, action.row, code) for action in plan.actions for code in action.reasons}
     marks = {}
     for finding in findings:
@@ -77,4 +96,4 @@ def unconfirmed_findings(findings: Iterable[Finding], plan: FixPlan,
         if refutation is not None and any((entry.get("split"), entry.get("row"), finding.code) in acted
                                           for entry in finding.rows):
             marks[id(finding)] = refutation.reason
-    return marks
+    return Unconfirmed(marks)

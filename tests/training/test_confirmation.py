@@ -121,7 +121,7 @@ def test_fixes_that_helped_or_changed_little_confirm_every_finding(planted_repor
     within_spread = fake_baseline(*_runs(0.60))  # 8% higher: under the 10% a refutation takes
     for baseline in (helped, within_spread, None):
         report = _with(planted_report, baseline)
-        assert report.unconfirmed == {}
+        assert len(report.unconfirmed) == 0
         assert _marked(report.to_dict()) == {}
         assert NOT_CONFIRMED not in render_text(report) and "b-not-confirmed\"" not in render_html(report)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from audit.render.html.evidence import column_evidence, row_evidence
@@ -12,6 +11,7 @@ from checks import Finding
 
 if TYPE_CHECKING:  # only read for its attributes; the report imports this module
     from audit.report import AuditReport
+    from audit.training.confirmation import Unconfirmed
 
 
 def check_views(report: AuditReport) -> list[dict[str, Any]]:
@@ -43,7 +43,7 @@ def overview(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _check_view(report: AuditReport, index: int, result: CheckResult,
-                unconfirmed: Mapping[int, str]) -> dict[str, Any]:
+                unconfirmed: Unconfirmed) -> dict[str, Any]:
     anchor = f"check-{index}-{slug(result.check)}"
     severity = result.severity
     if result.status == "error":
@@ -55,8 +55,7 @@ def _check_view(report: AuditReport, index: int, result: CheckResult,
     else:
         badge, badge_text = str(severity), str(severity)
     ordered = sorted(enumerate(result.findings), key=lambda item: item[1].severity, reverse=True)
-    findings = [_finding_view(report, f"{anchor}-f{i}", finding,
-                              unconfirmed[id(finding)] if id(finding) in unconfirmed else None)
+    findings = [_finding_view(report, f"{anchor}-f{i}", finding, unconfirmed.reason(finding))
                 for i, finding in ordered]
     docs = report.check_docs(result.check)
     return {
