@@ -217,7 +217,7 @@ def run_diagnosis(
     epochs_run = len(curves["val_loss"])
     if stopped:
         notes.append(f"the time budget stopped training after {epochs_run} of {plan.epochs} epochs")
-        log.warning("diagnosis stopped by the time budget after %d epochs", epochs_run)
+        log.info("diagnosis stopped by the time budget after %d epochs", epochs_run)
     return Diagnosis(
         causes=tuple(causes),
         network=Network(base.model, widths, dropout, BASE_LEARNING_RATE, batch_size, STEPS_PER_EXECUTION),
