@@ -28,6 +28,7 @@ BANDS = 4
 BAND_BITS = 16
 # A band value shared by more pictures than this says little (flat pictures all share one).
 MAX_BUCKET = 64
+PAIR_BLOCK = 16_384
 
 
 def band_pairs(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,8 +52,18 @@ def band_pairs(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return unique[:, 0], unique[:, 1]
 
 
-def distances(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    return np.sqrt(((left.astype(np.float64) - right.astype(np.float64)) ** 2).sum(axis=1))
+def distances(left: np.ndarray, left_pos: np.ndarray, right: np.ndarray, right_pos: np.ndarray) -> np.ndarray:
+    """Distance of each pair (``left[left_pos[i]]``, ``right[right_pos[i]]``), a block of pairs at a time.
+
+    A large folder has millions of candidate pairs: gathering both sides of all of them at once
+    would hold two copies of the pictures' vectors per pair.
+    """
+    result = np.empty(len(left_pos), dtype=np.float64)
+    for start in range(0, len(left_pos), PAIR_BLOCK):
+        block = slice(start, start + PAIR_BLOCK)
+        difference = left[left_pos[block]].astype(np.float64) - right[right_pos[block]]
+        result[block] = np.sqrt(np.einsum("ij,ij->i", difference, difference))
+    return result
 
 
 @register
@@ -136,7 +147,7 @@ class ImageNearCopies(Check):
         a, b = a[valid], b[valid]
         valid = ~flat[a] & ~flat[b]
         a, b = a[valid], b[valid]
-        d = distances(matrix[a], matrix[b])
+        d = distances(matrix, a, matrix, b)
         close = d <= threshold
         later, earlier, dist = keep_first_in_file_order(a[close], b[close], d[close])
         index = data.frames[split].index.to_numpy()
@@ -159,7 +170,7 @@ class ImageNearCopies(Check):
         val_pos, train_pos = val_pos[valid], train_pos[valid]
         valid = ~self.flat(data, "val")[val_pos] & ~self.flat(data, "train")[train_distinct[train_pos]]
         val_pos, train_pos = val_pos[valid], train_pos[valid]
-        d = distances(matrices["val"][val_pos], matrices["train"][train_distinct[train_pos]])
+        d = distances(matrices["val"], val_pos, matrices["train"], train_distinct[train_pos])
         exact = np.isin(hashes["val"].to_numpy(), hashes["train"].to_numpy())
         keep = (d <= threshold.value) & ~exact[val_pos]
         pairs = pd.DataFrame({"val": val_pos[keep], "train": train_pos[keep], "d": d[keep]})
