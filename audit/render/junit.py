@@ -4,6 +4,9 @@ A CI server shows the audit like a test run: a finding at or above the gate's ``
 (and not accepted) is a failure, a crashed check an error, a skipped check a skip, and
 everything else passes, its message kept in ``system-out``. The check's own test case
 stands for "the check ran"; its findings carry the failures, so nothing is counted twice.
+A finding the baseline refutes (its fixes made the model worse) says so in its message,
+in its body with the reason, and in the test case's ``confirmed`` property, so a CI page
+shows the doubt where it shows the finding.
 
 Data can hold anything, and XML 1.0 cannot: characters it forbids (most control
 characters, lone surrogates, U+FFFE/U+FFFF) are removed before the tree is serialised.
@@ -17,6 +20,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from audit.version import TOOL_NAME
+from audit.render.text import NOT_CONFIRMED
 from audit.runner import CheckResult
 from checks import Finding
 
@@ -35,12 +39,13 @@ def xml_text(value: Any) -> str:
 
 def render_junit(report: AuditReport) -> str:
     gate = report.gate
+    unconfirmed = report.unconfirmed
     cases = []
     for result in report.results:
         cases.append(_check_case(result))
         names: Counter[str] = Counter()
         for finding in result.findings:
-            cases.append(_finding_case(report, gate, result, finding, names))
+            cases.append(_finding_case(report, gate, result, finding, names, unconfirmed.reason(finding)))
     counts = {
         "tests": len(cases),
         "failures": sum(c.find("failure") is not None for c in cases),
@@ -85,7 +90,7 @@ def _check_case(result: CheckResult) -> ET.Element:
 
 
 def _finding_case(report: AuditReport, gate: Gate, result: CheckResult, finding: Finding,
-                  names: Counter) -> ET.Element:
+                  names: Counter, not_confirmed: str | None) -> ET.Element:
     name = finding.code
     split = finding.metrics.get("split")
     if split:
@@ -94,9 +99,15 @@ def _finding_case(report: AuditReport, gate: Gate, result: CheckResult, finding:
     if names[name] > 1:
         name += f" #{names[name]}"
     case = ET.Element("testcase", _attrs(classname=f"{SUITE_NAME}.{result.check}", name=name, time="0"))
-    body = _finding_body(report, finding)
+    body = _finding_body(report, finding, not_confirmed)
+    message = finding.message
+    if not_confirmed is not None:
+        message = f"[{NOT_CONFIRMED}] {message}"
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", _attrs(name="confirmed", value="false"))
+        ET.SubElement(properties, "property", _attrs(name="not_confirmed_reason", value=not_confirmed))
     if gate.gates(finding):
-        failure = ET.SubElement(case, "failure", _attrs(message=finding.message, type=str(finding.severity)))
+        failure = ET.SubElement(case, "failure", _attrs(message=message, type=str(finding.severity)))
         failure.text = body
     else:
         out = ET.SubElement(case, "system-out")
@@ -104,8 +115,10 @@ def _finding_case(report: AuditReport, gate: Gate, result: CheckResult, finding:
     return case
 
 
-def _finding_body(report: AuditReport, finding: Finding) -> str:
+def _finding_body(report: AuditReport, finding: Finding, not_confirmed: str | None) -> str:
     lines = [finding.message]
+    if not_confirmed is not None:
+        lines.append(f"{NOT_CONFIRMED} by the baseline: {not_confirmed}")
     status = report.status_of(finding)
     if status:
         lines.append(f"against the accepted findings: {status}")

@@ -1,4 +1,5 @@
-"""Findings the baseline refutes are marked "not confirmed" in the JSON, the terminal and the HTML.
+"""Findings the baseline refutes are marked "not confirmed" in the JSON, the terminal, the HTML,
+JUnit and the GitHub annotations and job summary.
 
 The planted pair carries duplicates, leakage and conflicting labels in one plan; the
 baseline's results are built by hand (tests/training/fakes.py) so that each rule is met or
@@ -13,11 +14,18 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import xml.etree.ElementTree as ET
+
 import jsonschema
 import pytest
+from markdown_it import MarkdownIt
+
+import audit.training.confirmation as confirmation
+from audit.render.github import render_annotations, render_summary
 
 from audit.fixes import FixOptions
 from audit.render.html import render_html
+from audit.render.junit import render_junit
 from audit.render.text import NOT_CONFIRMED, render_text
 from audit.run import add_fix_plan
 from audit.training.attribution import FAMILIES, Attribution, FamilyEffect, FamilyRun, _moved_most
@@ -146,3 +154,64 @@ def test_a_family_that_made_the_loss_worse_did_not_move_the_numbers_most() -> No
     assert _moved_most([FamilyRun("labels", FAMILIES["labels"], 14, 0, 0, effect=hurt)]) is None
     leak = replace(_effect(0.558), val_inflation_relative_raw=0.25, val_inflation_relative=-0.05)
     assert leak.inflation_removed == pytest.approx(0.25)  # all of it, not more
+
+
+def _junit_marks(report) -> dict[str, list[str]]:
+    """Per finding test case name, its not-confirmed reason from the case's properties; checked against its
+    failure message or output."""
+    marks = {}
+    for case in ET.fromstring(render_junit(report).encode("utf-8")).iter("testcase"):
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        outcome = case.find("failure")
+        said = outcome.get("message") + "\n" + outcome.text if outcome is not None else case.find("system-out").text
+        if properties:
+            assert properties["confirmed"] == "false"
+            assert said.startswith(f"[{NOT_CONFIRMED}] ") or outcome is None
+            assert f"{NOT_CONFIRMED} by the baseline: {properties['not_confirmed_reason']}" in said
+            marks[case.get("name")] = properties["not_confirmed_reason"]
+        else:
+            assert NOT_CONFIRMED not in said
+    return marks
+
+
+def test_junit_and_github_outputs_mark_the_refuted_findings_with_the_reason(planted_report) -> None:
+    report = _with(planted_report, fake_baseline(*_runs(0.637)))
+    applied = _applied_codes(report)
+    n_marked = sum(len(reasons) for reasons in _marked(report.to_dict()).values())
+
+    marks = _junit_marks(report)
+    assert len(marks) == n_marked and {name.split()[0] for name in marks} == applied
+    assert all("from 0.558 to 0.637" in reason for reason in marks.values())
+
+    annotations = render_annotations(report).splitlines()
+    refuted = [line for line in annotations if f"[{NOT_CONFIRMED}]" in line]
+    assert len(refuted) == n_marked and {line.split("title=")[1].split()[0] for line in refuted} == applied
+    assert all(f"({NOT_CONFIRMED} by the baseline: the fixes raised" in line for line in refuted)
+
+    summary = render_summary(report)
+    rows = [line for line in summary.splitlines() if line.startswith("| ") and "`" in line]
+    assert sum(f"**{NOT_CONFIRMED}** by the baseline: the fixes raised" in row for row in rows) == n_marked
+    assert all(("**" in row) == (row.split("`")[1] in applied) for row in rows)
+
+
+def test_junit_and_github_outputs_confirm_everything_when_the_fixes_helped(planted_report) -> None:
+    report = _with(planted_report, fake_baseline(*_runs(0.40)))
+    assert _junit_marks(report) == {}
+    assert NOT_CONFIRMED not in render_annotations(report) + render_summary(report)
+
+
+def test_a_reason_reaching_xml_workflow_commands_and_markdown_stays_text(planted_report, monkeypatch) -> None:
+    hostile = "x\n::error::owned%0A | [link](https://evil.example) <b>]]></b> \x00 *em*"
+    refuted = (confirmation.Refutation("duplicates", FAMILIES["duplicates"], hostile),)
+    monkeypatch.setattr(confirmation, "refutations", lambda baseline: refuted)
+    report = _with(planted_report, fake_baseline(*_runs(0.637)))
+
+    assert set(_junit_marks(report).values()) == {hostile.replace("\x00", "")}  # well-formed, read back as written
+    annotations = render_annotations(report)
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in annotations.splitlines())
+    assert "x%0A::error::owned%250A" in annotations
+    summary = render_summary(report)
+    html = MarkdownIt("commonmark").enable(["table"]).render(summary)
+    marked = [line for line in summary.splitlines() if f"**{NOT_CONFIRMED}**" in line]
+    assert marked and all(line.count(" | ") == 4 for line in marked)  # the reason stays in its cell
+    assert "<a " not in html and "<b>" not in html and "<em>" not in html and "https://" not in html
