@@ -146,7 +146,7 @@ def verdict(c: Comparison) -> Verdict:
         return Verdict("fixes_hurt", (
             f"The fixes made the model worse: they raised the loss on the clean reference set by {-drop:.0%}, "
             f"from {fmt(ref.raw)} to {fmt(ref.fixed)}, beyond the seed spread (std {fmt(worse.std)}); the rows "
-            f"they drop or relabel are probably not errors (the attribution says which fix did it), so review "
+            f"they drop or relabel are probably not errors (an --attribute run says which fix did it), so review "
             f"those findings before `audit fix` applies them."
         ))
     if _fixed_overfits(c):

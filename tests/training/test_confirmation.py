@@ -5,7 +5,7 @@ The planted pair carries duplicates, leakage and conflicting labels in one plan;
 baseline's results are built by hand (tests/training/fakes.py) so that each rule is met or
 missed on purpose: the fixes together made the clean loss worse (every applied family is
 refuted), one family's attribution run made it worse (only that family), the fixes helped
-(nothing is refuted). Real training of the same marks: tests/training/test_small_sets.py.
+(nothing is refuted). Real training of the same marks: tests/training/test_refutation.py.
 """
 
 from __future__ import annotations
