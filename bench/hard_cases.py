@@ -11,6 +11,7 @@ run the class of data on several draws rather than one example.
 * :func:`small_clean_pair`: a small clean set from scikit-learn's make_classification.
 * :func:`overlap_pair`: ordered grades from a latent score, two of them far closer than
   the others, so their rows mix; labels are otherwise clean.
+* :func:`imbalanced_pair`: three clean classes of very unequal size (90 / 7 / 3 %).
 * :func:`real_split`: a random split of a data set a package ships.
 """
 
@@ -112,6 +113,19 @@ def small_clean_pair(seed: int = 0, n_train: int = 150, n_val: int = 50, n_class
     x, y = make_classification(n_samples=n_train + n_val, n_features=n_features, n_classes=n_classes,
                                n_clusters_per_class=1, random_state=seed)
     frame = pd.DataFrame(np.round(x, 5), columns=[f"f{j}" for j in range(n_features)])
+    frame[LABEL] = NAMES[y]
+    return Case(frame.iloc[:n_train].reset_index(drop=True), frame.iloc[n_train:].reset_index(drop=True))
+
+
+def imbalanced_pair(seed: int = 0, n_train: int = 450, n_val: int = 300) -> Case:
+    """Three clean classes from make_classification weighted 90 / 7 / 3 %: the minority classes
+    have a few dozen and a dozen train rows."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=n_train + n_val, n_features=10, n_informative=5, n_redundant=0,
+                               n_classes=3, n_clusters_per_class=1, weights=[0.9, 0.07, 0.03], flip_y=0,
+                               random_state=seed)
+    frame = pd.DataFrame(np.round(x, 5), columns=[f"f{j}" for j in range(10)])
     frame[LABEL] = NAMES[y]
     return Case(frame.iloc[:n_train].reset_index(drop=True), frame.iloc[n_train:].reset_index(drop=True))
 
