@@ -217,8 +217,12 @@ class LabelIssues(Check):
             message = f"{split}: none of {counted(n_rows)} has a label that out-of-sample predictions contradict ({source})."
         overlap = issues.evidence.overlap if issues.evidence is not None else None
         if overlap is not None:
-            message += (f" {overlap.n_rows} of them ({overlap.share:.0%}) sit between {overlap.classes[0]!r} and "
-                        f"{overlap.classes[1]!r}: class overlap (two neighbouring classes) rather than wrong rows, "
+            if len(overlap.pairs) == 1:
+                between = f"between {overlap.classes[0]!r} and {overlap.classes[1]!r}: class overlap (two neighbouring classes)"
+            else:
+                named = ", ".join(f"{a!r} / {b!r}" for a, b in overlap.pairs)
+                between = f"between neighbouring classes ({named}): class overlap along a scale of classes"
+            message += (f" {overlap.n_rows} of them ({overlap.share:.0%}) sit {between} rather than wrong rows, "
                         f"so the finding is one level lower.")
         if why:
             message += f" {str(severity).capitalize()}, not {by_share}: {why}."

@@ -9,6 +9,7 @@ import pytest
 
 from bench import hard_cases
 from checks import AuditData, Severity
+from checks.label_evidence import class_overlap
 from checks.label_noise import LabelIssues
 from checks.target_leakage import TargetLeakage, quantile_bins
 
@@ -142,3 +143,29 @@ def test_flags_between_two_neighbouring_classes_are_reported_as_overlap_one_leve
 def test_uniform_flips_are_not_taken_for_overlap(noisy_pair):
     _, findings = noisy_pair
     assert findings["train"].metrics["class_overlap"] is None
+
+
+def _flag_pairs(counts: dict[tuple[int, int], int]) -> tuple[np.ndarray, np.ndarray]:
+    """Given and suggested class codes of flagged rows, ``counts[(given, suggested)]`` rows of each pair."""
+    pairs = [pair for pair, n in counts.items() for _ in range(n)]
+    return np.array([g for g, _ in pairs]), np.array([s for _, s in pairs])
+
+
+def test_flags_along_a_chain_of_neighbouring_grades_are_overlap_naming_each_pair():
+    """Five ordered grades whose flags spread over neighbouring pairs, none holding 40 % (ggplot2's diamonds
+    by cut: 37, 21, 19, 17 %): the pairs far beyond their uniform-noise share are named together."""
+    grades = np.array(["fair", "good", "very good", "premium", "ideal"])
+    sizes = np.array([1200, 3700, 9100, 10300, 16200])
+    codes, suggested = _flag_pairs({(4, 2): 370, (1, 2): 210, (4, 3): 190, (3, 2): 170, (0, 1): 30, (1, 4): 20})
+    overlap = class_overlap(codes, suggested, sizes, grades)
+    assert overlap is not None and overlap.pairs == (("very good", "ideal"), ("good", "very good"))
+    assert overlap.classes == ("very good", "ideal", "good") and overlap.n_rows == 580
+    assert overlap.share == pytest.approx(580 / 990) and overlap.share >= 2 * overlap.expected_share
+
+
+def test_flags_spread_as_uniform_noise_spreads_them_are_not_overlap():
+    grades = np.array(["fair", "good", "very good", "premium", "ideal"])
+    sizes = np.array([1200, 3700, 9100, 10300, 16200])
+    # each row flipped to any other class alike: a pair's flags grow with its two classes' sizes
+    counts = {(a, b): int(sizes[a] + sizes[b]) // 40 for a in range(5) for b in range(a + 1, 5)}
+    assert class_overlap(*_flag_pairs(counts), sizes, grades) is None
