@@ -75,7 +75,8 @@ class LabelIssues(Check):
         never changed. The severity follows the evidence as well as the flagged share
         (:mod:`checks.label_evidence`): a model unsure of many rows (few rows, overlapping
         classes) does not fail a finding, and when most flags sit between one pair of classes
-        the finding names the pair as class overlap, one level lower, rows still listed.
+        (or a chain of neighbouring pairs, as along an ordered scale of grades) the finding
+        names them as class overlap, one level lower, rows still listed.
         Val rows whose label never occurs in train are left to
         ``unseen_labels``. Above ``max_fit_rows`` train rows the models are fitted on a seeded
         stratified sample and score every row; the metrics say so. A table with free-text
