@@ -16,7 +16,7 @@ and its decoding workers):
   folder, reading the user's vectors from one Parquet file a split (``EMBEDDING_WIDTH``
   numbers a picture: a class signal in a few of them, noise in the rest): the time to read and
   match the files by path, the time of the check, and its F1 on the planted pictures.
-- ``--cnn-sizes``: label issues alone on N pictures of 64-256 px on textured backgrounds
+- ``--cnn-sizes``: label issues alone on N pictures of 64-256 px (``--cnn-sides``) on textured backgrounds
   (shapes of any hue: colour tells no class) with ``--wrong-share`` of train in a wrong class
   folder, without vectors, so the small CNN competes with the colour-feature models within
   ``--cnn-budget``: wall and CPU time of the check, the winning model, the out-of-fold
@@ -133,11 +133,11 @@ def run_network(root: Path, budget_s: float) -> dict:
             **usage()}
 
 
-def network_row(n: int, folder: Path, wrong_share: float, budget_s: float) -> str:
+def network_row(n: int, folder: Path, wrong_share: float, budget_s: float, sides: tuple[int, int]) -> str:
     from audit.images.synthetic import PlantSpec, write_planted_folders
 
     n_val = n // 5
-    spec = replace(PlantSpec(n_train=n - n_val, n_val=n_val, side_range=(64, 257), background="textured").clean(),
+    spec = replace(PlantSpec(n_train=n - n_val, n_val=n_val, side_range=sides, background="textured").clean(),
                    wrong_class=wrong_share)
     planted = write_planted_folders(folder, spec)
     ours = measured(["--measure", "network", "--folder", str(folder), "--cnn-budget", str(budget_s)])
@@ -145,7 +145,8 @@ def network_row(n: int, folder: Path, wrong_share: float, budget_s: float) -> st
     f1 = 2 * r * p / (r + p) if r + p else 0.0
     held = "yes" if ours["check_s"] <= budget_s else "NO"
     plan = ours["plan"] if ours["skipped"] is None else f"not trained: {ours['skipped']}"
-    return (f"| {n:,} | {ours['check_s']:.1f} s / {ours['check_cpu_s']:.1f} s | {held} ({budget_s:g} s) | "
+    return (f"| {n:,} ({sides[0]}-{sides[1] - 1} px) | {ours['check_s']:.1f} s / {ours['check_cpu_s']:.1f} s | "
+            f"{held} ({budget_s:g} s) | "
             f"{ours['model']} | {ours['oof_accuracy']:.3f} | {f1:.3f} / {r:.3f} / {p:.3f} | "
             f"{ours['peak_rss_mb']:.0f} MB | {plan}; {'; '.join(ours['notes'] or [])} |")
 
@@ -283,6 +284,8 @@ def main() -> None:
     parser.add_argument("--cnn-sizes", type=int, nargs="*", default=[])
     parser.add_argument("--cnn-budget", type=float, default=180.0, help="the small CNN's budget, seconds")
     parser.add_argument("--wrong-share", type=float, default=0.05, help="share of train in a wrong class folder")
+    parser.add_argument("--cnn-sides", type=int, nargs=2, default=[64, 257], metavar=("LOW", "HIGH"),
+                        help="picture sides drawn from LOW to HIGH - 1 px")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--measure", choices=["ours", "cleanvision", "embedded", "network"])
     parser.add_argument("--folder", type=Path)
@@ -330,7 +333,8 @@ def main() -> None:
                       "F1 / recall / precision | peak RSS | network plan |",
                       "|---|---|---|---|---|---|---|---|"]
             for n in args.cnn_sizes:
-                lines.append(network_row(n, Path(scratch) / f"network-{n}", args.wrong_share, args.cnn_budget))
+                lines.append(network_row(n, Path(scratch) / f"network-{n}", args.wrong_share, args.cnn_budget,
+                                         tuple(args.cnn_sides)))
     lines += ["", f"Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}."]
     text = "\n".join(lines) + "\n"
     print(text)
