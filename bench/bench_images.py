@@ -147,7 +147,8 @@ def network_row(n: int, folder: Path, wrong_share: float, budget_s: float, sides
     plan = ours["plan"] if ours["skipped"] is None else f"not trained: {ours['skipped']}"
     return (f"| {n:,} ({sides[0]}-{sides[1] - 1} px) | {ours['check_s']:.1f} s / {ours['check_cpu_s']:.1f} s | "
             f"{held} ({budget_s:g} s) | "
-            f"{ours['model']} | {ours['oof_accuracy']:.3f} | {f1:.3f} / {r:.3f} / {p:.3f} | "
+            f"{ours['model']} | {ours['oof_accuracy']:.3f} | {f1:.3f} / {r:.3f} / {p:.3f} "
+            f"({len(ours['flagged'])} flagged, {len(planted.paths('wrong_class'))} planted) | "
             f"{ours['peak_rss_mb']:.0f} MB | {plan}; {'; '.join(ours['notes'] or [])} |")
 
 

@@ -34,8 +34,9 @@ from audit.training.cost import BASELINE_EPOCH_S, BASELINE_ROW_S, BUILD_S, IMPOR
 from checks.base import AuditData
 from checks.images.table import NetworkProbabilities
 from checks.oof import encode_labels, fold_count, label_classes, stratified_folds, stratified_sample
+from checks.oof_models import NETWORK_MODELS
 
-MODEL = "small_cnn"
+MODEL = NETWORK_MODELS[0]
 MIN_PICTURES = 1_000
 WIDTHS = (16, 32, 64)
 MAX_EPOCHS = 30
@@ -44,6 +45,8 @@ MIN_EPOCHS = 6
 MIN_FOLDS = 3
 MIN_FIT_ROWS = 1_000
 BATCH = 64
+MIN_BATCH = 16
+STEPS_PER_EPOCH = 20  # a small fold takes smaller batches, so that its epochs still take this many steps
 LEARNING_RATE = 3e-3
 PREDICT_BATCH = 512
 CONTRAST_GAIN = 4.0
@@ -206,6 +209,11 @@ def cross_validated(pixels: dict[str, np.ndarray], labels: dict[str, np.ndarray]
     return result
 
 
+def batch_size(n_rows: int) -> int:
+    """``BATCH``, or the power of two (at least ``MIN_BATCH``) that gives ``STEPS_PER_EPOCH`` steps an epoch."""
+    return max(MIN_BATCH, min(BATCH, 2 ** int(math.log2(max(n_rows // STEPS_PER_EPOCH, 1)))))
+
+
 def predicted(model, inputs: np.ndarray) -> np.ndarray:
     """The model's probabilities averaged over the pictures' 8 symmetries (each a forward pass:
     a fraction of training's cost), steadier than one view's."""
@@ -256,9 +264,10 @@ def fitted_model(keras, inputs: np.ndarray, y: np.ndarray, n_classes: int, epoch
     seed_everything(seed)
     rng = np.random.default_rng(seed)
     model = build_cnn(keras, inputs.shape[1:], n_classes, widths=WIDTHS)
-    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, epochs * math.ceil(len(y) / BATCH))
+    batch = batch_size(len(y))
+    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, epochs * math.ceil(len(y) / batch))
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy")
     for _ in range(epochs):
         turned = dihedral(inputs, rng.integers(0, 8, size=len(y)))
-        model.fit(turned, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
+        model.fit(turned, y, batch_size=batch, epochs=1, shuffle=True, verbose=0)
     return model
