@@ -82,8 +82,10 @@ class LabelIssues(Check):
         columns is modelled by a logistic regression on the TF-IDF of their words, beside the
         other columns' encoded features (checks/text/model.py); ``model`` applies to tables
         without text. For pictures the model reads the user's embeddings, a pretrained
-        network's, or colour features; the message and ``picture_inputs`` in the metrics say
-        which (and why a preferred source was passed over), with the out-of-fold accuracy.
+        network's, or colour features, beside which a small CNN trained on the pictures by
+        cross-validation (outside the checks, within its time budget) competes as one more
+        candidate of ``auto``; the message, ``picture_inputs`` and ``network`` in the metrics
+        say which won (and why a preferred source was passed over), with the out-of-fold accuracy.
 
     Why it matters:
         A network fits wrong labels by memorising them: training loss keeps falling while
