@@ -21,7 +21,6 @@ few it learns less than the colour features show.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -72,19 +71,20 @@ class CnnPlan:
     cuts: tuple[str, ...] = ()
 
 
-def estimated_seconds(n_fit_rows: int, n_scored_rows: int, folds: int, epochs: int, n_classes: int,
-                      keras_loaded: bool = False) -> float:
+def estimated_seconds(n_fit_rows: int, n_scored_rows: int, folds: int, epochs: int, n_classes: int) -> float:
     """Seconds on 2 cores of ``folds`` fits of ``epochs`` epochs on all but a fold of
-    ``n_fit_rows`` pictures, each fold model also scoring its held-out fold and ``n_scored_rows``."""
+    ``n_fit_rows`` pictures, each fold model also scoring its held-out fold and ``n_scored_rows``.
+
+    The TensorFlow import is always counted, whether or not it happened already: the plan must
+    not depend on what ran before in the process, or a second run would train differently."""
     per_row = multiply_adds((PICTURE_SIDE, PICTURE_SIDE, CHANNELS), n_classes, WIDTHS) * MULTIPLY_ADD_S
     fitted = n_fit_rows * (folds - 1) / folds
     epoch_s = BASELINE_EPOCH_S + fitted * (BASELINE_ROW_S + per_row)
     scored = (n_fit_rows / folds + n_scored_rows) * per_row * SCORE_SHARE * VIEWS
-    return (0.0 if keras_loaded else IMPORT_S) + folds * (BUILD_S + epochs * epoch_s + scored)
+    return IMPORT_S + folds * (BUILD_S + epochs * epoch_s + scored)
 
 
-def plan_training(n_train: int, n_other: int, folds: int, n_classes: int, budget_s: float,
-                  keras_loaded: bool = False) -> CnnPlan | None:
+def plan_training(n_train: int, n_other: int, folds: int, n_classes: int, budget_s: float) -> CnnPlan | None:
     """The largest plan within ``budget_s``: the requested folds while they allow ``TARGET_EPOCHS``
     epochs, else fewer folds (each model then fits more pictures an epoch and more epochs fit),
     then fewer epochs and a sample of the train pictures; None
@@ -93,7 +93,7 @@ def plan_training(n_train: int, n_other: int, folds: int, n_classes: int, budget
     ``n_other`` counts the pictures scored but never fitted (val).
     """
     def cost(rows: int, k: int, epochs: int) -> float:
-        return estimated_seconds(rows, n_other + n_train - rows, k, epochs, n_classes, keras_loaded)
+        return estimated_seconds(rows, n_other + n_train - rows, k, epochs, n_classes)
 
     def most_epochs(rows: int, k: int) -> int:
         return max((e for e in range(1, MAX_EPOCHS + 1) if cost(rows, k, e) <= budget_s), default=0)
@@ -150,7 +150,7 @@ def small_cnn_probabilities(data: AuditData, n_folds: int, budget_s: float, prog
                                                                   f"{min_pictures} a network needs to learn from scratch")
     folds, notes = fold_count(labels["train"], classes, n_folds)
     n_other = sum(len(tables[s]) for s in data.splits if s != "train")
-    plan = plan_training(n_train, n_other, folds, len(classes), budget_s, "keras" in sys.modules)
+    plan = plan_training(n_train, n_other, folds, len(classes), budget_s)
     if plan is None:
         return NetworkProbabilities(MODEL, described(), skipped=f"even {MIN_EPOCHS} epochs of {MIN_FOLDS} folds on "
                                                                   f"{MIN_FIT_ROWS} pictures would take longer than "
