@@ -155,7 +155,7 @@ def small_cnn_probabilities(data: AuditData, n_folds: int, budget_s: float, prog
         return NetworkProbabilities(MODEL, described(), skipped=f"even {MIN_EPOCHS} epochs of {MIN_FOLDS} folds on "
                                                                   f"{MIN_FIT_ROWS} pictures would take longer than "
                                                                   f"its {budget_s:g} s budget")
-    progress(f"label issues: training {described(plan)} (estimate {plan.estimated_s:.0f} s)")
+    progress(f"label issues: training a small CNN on {described(plan)} (estimate {plan.estimated_s:.0f} s)")
     probs = cross_validated(pixels, labels, classes, plan, data.random_state,
                             tables["train"].pixel_hash[positions["train"]])
     return NetworkProbabilities(MODEL, described(plan), probs, plan.folds,
