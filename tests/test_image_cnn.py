@@ -22,7 +22,7 @@ from checks import REGISTRY
 
 TEXTURED = PlantSpec(n_train=480, n_val=80, side_range=(48, 64), background="textured", seed=2).clean()
 # Enough epochs to learn the shapes of a few hundred small pictures in seconds on two cores.
-TEST_BUDGET_S = 40.0
+TEST_BUDGET_S = 20.0
 
 
 def label_issues(root: Path, min_pictures: int = 100):
