@@ -131,8 +131,12 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--image-model", choices=("auto", "mobilenet_v3_small", "none"),
                        help="the pretrained network whose embeddings label issues read when there are no "
                             "--embeddings: MobileNetV3Small with ImageNet weights from the Keras cache (never "
-                            "downloaded); auto uses it when the weights are cached, else the colour features, and "
-                            "says which; none keeps the colour features (default: auto)")
+                            "downloaded); auto uses it when the weights are cached, else trains a small CNN by "
+                            "cross-validation (1,000 train pictures or more) beside the colour features and keeps "
+                            "the better, and says which; none keeps the colour features (default: auto)")
+    group.add_argument("--cnn-budget", type=float, metavar="SECONDS",
+                       help="time budget of the small CNN of label issues; folds, epochs and pictures are sized "
+                            "to fit it by a cost estimate, not the clock (default: 180)")
     group.add_argument("--max-image-pixels", type=count_argument, metavar="N",
                        help="refuse to decode a picture with more pixels than this, as Pillow's guard against "
                             "decompression bombs does (default: 89,478,485)")
@@ -381,8 +385,13 @@ def job_from_args(args: argparse.Namespace, *, write_fixed: bool) -> Job:
         limits["image_column"] = args.image_column
     if args.embeddings:
         limits["embeddings"] = tuple(args.embeddings)
-    if args.image_model:
-        limits["image_model"] = args.image_model
+    images = configuration.settings.images
+    image_model = args.image_model or images.get("model")
+    if image_model:
+        limits["image_model"] = image_model
+    cnn_budget = args.cnn_budget if args.cnn_budget is not None else images.get("cnn_budget_s")
+    if cnn_budget is not None:
+        limits["cnn_budget_s"] = cnn_budget
     inputs = Inputs(args.train, args.val, ReadOptions(sep=args.sep, encoding=args.encoding, **limits),
                     pred_probs=args.pred_probs, expectations=args.expectations, verbose=args.verbose)
     diagnose_budget = getattr(args, "diagnose_budget", None)
@@ -424,7 +433,7 @@ def configuration_from_args(args: argparse.Namespace) -> Configuration:
 
 
 POSITIVE_FLAGS = {"seeds": "at least 1", "epochs": "at least 1", "baseline_budget": "a positive number of seconds",
-                  "diagnose_budget": "a positive number of seconds"}
+                  "diagnose_budget": "a positive number of seconds", "cnn_budget": "a positive number of seconds"}
 
 
 def refuse_non_positive(args: argparse.Namespace) -> None:

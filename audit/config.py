@@ -17,6 +17,7 @@ from typing import Any
 
 from audit.errors import InputError
 from audit.evidence import DEFAULT_MAX_EVIDENCE_ROWS
+from audit.images.pretrained import IMAGE_MODELS
 from audit.readers import closest_names
 from audit.runner import default_checks
 from audit.training.networks import NETWORKS
@@ -50,6 +51,8 @@ class Settings:
     baseline: dict[str, Any] = field(default_factory=dict)
     max_evidence_rows: int = DEFAULT_MAX_EVIDENCE_ROWS
     """Rows of a finding the JSON report holds; the rest are in a side file (:mod:`audit.evidence`)."""
+    images: dict[str, Any] = field(default_factory=dict)
+    """[images]: ``model`` (as ``--image-model``) and ``cnn_budget_s`` (as ``--cnn-budget``)."""
 
     def merged(self, overrides: dict[str, Any]) -> "Settings":
         """These settings with every override that was actually given (not None)."""
@@ -57,10 +60,10 @@ class Settings:
         return replace(self, **given)
 
     def to_dict(self) -> dict[str, Any]:
-        # Declared text columns, and an evidence cap other than the default, are listed only when
-        # given, so reports of runs without them read as they always have.
+        # Declared text columns, image settings, and an evidence cap other than the default, are
+        # listed only when given, so reports of runs without them read as they always have.
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)
-                if (f.name != "text_columns" or self.text_columns)
+                if (f.name not in ("text_columns", "images") or getattr(self, f.name))
                 and (f.name != "max_evidence_rows" or self.max_evidence_rows != DEFAULT_MAX_EVIDENCE_ROWS)}
 
 
@@ -267,12 +270,20 @@ BASELINE_VALIDATORS = {
     "patience": _integer(1), "time_budget_s": _positive_number, "attribute": _boolean,
 }
 
+def _images(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(f"{where} must be a table; got {value!r}")
+    return validated(value, IMAGES_VALIDATORS, where, ".")
+
+
+IMAGES_VALIDATORS = {"model": _choice(IMAGE_MODELS), "cnn_budget_s": _positive_number}
+
 VALIDATORS = {
     "label": _text, "id_column": _text, "group_column": _text, "time_column": _text,
     "ignore": _text_list, "text_columns": _text_list, "split_column": _text, "checks": _text_list, "params": _tables,
     "severity": _severities, "fail_on": _choice(("warn", "fail")), "out": _text,
     "seed": _integer(0, SEED_MAX), "allow_errors": _boolean, "accepted": _text, "accept_tolerance": _integer(0),
-    "baseline": _baseline, "max_evidence_rows": _integer(1),
+    "baseline": _baseline, "max_evidence_rows": _integer(1), "images": _images,
 }
 
 

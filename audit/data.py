@@ -81,6 +81,9 @@ class Roles:
         return [(flag, column) for flag, column in pairs if column]
 
 
+DEFAULT_CNN_BUDGET_S = 180.0  # seconds of the small CNN of label issues on pictures (audit.images.cnn)
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     """How to read files, and the size limits that keep a bad file from exhausting the machine."""
@@ -94,6 +97,7 @@ class ReadOptions:
     image_column: str | None = None
     embeddings: tuple[str, ...] = ()
     image_model: str = "auto"
+    cnn_budget_s: float = DEFAULT_CNN_BUDGET_S
 
 
 @dataclass

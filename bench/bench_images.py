@@ -16,8 +16,14 @@ and its decoding workers):
   folder, reading the user's vectors from one Parquet file a split (``EMBEDDING_WIDTH``
   numbers a picture: a class signal in a few of them, noise in the rest): the time to read and
   match the files by path, the time of the check, and its F1 on the planted pictures.
+- ``--cnn-sizes``: label issues alone on N pictures of 64-256 px (``--cnn-sides``) on textured backgrounds
+  (shapes of any hue: colour tells no class) with ``--wrong-share`` of train in a wrong class
+  folder, without vectors, so the small CNN competes with the colour-feature models within
+  ``--cnn-budget``: wall and CPU time of the check, the winning model, the out-of-fold
+  accuracy, F1 / recall / precision, and whether the check kept within the budget.
 
     python bench/bench_images.py --quality --sizes 10000 --embedding-sizes 10000 --out bench/results/images.md
+    python bench/bench_images.py --cnn-sizes 2700 10000 --out bench/results/images_cnn.md
 """
 
 from __future__ import annotations
@@ -105,6 +111,45 @@ def run_embedded(root: Path) -> dict:
     return {"flagged": [[r["split"], r["path"]] for r in train.rows], "read_s": read,
             "check_s": time.perf_counter() - started - read, "check_cpu_s": check_cpu,
             "oof_accuracy": train.metrics["prediction_accuracy"], "model": train.metrics["model"], **usage()}
+
+
+def run_network(root: Path, budget_s: float) -> dict:
+    """Label issues alone on the folder pair with the small CNN as a candidate: times and flagged files."""
+    from audit.images.cnn import attach_small_cnn
+    from audit.images.folders import load_image_folders
+    from audit.runner import run_checks
+    from checks import REGISTRY
+
+    data = load_image_folders(root / "train", root / "val")
+    attach_small_cnn(data, budget_s)
+    started, check_cpu = time.perf_counter(), time.process_time()
+    [result] = run_checks(data, [REGISTRY["label_issues"]()])
+    check_s, check_cpu = time.perf_counter() - started, time.process_time() - check_cpu
+    [train] = [f for f in result.findings if f.metrics.get("split") == "train"]
+    network = train.metrics.get("network", {})
+    return {"flagged": [[r["split"], r["path"]] for r in train.rows], "check_s": check_s, "check_cpu_s": check_cpu,
+            "oof_accuracy": train.metrics["prediction_accuracy"], "model": train.metrics["model"],
+            "plan": network.get("described"), "notes": network.get("notes"), "skipped": network.get("skipped"),
+            **usage()}
+
+
+def network_row(n: int, folder: Path, wrong_share: float, budget_s: float, sides: tuple[int, int]) -> str:
+    from audit.images.synthetic import PlantSpec, write_planted_folders
+
+    n_val = n // 5
+    spec = replace(PlantSpec(n_train=n - n_val, n_val=n_val, side_range=sides, background="textured").clean(),
+                   wrong_class=wrong_share)
+    planted = write_planted_folders(folder, spec)
+    ours = measured(["--measure", "network", "--folder", str(folder), "--cnn-budget", str(budget_s)])
+    r, p, _ = scores({tuple(f) for f in ours["flagged"]}, planted.paths("wrong_class"))
+    f1 = 2 * r * p / (r + p) if r + p else 0.0
+    held = "yes" if ours["check_s"] <= budget_s else "NO"
+    plan = ours["plan"] if ours["skipped"] is None else f"not trained: {ours['skipped']}"
+    return (f"| {n:,} ({sides[0]}-{sides[1] - 1} px) | {ours['check_s']:.1f} s / {ours['check_cpu_s']:.1f} s | "
+            f"{held} ({budget_s:g} s) | "
+            f"{ours['model']} | {ours['oof_accuracy']:.3f} | {f1:.3f} / {r:.3f} / {p:.3f} "
+            f"({len(ours['flagged'])} flagged, {len(planted.paths('wrong_class'))} planted) | "
+            f"{ours['peak_rss_mb']:.0f} MB | {plan}; {'; '.join(ours['notes'] or [])} |")
 
 
 def run_cleanvision(root: Path, skip: list[str]) -> dict:
@@ -237,8 +282,13 @@ def main() -> None:
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--sizes", type=int, nargs="*", default=[])
     parser.add_argument("--embedding-sizes", type=int, nargs="*", default=[])
+    parser.add_argument("--cnn-sizes", type=int, nargs="*", default=[])
+    parser.add_argument("--cnn-budget", type=float, default=180.0, help="the small CNN's budget, seconds")
+    parser.add_argument("--wrong-share", type=float, default=0.05, help="share of train in a wrong class folder")
+    parser.add_argument("--cnn-sides", type=int, nargs=2, default=[64, 257], metavar=("LOW", "HIGH"),
+                        help="picture sides drawn from LOW to HIGH - 1 px")
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--measure", choices=["ours", "cleanvision", "embedded"])
+    parser.add_argument("--measure", choices=["ours", "cleanvision", "embedded", "network"])
     parser.add_argument("--folder", type=Path)
     parser.add_argument("--labels", action="store_true")
     parser.add_argument("--skip", default="[]")
@@ -248,6 +298,9 @@ def main() -> None:
         return
     if args.measure == "embedded":
         print(json.dumps(run_embedded(args.folder)))
+        return
+    if args.measure == "network":
+        print(json.dumps(run_network(args.folder, args.cnn_budget)))
         return
     if args.measure == "cleanvision":
         print(json.dumps(run_cleanvision(args.folder, json.loads(args.skip))))
@@ -274,6 +327,15 @@ def main() -> None:
                       "|---|---|---|---|---|---|---|---|"]
             for n in args.embedding_sizes:
                 lines.append(embedding_row(n, Path(scratch) / f"embedded-{n}"))
+        if args.cnn_sizes:
+            lines += ["", f"## Label issues with the small CNN: textured backgrounds, {args.wrong_share:.0%} of train in "
+                          f"a wrong class folder, no vectors", "",
+                      "| pictures | label issues: wall / CPU | within budget | model | out-of-fold accuracy | "
+                      "F1 / recall / precision | peak RSS | network plan |",
+                      "|---|---|---|---|---|---|---|---|"]
+            for n in args.cnn_sizes:
+                lines.append(network_row(n, Path(scratch) / f"network-{n}", args.wrong_share, args.cnn_budget,
+                                         tuple(args.cnn_sides)))
     lines += ["", f"Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}."]
     text = "\n".join(lines) + "\n"
     print(text)

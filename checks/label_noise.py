@@ -83,8 +83,10 @@ class LabelIssues(Check):
         columns is modelled by a logistic regression on the TF-IDF of their words, beside the
         other columns' encoded features (checks/text/model.py); ``model`` applies to tables
         without text. For pictures the model reads the user's embeddings, a pretrained
-        network's, or colour features; the message and ``picture_inputs`` in the metrics say
-        which (and why a preferred source was passed over), with the out-of-fold accuracy.
+        network's, or colour features, beside which a small CNN trained on the pictures by
+        cross-validation (outside the checks, within its time budget) competes as one more
+        candidate of ``auto``; the message, ``picture_inputs`` and ``network`` in the metrics
+        say which won (and why a preferred source was passed over), with the out-of-fold accuracy.
 
     Why it matters:
         A network fits wrong labels by memorising them: training loss keeps falling while
@@ -273,20 +275,41 @@ def suggested_classes(probs: np.ndarray, codes: np.ndarray) -> np.ndarray:
 def describe_source(oof: OutOfFold, split: str, n_train: int, pictures: PictureInputs | None = None,
                     accuracy: float | None = None) -> str:
     """Where the probabilities came from; for pictures also what the model read, its accuracy
-    out of fold and why a preferred source was passed over."""
+    out of fold, whether the pictures' network or a feature model won, and why a preferred
+    source was passed over."""
     model = oof.model.replace("_", " ")
     if oof.source.get(split) == "given":
         return "probabilities given with --pred-probs"
     if split == "train":
         text = f"{oof.n_folds}-fold cross-validated {model}"
     else:
-        text = f"{model} fitted on train"
+        text = f"{model} fitted on train" if not oof.network_won else f"the {oof.n_folds} fold models of a {model}"
     if oof.n_fit_rows < n_train:
         text += f" on a sample of {oof.n_fit_rows} rows"
     if pictures is not None:
-        text += f" on {pictures.described}"
+        text += f" on {oof.network.described if oof.network_won else pictures.described}"
         if accuracy is not None:
             text += f", {'out-of-fold' if split == 'train' else 'val'} accuracy {accuracy:.3f}"
+        if split == "train":
+            text += network_comparison(oof, pictures)
         if pictures.note and split == "train":
             text += f"; {pictures.note}"
     return text
+
+
+def network_comparison(oof: OutOfFold, pictures: PictureInputs) -> str:
+    """How the pictures' network fared against the feature models, from the model choice."""
+    if oof.choice is None or oof.network is None or oof.network.skipped:
+        return ""
+    scores = {c.model: c for c in oof.choice.candidates}
+    network = scores.get(oof.network.model)
+    if network is None:
+        return ""
+    if oof.network_won:
+        best = min((c for c in oof.choice.candidates if c.model != network.model), key=lambda c: c.error_rate,
+                   default=None)
+        return (f", chosen over the models of {pictures.described}"
+                + (f" (best {best.model.replace('_', ' ')}: out-of-fold accuracy {1 - best.error_rate:.3f})"
+                   if best else ""))
+    return (f"; chosen over {network.model.replace('_', ' ')} on {oof.network.described} "
+            f"(out-of-fold accuracy {1 - network.error_rate:.3f})")

@@ -29,6 +29,7 @@ import pandas as pd
 
 from checks.base import AuditData, Parameter
 from checks.features import model_inputs
+from checks.images.table import NetworkProbabilities
 from checks.oof_models import (
     AUTO,
     AVERAGE,
@@ -72,6 +73,8 @@ class OutOfFold:
     n_fit_rows: int
     notes: list[str] = field(default_factory=list)
     choice: ModelChoice | None = None
+    network: NetworkProbabilities | None = None
+    """The pictures' network, a candidate beside the feature models (or why none was trained)."""
 
     def describe(self) -> dict[str, Any]:
         """The facts a finding's metrics should carry about where the probabilities came from."""
@@ -79,7 +82,13 @@ class OutOfFold:
                      "probabilities": dict(self.source), "notes": list(self.notes)}
         if self.choice is not None:
             described["model_choice"] = self.choice.to_dict()
+        if self.network is not None:
+            described["network"] = self.network.to_dict()
         return described
+
+    @property
+    def network_won(self) -> bool:
+        return self.network is not None and self.model == self.network.model
 
 
 def out_of_fold_probabilities(data: AuditData, model: str = DEFAULT_MODEL, n_folds: int = 5,
@@ -136,14 +145,21 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
     folds, reduced = fold_count(y[fit_rows], classes, n_folds)
     notes += reduced
     scored = {"val": features["val"]} if "val" in data.splits else {}
-    choice = None
+    choice, network = None, None
     if model == AUTO:
-        choice, reused = choose_model(features["train"], y, fit_rows, scored, folds, n_classes, data.random_state)
+        network = picture_network(data, n_folds)
+        given = {} if network is None or network.skipped else {
+            network.model: {"train": network.pred_probs["train"][order], **{s: network.pred_probs[s] for s in scored}}}
+        choice, reused = choose_model(features["train"], y, fit_rows, scored, folds, n_classes, data.random_state,
+                                      given)
         model = choice.model
         if reused is not None:
             probs = {"train": reused["train"][np.argsort(order)], **{s: reused[s] for s in scored}}
+            won = network is not None and model == network.model
+            if won:
+                folds, fit_rows = network.n_folds, np.arange(len(y))
             return OutOfFold(classes, labels, probs, fold_sources(folds, data.splits), model, folds, len(fit_rows),
-                             notes, choice)
+                             list(network.notes) if won else notes, choice, network)
         if choice.n_fit_rows < len(fit_rows):
             fit_rows = fit_rows[stratified_sample(y[fit_rows], choice.n_fit_rows, folds, data.random_state)]
             notes.append(sampled_note(len(y), len(fit_rows)) + " (to keep the chosen model within its time budget)")
@@ -156,7 +172,15 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
     probs["train"][held_out] = averaged["held_out"]
     probs["train"][order] = probs["train"].copy()
     return OutOfFold(classes, labels, probs, fold_sources(folds, data.splits), model, folds, len(fit_rows), notes,
-                     choice)
+                     choice, network)
+
+
+def picture_network(data: AuditData, n_folds: int) -> NetworkProbabilities | None:
+    """The pictures' network probabilities (trained on first use), when the loader offers a network."""
+    if data.images is None or data.images.network is None:
+        return None
+    network = data.images.network
+    return data.shared(f"picture_network:{n_folds}", lambda d: network(d, n_folds))
 
 
 def cross_validated(model: str, x: np.ndarray, y: np.ndarray, folds: int, n_classes: int, random_state: int,
@@ -190,7 +214,8 @@ def _fill_folds(model: str, x: np.ndarray, y: np.ndarray, folds: int, n_classes:
 
 
 def choose_model(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, scored: dict[str, np.ndarray], folds: int,
-                 n_classes: int, random_state: int) -> tuple[ModelChoice, dict[str, np.ndarray] | None]:
+                 n_classes: int, random_state: int, given: dict[str, dict[str, np.ndarray]] | None = None
+                 ) -> tuple[ModelChoice, dict[str, np.ndarray] | None]:
     """The candidate whose out-of-fold predictions disagree least with the labels (see
     :mod:`checks.oof_models`), sized to the time budget.
 
@@ -198,6 +223,9 @@ def choose_model(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, scored: dic
     ``SELECTION_ROWS`` rows. When that sample is every train row, the winner's probabilities
     (train out of fold, ``scored`` by its fold models' average) are returned too, so nothing
     is fitted twice; otherwise None, and the caller fits the winner on the fitted rows.
+    ``given`` holds candidates computed elsewhere (the pictures' network): each name's
+    probabilities of every train row (out of fold, in ``x``'s order) and of ``scored``'s rows;
+    they are judged on the same sample and, when one wins, returned whole.
     """
     every_row = len(fit_rows) == len(y) <= SELECTION_ROWS
     sample = fit_rows if every_row else fit_rows[
@@ -215,8 +243,13 @@ def choose_model(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, scored: dic
     estimates = {name: estimated_seconds(name, len(sample), 0, x.shape[1], n_classes, folds)
                  for name in [*names, *([AVERAGE] if len(names) > 1 else [])]}
     estimates[AVERAGE] = sum(estimates[n] for n in names) if len(names) > 1 else 0.0
+    for name, probs in (given or {}).items():
+        outputs[name] = (probs["train"][sample], {s: probs[s] for s in scored})
+        estimates[name] = 0.0  # already computed: choosing it costs nothing more
     ranked = rank_candidates(y[sample], {name: o for name, (o, _) in outputs.items()}, estimates)
     winner = ranked[0].model
+    if winner in (given or {}):
+        return ModelChoice(winner, len(sample), ranked, tuple(skipped)), given[winner]
     if every_row:
         oof, averaged = outputs[winner]
         return ModelChoice(winner, len(sample), ranked, tuple(skipped)), {"train": oof, **averaged}

@@ -25,6 +25,7 @@ by the fold models' average, as above ``max_fit_rows``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,9 @@ MIN_FIT_ROWS = 5_000
 # Among candidates within two standard errors of the fewest disagreements, the earliest of
 # these wins: smoother probabilities flagged fewer clean rows on every planted pair.
 PREFERENCE = ("extra_trees_300", "random_forest_200", AVERAGE, "hist_gradient_boosting", "logistic_regression")
+# A network trained outside the checks on the pictures competes too, ranked after the average:
+# behind the forests, whose probabilities are smoother, so it wins when it is clearly better.
+NETWORK_MODELS = ("small_cnn",)
 TIE_STANDARD_ERRORS = 2.0
 
 # Seconds per row on 2 cores for 20 features and 3 classes: (per fitted row, per scored row
@@ -160,8 +164,17 @@ def estimated_seconds(name: str, n_fit_rows: int, n_scored_rows: int, n_features
     return n_folds * (fitted * per_fit + n_scored_rows * per_score)
 
 
-CRITERION = ("fewest out-of-fold disagreements with the labels; within two standard errors of the fewest, "
-             "the first of " + ", ".join(PREFERENCE))
+def preference(models: Iterable[str]) -> tuple[str, ...]:
+    """``PREFERENCE`` with the network candidates among ``models`` after the average."""
+    networks = tuple(m for m in NETWORK_MODELS if m in models)
+    at = PREFERENCE.index(AVERAGE) + 1
+    return PREFERENCE[:at] + networks + PREFERENCE[at:]
+
+
+def criterion(models: Iterable[str] = ()) -> str:
+    return ("fewest out-of-fold disagreements with the labels; within two standard errors of the fewest, "
+            "the first of " + ", ".join(preference(models)))
+
 
 
 @dataclass(frozen=True)
@@ -200,7 +213,7 @@ class ModelChoice:
                 f"(log loss {winner.log_loss:.3f})")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "criterion": CRITERION, "n_rows": self.n_rows,
+        return {"model": self.model, "criterion": criterion(c.model for c in self.candidates), "n_rows": self.n_rows,
                 "candidates": [c.to_dict() for c in self.candidates], "skipped": list(self.skipped),
                 "n_estimators": self.n_estimators, "n_fit_rows": self.n_fit_rows, "reason": self.reason}
 
@@ -226,7 +239,7 @@ def rank_candidates(y: np.ndarray, probabilities: dict[str, np.ndarray], estimat
         discordant = int(np.sum(wrong[name] != wrong[fewest]))
         return scores[name].error_rate - scores[fewest].error_rate <= TIE_STANDARD_ERRORS * np.sqrt(discordant) / len(y)
 
-    winner = next(name for name in PREFERENCE if name in scores and tied(name))
+    winner = next(name for name in preference(scores) if name in scores and tied(name))
     rest = sorted((s for s in scores.values() if s.model != winner), key=lambda s: (s.error_rate, s.log_loss, s.model))
     return (scores[winner], *rest)
 

@@ -2,7 +2,9 @@
 
 In this order: the user's (``--embeddings``, one file a split); else MobileNetV3Small's when
 its weights are in the Keras cache (``--image-model``, :mod:`audit.images.pretrained`); else
-the built-in colour features. ``data.images.inputs`` says which, for the report.
+the built-in colour features, beside which (``--image-model auto``) a small CNN trained by
+cross-validation within ``--cnn-budget`` competes (:mod:`audit.images.cnn`).
+``data.images.inputs`` says which, for the report.
 
 The user's file is an ``.npy`` with a row a listed file in the split's listing order (the
 sorted files of a class folder, the rows of a table, the pictures of an array; a file that
@@ -19,7 +21,8 @@ import numpy as np
 
 from audit.data import ReadOptions, check_npy_declared_size
 from audit.errors import InputError
-from audit.images.pretrained import IMAGE_MODELS, MOBILENET_V3_SMALL, attach_pretrained
+from audit.images.cnn import attach_small_cnn
+from audit.images.pretrained import AUTO, IMAGE_MODELS, MOBILENET_V3_SMALL, attach_pretrained
 from audit.images.vector_table import matched_vectors, read_vector_table
 from audit.progress import Progress, no_progress
 from audit.readers import DEFAULT_MAX_BYTES
@@ -42,7 +45,10 @@ def attach_picture_inputs(data: AuditData, options: ReadOptions, progress: Progr
         if options.image_model == MOBILENET_V3_SMALL:
             raise InputError(f"--image-model {MOBILENET_V3_SMALL} embeds pictures; the inputs are not pictures")
         return data
-    return attach_pretrained(data, options.image_model, progress)
+    data = attach_pretrained(data, options.image_model, progress)
+    if options.image_model == AUTO and data.images.inputs.source == "built_in":
+        attach_small_cnn(data, options.cnn_budget_s, progress)
+    return data
 
 
 def read_embedding(path: Path, n_listed: int, split: str) -> np.ndarray:

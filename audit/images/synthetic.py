@@ -1,7 +1,9 @@
 """Planted image folders with recorded truth: the demo's pictures and the tests' fixtures.
 
 Each class is a shape in its own band of hues, drawn at a random place, size and angle on a
-textured background, saved as JPEG in the Keras folder layout. :func:`write_planted_folders`
+softly mottled background, saved as JPEG in the Keras folder layout. ``background="textured"``
+draws busy backgrounds instead (crossed stripes of random colours, grain) and shapes of any
+hue, so only the shape tells the classes apart: colour histograms cannot, a network can. :func:`write_planted_folders`
 plants, and records in :class:`PlantedImages`, each problem the image checks look for: byte
 copies, near copies (resized, re-encoded, brightened, slightly cropped), copies filed under
 another class, exact and near copies of train pictures in val, pictures in a wrong class
@@ -21,6 +23,7 @@ import numpy as np
 CLASSES = ("circle", "square", "triangle", "cross")
 HUE_BANDS = {"circle": 0.0, "square": 0.25, "triangle": 0.5, "cross": 0.75}
 SIDE_RANGE = (96, 136)
+BACKGROUNDS = ("mottled", "textured")
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,13 @@ class PlantSpec:
     unreadable: int = 4
     seed: int = 0
     side_range: tuple[int, int] = SIDE_RANGE
+    background: str = "mottled"
+    """``mottled`` (each class in its own hues) or ``textured`` (busy backgrounds, shapes of any hue)."""
 
     def clean(self) -> "PlantSpec":
         """The same sizes with nothing planted."""
-        zero = {name: 0 for name in asdict(self) if name not in ("n_train", "n_val", "seed", "side_range")}
+        kept = ("n_train", "n_val", "seed", "side_range", "background")
+        zero = {name: 0 for name in asdict(self) if name not in kept}
         return replace(self, **zero)
 
 
@@ -69,18 +75,38 @@ class PlantedImages:
                           indent=1, sort_keys=True)
 
 
-def draw_picture(rng: np.random.Generator, label: str, side: tuple[int, int]):
-    """One picture of ``label``: its shape in its hue band on a textured background."""
+def mottled_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """Soft blotches of colour with a little grain."""
+    from PIL import Image
+
+    base = rng.uniform(60, 200, size=(6, 6, 3)).astype(np.uint8)
+    background = np.asarray(Image.fromarray(base).resize((width, height), Image.Resampling.BICUBIC), dtype=np.float32)
+    return background + rng.normal(0, 14, size=background.shape)
+
+
+def textured_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """Three crossed stripe patterns of random period, angle and colour, over a random base colour, with grain."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    canvas = np.broadcast_to(rng.uniform(70, 180, size=3).astype(np.float32), (height, width, 3)).copy()
+    for _ in range(3):
+        angle, period = rng.uniform(0, np.pi), rng.uniform(5, 20)
+        wave = np.sin((x * np.cos(angle) + y * np.sin(angle)) * 2 * np.pi / period + rng.uniform(0, 2 * np.pi))
+        canvas += wave[..., None] * rng.uniform(-45, 45, size=3).astype(np.float32)
+    return canvas + rng.normal(0, 18, size=canvas.shape)
+
+
+def draw_picture(rng: np.random.Generator, label: str, side: tuple[int, int], background: str = "mottled"):
+    """One picture of ``label``: its shape on a ``background`` (see :data:`BACKGROUNDS`), in
+    its class's hue band on a mottled one, in any hue on a textured one."""
     import colorsys
 
     from PIL import Image, ImageDraw
 
     width, height = side
-    base = rng.uniform(60, 200, size=(6, 6, 3)).astype(np.uint8)
-    background = np.asarray(Image.fromarray(base).resize((width, height), Image.Resampling.BICUBIC), dtype=np.float32)
-    background += rng.normal(0, 14, size=background.shape)
-    image = Image.fromarray(np.clip(background, 0, 255).astype(np.uint8))
-    hue = (HUE_BANDS[label] + rng.uniform(-0.08, 0.08)) % 1.0
+    textured = background == "textured"
+    canvas = (textured_background if textured else mottled_background)(rng, width, height)
+    image = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
+    hue = rng.uniform(0, 1) if textured else (HUE_BANDS[label] + rng.uniform(-0.08, 0.08)) % 1.0
     colour = tuple(int(255 * c) for c in colorsys.hsv_to_rgb(hue, rng.uniform(0.75, 1.0), rng.uniform(0.8, 1.0)))
     radius = rng.uniform(0.22, 0.38) * min(width, height)
     cx, cy = rng.uniform(radius, width - radius), rng.uniform(radius, height - radius)
@@ -166,14 +192,20 @@ def write_planted_folders(out: Path, spec: PlantSpec = PlantSpec()) -> PlantedIm
     writer = Writer(Path(out), rng)
     originals: list[tuple[str, str, object]] = []
 
+    if spec.background not in BACKGROUNDS:
+        raise ValueError(f"background {spec.background!r} is not one of {', '.join(BACKGROUNDS)}")
+
     def side() -> tuple[int, int]:
         return int(rng.integers(*spec.side_range)), int(rng.integers(*spec.side_range))
+
+    def draw(label: str, size: tuple[int, int]):
+        return draw_picture(rng, label, size, spec.background)
 
     for split, n in (("train", spec.n_train), ("val", spec.n_val)):
         n_wrong = int(round(spec.wrong_class * n)) if split == "train" else 0
         for i in range(n):
             label = CLASSES[i % len(CLASSES)]
-            image = draw_picture(rng, label, side())
+            image = draw(label, side())
             if i < n_wrong:
                 filed = CLASSES[(CLASSES.index(label) + 1 + int(rng.integers(0, len(CLASSES) - 1))) % len(CLASSES)]
                 path = writer.write(split, filed, jpeg_bytes(image), "wrong_class")
@@ -204,14 +236,14 @@ def write_planted_folders(out: Path, spec: PlantSpec = PlantSpec()) -> PlantedIm
     for problem in ("dark", "overexposed", "blurry", "blank", "grayscale"):
         for i in range(getattr(spec, problem)):
             label = CLASSES[i % len(CLASSES)]
-            writer.write("train", label, jpeg_bytes(spoiled(rng, draw_picture(rng, label, side()), problem)), problem)
+            writer.write("train", label, jpeg_bytes(spoiled(rng, draw(label, side()), problem)), problem)
     for i in range(spec.odd_size):
         label = CLASSES[i % len(CLASSES)]
         odd = (int(rng.integers(380, 460)), int(rng.integers(40, 56))) if i % 2 else (24, 24)
-        writer.write("train", label, jpeg_bytes(draw_picture(rng, label, odd)), "odd_size")
+        writer.write("train", label, jpeg_bytes(draw(label, odd)), "odd_size")
     for i in range(spec.unreadable):
         label = CLASSES[i % len(CLASSES)]
-        whole = jpeg_bytes(draw_picture(rng, label, side()))
+        whole = jpeg_bytes(draw(label, side()))
         broken = [whole[: len(whole) // 3], b"", b"not a picture at all\n", whole[:40]][i % 4]
         writer.write("train", label, broken, "unreadable")
     return writer.planted

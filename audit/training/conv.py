@@ -42,16 +42,18 @@ def picture_shape() -> tuple[int, int, int]:
     return (PICTURE_SIDE, PICTURE_SIDE, 3)
 
 
-def build_cnn(keras: Any, input_shape: tuple[int, ...], n_classes: int, augment: bool = False) -> Any:
-    """One uncompiled copy of the network; ``augment`` puts the augmentation layers in front."""
+def build_cnn(keras: Any, input_shape: tuple[int, ...], n_classes: int, augment: bool = False,
+              widths: tuple[int, ...] = CONV_FILTERS) -> Any:
+    """One uncompiled copy of the network; ``augment`` puts the augmentation layers in front,
+    ``widths`` gives each block its filters (the label-issue network is wider than the baseline's)."""
     layers = keras.layers
     stack: list[Any] = [keras.Input(shape=input_shape)]
     if augment:
         stack += augmentation_layers(keras)
-    for block, filters in enumerate(CONV_FILTERS):
+    for block, filters in enumerate(widths):
         stack += [layers.Conv2D(filters, CONV_KERNEL, padding="same", use_bias=False),
                   layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM), layers.ReLU()]
-        if block < len(CONV_FILTERS) - 1:
+        if block < len(widths) - 1:
             stack.append(layers.MaxPooling2D())
     stack += [layers.GlobalAveragePooling2D(), layers.Dropout(CONV_DROPOUT),
               layers.Dense(n_classes, activation="softmax")]
@@ -67,14 +69,14 @@ def augmentation_layers(keras: Any) -> list[Any]:
     return made
 
 
-def multiply_adds(input_shape: tuple[int, ...], n_classes: int) -> int:
+def multiply_adds(input_shape: tuple[int, ...], n_classes: int, widths: tuple[int, ...] = CONV_FILTERS) -> int:
     """Multiply-adds of one picture's forward pass: what the cost model scales with."""
     height, width, channels = input_shape
     total = 0
-    for block, filters in enumerate(CONV_FILTERS):
+    for block, filters in enumerate(widths):
         total += height * width * CONV_KERNEL * CONV_KERNEL * channels * filters
         channels = filters
-        if block < len(CONV_FILTERS) - 1:
+        if block < len(widths) - 1:
             height, width = math.ceil(height / 2), math.ceil(width / 2)
     return total + channels * n_classes
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -129,11 +130,37 @@ class PictureInputs:
 
 
 @dataclass(frozen=True)
+class NetworkProbabilities:
+    """A network's class probabilities of every picture: one more candidate model of label issues.
+
+    Checks never train Keras, so the network is trained outside them, on first use, by the
+    ``network`` function of :class:`ImageSet`. ``pred_probs[split]`` holds a row a row of the
+    split's frame and a column a train label (sorted as out-of-fold models sort them): train's
+    from stratified cross-validation, each row from the fold model that never saw it; val's
+    the average of the fold models. ``skipped`` says why no network was trained (then
+    ``pred_probs`` is empty); ``described`` names the network, its inputs and its plan.
+    """
+
+    model: str
+    described: str
+    pred_probs: dict[str, np.ndarray] = field(default_factory=dict)
+    n_folds: int | None = None
+    skipped: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "described": self.described, "n_folds": self.n_folds,
+                "skipped": self.skipped, "notes": list(self.notes)}
+
+
+@dataclass(frozen=True)
 class ImageSet:
     """The images of an audit: where each split's files live, their facts, the files that failed.
 
     ``roots[split]`` is the folder paths are relative to; ``n_listed[split]`` counts every file
     listed, readable or not; ``inputs`` says what the tables' ``model_inputs`` hold.
+    ``network(data, n_folds)``, when set, trains a network on the pictures and gives its
+    :class:`NetworkProbabilities` (out-of-fold models call it only when they need it).
     """
 
     roots: dict[str, str]
@@ -142,6 +169,7 @@ class ImageSet:
     n_listed: dict[str, int] = field(default_factory=dict)
     max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     inputs: PictureInputs = PictureInputs()
+    network: Callable[[Any, int], NetworkProbabilities] | None = None
 
 
 def decode_files(root: str, paths: Sequence[str], max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,

@@ -44,6 +44,7 @@ from audit.training.fitting import STEPS_PER_EXECUTION, batch_size_for
 from audit.training.inputs import BaselineSettings, BaselineSplit
 from audit.training.networks import NETWORKS
 from audit.training.results import BaselineResult, Skipped
+from checks.images.table import BUILT_IN_INPUTS
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,8 @@ def diagnose(report: Any, settings: DiagnoseSettings | None = None,
                                          if k in options})
     return run_diagnosis(training_split(data, fixed.train), training_split(data, fixed.val),
                          findings=[f for _, f in report.all_findings], checked_codes=ran, baseline=baseline,
-                         baseline_settings=configured, settings=settings, progress=progress)
+                         baseline_settings=configured, settings=settings, progress=progress,
+                         pictures_described=data.images.inputs.described if data.images is not None else None)
 
 
 def run_diagnosis(
@@ -105,13 +107,15 @@ def run_diagnosis(
     baseline_settings: BaselineSettings | None = None,
     settings: DiagnoseSettings | None = None,
     progress: Callable[[str], None] | None = None,
+    pictures_described: str | None = None,
 ) -> Diagnosis | Skipped:
     """Run the experiments on a (fixed) train/val pair and judge every cause.
 
     ``findings`` are the checks' findings (``checks.Finding``), ``checked_codes`` the
     finding codes of the checks that ran (None: every code counts as checked),
     ``baseline`` the trained baseline (or None), ``baseline_settings`` what the baseline
-    would have trained with when it did not.
+    would have trained with when it did not; ``pictures_described`` names what the dense
+    experiments read of pictures (the label-issue model's inputs: embeddings or colour features).
     """
     started = time.perf_counter()
     settings = settings or DiagnoseSettings()
@@ -142,8 +146,9 @@ def run_diagnosis(
         )
     notes = []
     if pictures:
-        notes.append("pictures: augmentation trains the baseline's CNN; the other experiments vary the dense network "
-                     "on the pictures' colour histograms and 8x8 copies (packed experiments hold dense layers only)")
+        described = pictures_described or BUILT_IN_INPUTS
+        notes.append(f"pictures: augmentation trains the baseline's CNN; the other experiments vary the dense network "
+                     f"on the pictures' {described} (packed experiments hold dense layers only)")
     if base.model_file:
         notes.append(f"the baseline trains a model file, which cannot be varied: these experiments vary the "
                      f"built-in {base.model} network instead")
