@@ -250,7 +250,8 @@ def test_debug_shows_the_traceback_of_an_input_error_and_keeps_its_exit_code(tmp
 def test_the_arguments_are_never_changed(tmp_path, capsys):
     import copy
 
-    from audit.cli import COMMANDS, build_parser
+    from audit.cli import COMMANDS
+    from audit.cli_arguments import build_parser
 
     for command in ("run", "fix", "accept"):
         argv = [command, "--no-baseline", "--no-accepted", "--train", str(good_file(tmp_path)), "--label", "y",

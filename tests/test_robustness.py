@@ -445,7 +445,7 @@ def test_bad_input_is_answered_clearly(tmp_path, case):
 
 
 def test_the_size_flags_show_the_defaults_the_readers_use():
-    from audit.cli import build_parser
+    from audit.cli_arguments import build_parser
 
     run = build_parser()._subparsers._group_actions[0].choices["run"]
     helps = {a.dest: a.help for a in run._actions}
@@ -457,7 +457,7 @@ def test_the_size_flags_show_the_defaults_the_readers_use():
 @pytest.mark.parametrize("value, expected", [("1000", 1000), ("64K", 65536), ("500M", 500 * 1024**2),
                                              ("2GiB", 2 * 1024**3), ("1.5k", 1536)])
 def test_max_bytes_takes_units(value, expected):
-    from audit.cli import size_argument
+    from audit.cli_arguments import size_argument
 
     assert size_argument(value) == expected
 
