@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from audit.spark.buckets import matrix
 from audit.spark.encoding import FEATURES, encoded, spark_encoding
 from audit.spark.lsh import Banding, candidate_pairs, choose_banding, directions
 from audit.spark.load import H1, H2, SparkAuditData
@@ -82,14 +83,16 @@ def _typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
     shared = distinct.sparkSession.sparkContext.broadcast((rows, vectors))
 
     def nearest(batches):
+        import pyarrow as pa
+
         sample_rows, sample_vectors = shared.value
         sample_norms = (sample_vectors ** 2).sum(axis=1)
         by_row = np.argsort(sample_rows)
         sorted_rows = sample_rows[by_row]
         best = np.full(len(sample_rows), np.inf)
         for batch in batches:
-            base = np.array(batch[FEATURES].tolist(), dtype=np.float64).reshape(len(batch), -1)
-            base_rows = batch[ROW].to_numpy()
+            base = matrix(batch.column(FEATURES), batch.num_rows).astype(np.float64, copy=False)
+            base_rows = batch.column(ROW).to_numpy()
             # |s - b|^2 = |s|^2 + |b|^2 - 2 s.b, one matrix product a batch; a sample row is
             # not its own neighbour (found by row number, not by a sample x chunk comparison).
             for start in range(0, len(base), 1024):
@@ -100,11 +103,11 @@ def _typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
                 d2[by_row[at[itself]], itself] = np.inf
                 np.minimum(best, d2.min(axis=1), out=best)
         # Clipped at 0 for rounding once, on the minima: the same as clipping every distance.
-        yield pd.DataFrame({"i": np.arange(len(sample_rows)), "d2": np.maximum(best, 0.0)})
+        yield pa.RecordBatch.from_pydict({"i": np.arange(len(sample_rows)), "d2": np.maximum(best, 0.0)})
 
     schema = T.StructType([T.StructField("i", T.LongType()), T.StructField("d2", T.DoubleType())])
     with pandas_version_quiet():
-        mins = (distinct.select(ROW, FEATURES).mapInPandas(nearest, schema)
+        mins = (distinct.select(ROW, FEATURES).mapInArrow(nearest, schema)
                 .groupBy("i").agg(F.min("d2").alias("d2")).collect())
     shared.unpersist()
     nearest_distances = np.sqrt(np.array([r["d2"] for r in mins], dtype=np.float64))
