@@ -75,7 +75,7 @@ def bucket_pairs(signed, features: str, threshold: float) -> set:
     """The engine's way: a bucket's rows compared with numpy where they meet."""
     from audit.spark.buckets import close_pairs_in_buckets
 
-    return {(r["a"], r["b"]) for r in close_pairs_in_buckets(signed, features, threshold, within=True).collect()}
+    return {(r["a"], r["b"]) for r in close_pairs_in_buckets(signed, features, threshold).collect()}
 
 
 def main() -> None:
@@ -94,6 +94,7 @@ def main() -> None:
     from audit.data import Roles
     from audit.spark.encoding import FEATURES
     from audit.spark.load import load_spark
+    from audit.spark.buckets import BASE
     from audit.spark.lsh import directions, signatures
     from audit.spark.near import distinct_rows, lsh_for, near_threshold
     from audit.spark.session import spark_session
@@ -121,11 +122,11 @@ def main() -> None:
     shape = f"{banding.bands} x {banding.projections}"
     methods = {
         f"join verify ({shape})":
-            (lambda: signatures(banding, projections, rows, FEATURES), joined_pairs),
+            (lambda: signatures(banding, projections, rows, FEATURES, BASE), joined_pairs),
         f"bucket verify ({shape})":
-            (lambda: signatures(banding, projections, rows, FEATURES), None),
+            (lambda: signatures(banding, projections, rows, FEATURES, BASE), None),
         f"bucket verify, wide bands ({wide.bands} x {wide.projections}, buckets x2)":
-            (lambda: signatures(wide, wide_projections, rows, FEATURES), None),
+            (lambda: signatures(wide, wide_projections, rows, FEATURES, BASE), None),
     }
     lines = [f"### Near-duplicate candidates on Spark, {args.n_train:,} train rows, {args.master}", "",
              "| method | median wall s | median CPU s (tree) | candidate pairs | recall | precision |",

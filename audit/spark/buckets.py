@@ -25,13 +25,16 @@ from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
 
 SIDE = "__audit_side"
+# A row's side: base rows pair with each other and with query rows, query rows only with base
+# rows (train is the base and val the queries when looking for near leaks).
+QUERY, BASE = 0, 1
 KEYS = "__audit_band_keys"
 # Candidate pairs compared in one numpy step: bounds a Python worker's memory whatever the
 # size of a bucket (each pair gathers both rows' features).
 PAIRS_A_STEP = 1 << 16
 
 PAIR_SCHEMA = T.StructType([T.StructField("a", T.LongType()), T.StructField("b", T.LongType()),
-                            T.StructField("d", T.DoubleType())])
+                            T.StructField("d", T.DoubleType()), T.StructField("across", T.BooleanType())])
 
 
 @dataclass(frozen=True)
@@ -61,21 +64,21 @@ class Records:
         return Records(*(np.concatenate([a, b]) for a, b in zip(first.parts(), second.parts())))
 
 
-def close_pairs_in_buckets(signed: DataFrame, features: str, threshold: float, within: bool) -> DataFrame:
-    """Pairs (``a``, ``b``, ``d``) of rows sharing a bucket in some band, once each, within the
-    threshold. ``signed`` has ROW, :data:`SIDE`, :data:`KEYS` (one key a band) and the features;
-    ``within``: every row is of one split and a pair is ``a < b``; otherwise ``a`` is a side-0
-    row and ``b`` a side-1 row, and rows of the same side are not paired."""
+def close_pairs_in_buckets(signed: DataFrame, features: str, threshold: float) -> DataFrame:
+    """Pairs (``a``, ``b``, ``d``, ``across``) of rows sharing a bucket in some band, once each,
+    within the threshold. ``signed`` has ROW, :data:`SIDE`, :data:`KEYS` (one key a band) and the
+    features. Two base rows make a pair ``a < b``; a query row ``a`` and a base row ``b`` a pair
+    ``across``; two query rows none."""
     records = signed.select(F.posexplode(KEYS).alias("band", "key"), ROW, SIDE, KEYS, features)
     grouped = records.repartition("key").sortWithinPartitions("key")
     def verify(batches):
-        yield from close_pairs_of_batches(batches, features, threshold, within)
+        yield from close_pairs_of_batches(batches, features, threshold)
 
     with pandas_version_quiet():
         return grouped.select("key", "band", ROW, SIDE, KEYS, features).mapInArrow(verify, PAIR_SCHEMA)
 
 
-def close_pairs_of_batches(batches, features: str, threshold: float, within: bool) -> Iterator:
+def close_pairs_of_batches(batches, features: str, threshold: float) -> Iterator:
     """The Arrow batches of one sorted partition in, batches of close pairs out. A bucket cut by
     a batch boundary is carried over to the next batch whole."""
     import pyarrow as pa
@@ -88,16 +91,16 @@ def close_pairs_of_batches(batches, features: str, threshold: float, within: boo
         cut = int(np.searchsorted(records.key, records.key[-1]))
         carried = records.take(cut)
         yield from (pa.RecordBatch.from_pydict(pairs, schema=pa_schema())
-                    for pairs in close_pairs(records.take(0, cut), threshold, within))
+                    for pairs in pairs_of_records(records.take(0, cut), threshold))
     if carried is not None and len(carried):
         yield from (pa.RecordBatch.from_pydict(pairs, schema=pa_schema())
-                    for pairs in close_pairs(carried, threshold, within))
+                    for pairs in pairs_of_records(carried, threshold))
 
 
 def pa_schema():
     import pyarrow as pa
 
-    return pa.schema([("a", pa.int64()), ("b", pa.int64()), ("d", pa.float64())])
+    return pa.schema([("a", pa.int64()), ("b", pa.int64()), ("d", pa.float64()), ("across", pa.bool_())])
 
 
 def matrix(column, n_rows: int) -> np.ndarray:
@@ -113,7 +116,7 @@ def records_of(batch, features: str) -> Records:
                    column(SIDE).to_numpy(), matrix(column(KEYS), n), matrix(column(features), n).astype(np.float64))
 
 
-def close_pairs(records: Records, threshold: float, within: bool) -> Iterator[dict[str, np.ndarray]]:
+def pairs_of_records(records: Records, threshold: float) -> Iterator[dict[str, np.ndarray]]:
     """Every pair of records with the same key, compared about ``PAIRS_A_STEP`` pairs at a time."""
     n, key = len(records), records.key
     if n < 2:
@@ -132,17 +135,16 @@ def close_pairs(records: Records, threshold: float, within: bool) -> Iterator[di
         counts = partners[begin:end]
         left = np.repeat(position[begin:end], counts)
         right = left + 1 + np.arange(len(left)) - np.repeat(np.cumsum(counts) - counts, counts)
-        found = within_threshold(records, left, right, threshold, within)
+        found = within_threshold(records, left, right, threshold)
         if found is not None:
             yield found
         begin = end
 
 
-def within_threshold(records: Records, left: np.ndarray, right: np.ndarray, threshold: float,
-                     within: bool) -> dict[str, np.ndarray] | None:
-    if not within:
-        across = records.side[left] != records.side[right]
-        left, right = left[across], right[across]
+def within_threshold(records: Records, left: np.ndarray, right: np.ndarray,
+                     threshold: float) -> dict[str, np.ndarray] | None:
+    paired = (records.side[left] == BASE) | (records.side[right] == BASE)
+    left, right = left[paired], right[paired]
     # A pair meeting in several bands is kept in the first only (and two bands' keys that
     # happen to be equal put nothing together).
     band = records.band[left]
@@ -158,9 +160,8 @@ def within_threshold(records: Records, left: np.ndarray, right: np.ndarray, thre
         return None
     left, right, distance = left[close], right[close], distance[close]
     a, b = records.row[left], records.row[right]
-    if within:
-        a, b = np.minimum(a, b), np.maximum(a, b)
-    else:
-        swap = records.side[left] != 0
-        a, b = np.where(swap, b, a), np.where(swap, a, b)
-    return {"a": a, "b": b, "d": distance}
+    across = records.side[left] != records.side[right]
+    query_first = records.side[left] == QUERY
+    first = np.where(across, np.where(query_first, a, b), np.minimum(a, b))
+    second = np.where(across, np.where(query_first, b, a), np.maximum(a, b))
+    return {"a": first, "b": second, "d": distance, "across": across}

@@ -35,11 +35,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from audit.spark.buckets import KEYS, SIDE, close_pairs_in_buckets, matrix
+from audit.spark.buckets import BASE, KEYS, QUERY, SIDE, close_pairs_in_buckets, matrix
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
 
@@ -125,7 +124,7 @@ def band_keys(banding: Banding, projections: np.ndarray, rows: np.ndarray) -> np
     return keys
 
 
-def signatures(banding: Banding, projections: np.ndarray, frame: DataFrame, features: str, side: int = 0) -> DataFrame:
+def signatures(banding: Banding, projections: np.ndarray, frame: DataFrame, features: str, side: int) -> DataFrame:
     """ROW, :data:`~audit.spark.buckets.SIDE`, :data:`~audit.spark.buckets.KEYS` (one key a band)
     and the features, passed through: one matrix product an Arrow batch, no per-row Python."""
     import pyarrow as pa
@@ -151,17 +150,12 @@ def signatures(banding: Banding, projections: np.ndarray, frame: DataFrame, feat
         return frame.select(ROW, features).mapInArrow(keys, schema)
 
 
-def candidate_pairs(banding: Banding, projections: np.ndarray, left: DataFrame, right: DataFrame, features: str,
-                    threshold: float, within: bool) -> DataFrame:
-    """Pairs (``a`` of left, ``b`` of right) meeting in a band, once each, with their exact
-    distance ``d``, kept within the threshold; ``within``: left is right, and each pair is
-    taken once, a < b."""
-    signed = signatures(banding, projections, left, features, side=0)
-    if not within:
-        signed = signed.unionByName(signatures(banding, projections, right, features, side=1))
-    return close_pairs_in_buckets(signed, features, threshold, within)
-
-
-def distance(a: str, b: str) -> Column:
-    squares = F.zip_with(F.col(a), F.col(b), lambda x, y: (x - y) * (x - y))
-    return F.sqrt(F.aggregate(squares, F.lit(0.0), lambda acc, x: acc + x))
+def banded_close_pairs(banding: Banding, projections: np.ndarray, base: DataFrame, queries: DataFrame | None, features: str,
+                threshold: float) -> DataFrame:
+    """Pairs within the threshold that meet in a band, once each, at their exact distance ``d``:
+    two base rows ``a < b``, or (``across``) a query row ``a`` and a base row ``b``. Both kinds
+    come from one shuffle, so the base rows are hashed and moved once."""
+    signed = signatures(banding, projections, base, features, side=BASE)
+    if queries is not None:
+        signed = signed.unionByName(signatures(banding, projections, queries, features, side=QUERY))
+    return close_pairs_in_buckets(signed, features, threshold)
