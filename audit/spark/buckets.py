@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -70,12 +70,15 @@ def close_pairs_in_buckets(signed: DataFrame, features: str, threshold: float) -
     features. Two base rows make a pair ``a < b``; a query row ``a`` and a base row ``b`` a pair
     ``across``; two query rows none."""
     records = signed.select(F.posexplode(KEYS).alias("band", "key"), ROW, SIDE, KEYS, features)
-    grouped = records.repartition("key").sortWithinPartitions("key")
+    # Most records are alone in their bucket: counted in the JVM (the count's shuffle and sort
+    # by key are the ones the comparison needs), they never reach Python.
+    shared = (records.withColumn("n", F.count(F.lit(1)).over(Window.partitionBy("key"))).where(F.col("n") > 1)
+              .sortWithinPartitions("key"))
     def verify(batches):
         yield from close_pairs_of_batches(batches, features, threshold)
 
     with pandas_version_quiet():
-        return grouped.select("key", "band", ROW, SIDE, KEYS, features).mapInArrow(verify, PAIR_SCHEMA)
+        return shared.select("key", "band", ROW, SIDE, KEYS, features).mapInArrow(verify, PAIR_SCHEMA)
 
 
 def close_pairs_of_batches(batches, features: str, threshold: float) -> Iterator:

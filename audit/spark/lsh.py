@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from audit.spark.buckets import BASE, KEYS, QUERY, SIDE, close_pairs_in_buckets, matrix
@@ -126,28 +127,23 @@ def band_keys(banding: Banding, projections: np.ndarray, rows: np.ndarray) -> np
 
 def signatures(banding: Banding, projections: np.ndarray, frame: DataFrame, features: str, side: int) -> DataFrame:
     """ROW, :data:`~audit.spark.buckets.SIDE`, :data:`~audit.spark.buckets.KEYS` (one key a band)
-    and the features, passed through: one matrix product an Arrow batch, no per-row Python."""
+    and the features: a scalar Arrow UDF does one matrix product a batch, and only the features
+    go to Python (the other columns stay in the JVM)."""
     import pyarrow as pa
 
     bands = banding.bands
 
-    def keys(batches):
-        for batch in batches:
-            n = batch.num_rows
-            if not n:
-                continue
-            hashed = band_keys(banding, projections, matrix(batch.column(1), n).astype(np.float64))
-            offsets = pa.array(np.arange(0, n * bands + 1, bands, dtype=np.int32))
-            yield pa.RecordBatch.from_arrays(
-                [batch.column(0), pa.array(np.full(n, side, dtype=np.int8)),
-                 pa.ListArray.from_arrays(offsets, pa.array(hashed.ravel())), batch.column(1)],
-                names=[ROW, SIDE, KEYS, features])
+    def keys(column):
+        n = len(column)
+        hashed = band_keys(banding, projections, matrix(column, n).astype(np.float64))
+        return pa.ListArray.from_arrays(pa.array(np.arange(0, n * bands + 1, bands, dtype=np.int32)),
+                                        pa.array(hashed.ravel()))
 
-    schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField(SIDE, T.ByteType()),
-                           T.StructField(KEYS, T.ArrayType(T.LongType())),
-                           frame.schema[features]])
+    keys.__annotations__ = {"column": pa.Array, "return": pa.Array}  # Spark reads the kind of UDF from them
     with pandas_version_quiet():
-        return frame.select(ROW, features).mapInArrow(keys, schema)
+        hashing = F.arrow_udf(keys, T.ArrayType(T.LongType()))
+        return frame.select(ROW, F.lit(side).cast(T.ByteType()).alias(SIDE), hashing(F.col(features)).alias(KEYS),
+                            features)
 
 
 def banded_close_pairs(banding: Banding, projections: np.ndarray, base: DataFrame, queries: DataFrame | None, features: str,
