@@ -291,9 +291,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the phases as JSON (read by bench/spark_cost_model.py)")
     parser.add_argument("--shuffle-partitions", type=int, default=32)
     parser.add_argument("--tmp", help="folder for the generated Parquet files (default: the system's)")
-    parser.add_argument("--out", type=Path, help="also write the table here")
+    parser.add_argument("--out", type=Path, help="also write the table to this new file (an existing one is refused)")
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.out and args.out.exists():
+        parser.error(f"--out {args.out} exists; name a new file (the results pages keep earlier runs beside new ones)")
     if args.generate:
         generate(args.generate, args.n_train, args.seed)
         return

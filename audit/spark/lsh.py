@@ -1,7 +1,7 @@
 """Banded random-projection hashing on Spark: which pairs of rows to compare for near copies.
 
 Each row is projected on random unit vectors (:func:`directions`) and every projection cut
-into buckets ``BUCKETS_PER_THRESHOLD`` thresholds long, by a pandas UDF doing one matrix
+into buckets ``BUCKETS_PER_THRESHOLD`` thresholds long, by an Arrow UDF doing one matrix
 product a batch. The projections are grouped into bands: two rows are candidates when they
 share the bucket of every projection of one band, and a candidate is kept at its exact
 distance if within the threshold. (Spark MLlib's ``BucketedRandomProjectionLSH`` computes the
@@ -25,9 +25,8 @@ projections a band let 226 million pairs meet on the planted 100,000-row pair.
   band of k keeps it together with (1 - that)^k. Closer pairs (near copies are usually far
   closer) are missed far less often.
 
-Rows meet on their row number and one 64-bit hash of (band, buckets) only; the features are
-joined to the distinct candidate pairs afterwards, so the large shuffle carries two longs a
-row and band.
+Each row's band keys are hashed where the row is; the rows of a bucket then meet in one
+partition with their features and are compared there (:mod:`audit.spark.buckets`).
 """
 
 from __future__ import annotations
@@ -36,12 +35,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from audit.spark.buckets import BASE, KEYS, QUERY, SIDE, close_pairs_in_buckets, matrix
 from audit.spark.rows import ROW
+from audit.spark.session import pandas_version_quiet
 
 BUCKETS_PER_THRESHOLD = 4.0
 CANDIDATES_PER_ROW = 2.0
@@ -111,54 +111,47 @@ def directions(n_features: int, banding: Banding, random_state: int) -> np.ndarr
     return drawn / np.linalg.norm(drawn, axis=0, keepdims=True)
 
 
-def signatures(banding: Banding, projections: np.ndarray, frame: DataFrame, features: str) -> DataFrame:
-    """One row per (row, band): ROW and ``key``, a hash of the band and its buckets.
+def band_keys(banding: Banding, projections: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows x bands: a 64-bit hash of each band and its buckets, with wrapping integer
+    arithmetic (a clash only adds a candidate, which the exact distance then rejects)."""
+    k = banding.projections
+    buckets = np.floor(rows @ projections / banding.bucket_length).astype(np.int64)
+    keys = np.empty((len(rows), banding.bands), dtype=np.int64)
+    for band in range(banding.bands):
+        key = np.full(len(rows), band, dtype=np.int64)
+        for column in buckets[:, band * k:(band + 1) * k].T:
+            key = key * np.int64(1_000_003) + column
+        keys[:, band] = key
+    return keys
 
-    A pandas UDF projects each batch with one matrix product and combines a band's buckets
-    into one 64-bit key with wrapping integer arithmetic (a clash only adds a candidate,
-    which the exact distance then rejects).
-    """
-    from audit.spark.session import pandas_version_quiet
 
-    bands, k, width = banding.bands, banding.projections, banding.bucket_length
+def signatures(banding: Banding, projections: np.ndarray, frame: DataFrame, features: str, side: int) -> DataFrame:
+    """ROW, :data:`~audit.spark.buckets.SIDE`, :data:`~audit.spark.buckets.KEYS` (one key a band)
+    and the features: a scalar Arrow UDF does one matrix product a batch, and only the features
+    go to Python (the other columns stay in the JVM)."""
+    import pyarrow as pa
 
-    def keys(batches):
-        for batch in batches:
-            rows = batch[ROW].to_numpy(dtype=np.int64)
-            if not len(rows):
-                continue
-            x = np.vstack(batch[features].to_numpy()).astype(np.float64, copy=False)
-            buckets = np.floor(x @ projections / width).astype(np.int64)
-            per_band = []
-            for band in range(bands):
-                key = np.full(len(rows), band, dtype=np.int64)
-                for column in buckets[:, band * k:(band + 1) * k].T:
-                    key = key * np.int64(1_000_003) + column
-                per_band.append(key)
-            yield pd.DataFrame({ROW: np.tile(rows, bands), "key": np.concatenate(per_band)})
+    bands = banding.bands
 
-    schema = T.StructType([T.StructField(ROW, T.LongType()), T.StructField("key", T.LongType())])
+    def keys(column):
+        n = len(column)
+        hashed = band_keys(banding, projections, matrix(column, n).astype(np.float64))
+        return pa.ListArray.from_arrays(pa.array(np.arange(0, n * bands + 1, bands, dtype=np.int32)),
+                                        pa.array(hashed.ravel()))
+
+    keys.__annotations__ = {"column": pa.Array, "return": pa.Array}  # Spark reads the kind of UDF from them
     with pandas_version_quiet():
-        return frame.select(ROW, features).mapInPandas(keys, schema)
+        hashing = F.arrow_udf(keys, T.ArrayType(T.LongType()))
+        return frame.select(ROW, F.lit(side).cast(T.ByteType()).alias(SIDE), hashing(F.col(features)).alias(KEYS),
+                            features)
 
 
-def candidate_pairs(banding: Banding, projections: np.ndarray, left: DataFrame, right: DataFrame, features: str,
-                    threshold: float, within: bool) -> DataFrame:
-    """Pairs (``a`` of left, ``b`` of right) meeting in a band, once each, with their exact
-    distance ``d``, kept within the threshold; ``within``: left is right, and each pair is
-    taken once, a < b."""
-    a = signatures(banding, projections, left, features).select(F.col(ROW).alias("a"), "key")
-    b = signatures(banding, projections, right, features).select(F.col(ROW).alias("b"), "key")
-    met = a.join(b, on="key").select("a", "b")
-    if within:
-        met = met.where(F.col("a") < F.col("b"))
-    met = met.distinct()
-    with_features = (met.join(left.select(F.col(ROW).alias("a"), F.col(features).alias("fa")), on="a")
-                     .join(right.select(F.col(ROW).alias("b"), F.col(features).alias("fb")), on="b"))
-    return (with_features.withColumn("d", distance("fa", "fb")).where(F.col("d") <= F.lit(threshold))
-            .select("a", "b", "d"))
-
-
-def distance(a: str, b: str) -> Column:
-    squares = F.zip_with(F.col(a), F.col(b), lambda x, y: (x - y) * (x - y))
-    return F.sqrt(F.aggregate(squares, F.lit(0.0), lambda acc, x: acc + x))
+def banded_close_pairs(banding: Banding, projections: np.ndarray, base: DataFrame, queries: DataFrame | None, features: str,
+                threshold: float) -> DataFrame:
+    """Pairs within the threshold that meet in a band, once each, at their exact distance ``d``:
+    two base rows ``a < b``, or (``across``) a query row ``a`` and a base row ``b``. Both kinds
+    come from one shuffle, so the base rows are hashed and moved once."""
+    signed = signatures(banding, projections, base, features, side=BASE)
+    if queries is not None:
+        signed = signed.unionByName(signatures(banding, projections, queries, features, side=QUERY))
+    return close_pairs_in_buckets(signed, features, threshold)

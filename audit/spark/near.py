@@ -7,8 +7,10 @@ other one (or ``max_distance``). That median is measured exactly, on every disti
 up to ``CALIBRATION_SAMPLE`` and on a seeded sample of that many above it: the sample is
 broadcast and each partition computes its distances to it.
 
-Pairs within the threshold come from banded random projections (:mod:`audit.spark.lsh`), with as many projections a band and bands as the rows and the
-calibration sample call for.
+Pairs within the threshold come from banded random projections (:mod:`audit.spark.lsh`), with
+as many projections a band and bands as the rows and the calibration sample call for. One search
+over the distinct train rows and the val rows finds both the train pairs and the near leaks, so
+the train rows are hashed and shuffled once.
 The pairs then go through the pandas check's own rule (each row's ``WITHIN_K`` nearest
 within the threshold, then :func:`checks.near_duplicates.keep_first_in_file_order`), so the
 findings mean the same; distances are float64 from Spark, so they can differ from the
@@ -23,8 +25,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from audit.spark.buckets import matrix
 from audit.spark.encoding import FEATURES, encoded, spark_encoding
-from audit.spark.lsh import Banding, candidate_pairs, choose_banding, directions
+from audit.spark.lsh import Banding, banded_close_pairs, choose_banding, directions
 from audit.spark.load import H1, H2, SparkAuditData
 from audit.spark.rows import ROW
 from audit.spark.session import pandas_version_quiet
@@ -82,14 +85,16 @@ def _typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
     shared = distinct.sparkSession.sparkContext.broadcast((rows, vectors))
 
     def nearest(batches):
+        import pyarrow as pa
+
         sample_rows, sample_vectors = shared.value
         sample_norms = (sample_vectors ** 2).sum(axis=1)
         by_row = np.argsort(sample_rows)
         sorted_rows = sample_rows[by_row]
         best = np.full(len(sample_rows), np.inf)
         for batch in batches:
-            base = np.array(batch[FEATURES].tolist(), dtype=np.float64).reshape(len(batch), -1)
-            base_rows = batch[ROW].to_numpy()
+            base = matrix(batch.column(FEATURES), batch.num_rows).astype(np.float64, copy=False)
+            base_rows = batch.column(ROW).to_numpy()
             # |s - b|^2 = |s|^2 + |b|^2 - 2 s.b, one matrix product a batch; a sample row is
             # not its own neighbour (found by row number, not by a sample x chunk comparison).
             for start in range(0, len(base), 1024):
@@ -100,11 +105,11 @@ def _typical_distance(data: SparkAuditData) -> tuple[float | None, int, int]:
                 d2[by_row[at[itself]], itself] = np.inf
                 np.minimum(best, d2.min(axis=1), out=best)
         # Clipped at 0 for rounding once, on the minima: the same as clipping every distance.
-        yield pd.DataFrame({"i": np.arange(len(sample_rows)), "d2": np.maximum(best, 0.0)})
+        yield pa.RecordBatch.from_pydict({"i": np.arange(len(sample_rows)), "d2": np.maximum(best, 0.0)})
 
     schema = T.StructType([T.StructField("i", T.LongType()), T.StructField("d2", T.DoubleType())])
     with pandas_version_quiet():
-        mins = (distinct.select(ROW, FEATURES).mapInPandas(nearest, schema)
+        mins = (distinct.select(ROW, FEATURES).mapInArrow(nearest, schema)
                 .groupBy("i").agg(F.min("d2").alias("d2")).collect())
     shared.unpersist()
     nearest_distances = np.sqrt(np.array([r["d2"] for r in mins], dtype=np.float64))
@@ -133,15 +138,27 @@ def lsh_for(data: SparkAuditData, threshold: float) -> tuple[Banding, np.ndarray
     return data.shared(f"spark_lsh:{threshold!r}", compute)
 
 
-def close_pairs(data: SparkAuditData, split: str, threshold: float) -> pd.DataFrame:
-    """Pairs of distinct rows of a split within the threshold: a < b (row numbers), distance d."""
+def searched_pairs(data: SparkAuditData, split: str, threshold: float) -> pd.DataFrame:
+    """Pairs within the threshold from one search over a split's distinct rows (the base) and,
+    for train, the val rows that are not exact copies of a train row (the queries): columns
+    a, b, d, across (a val row and a train row); shared."""
     def compute(d: SparkAuditData) -> pd.DataFrame:
-        rows = distinct_rows(d, split)
+        queries = None
+        if split == "train" and "val" in d.splits:
+            train_hashes = d.spark_frames["train"].select(H1, H2).distinct()
+            queries = encoded(d, "val").join(train_hashes, on=[H1, H2], how="left_anti")
         banding, projections = lsh_for(d, threshold)
-        pairs = candidate_pairs(banding, projections, rows, rows, FEATURES, threshold, within=True).collect()
-        return pd.DataFrame(pairs, columns=["a", "b", "d"]).astype({"a": "int64", "b": "int64", "d": "float64"})
+        pairs = banded_close_pairs(banding, projections, distinct_rows(d, split), queries, FEATURES, threshold).collect()
+        return (pd.DataFrame(pairs, columns=["a", "b", "d", "across"])
+                .astype({"a": "int64", "b": "int64", "d": "float64", "across": "bool"}))
 
     return data.shared(f"spark_pairs:{split}:{threshold!r}", compute)
+
+
+def close_pairs(data: SparkAuditData, split: str, threshold: float) -> pd.DataFrame:
+    """Pairs of distinct rows of a split within the threshold: a < b (row numbers), distance d."""
+    pairs = searched_pairs(data, split, threshold)
+    return pairs.loc[~pairs["across"], ["a", "b", "d"]].reset_index(drop=True)
 
 
 def near_rows_within(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -157,22 +174,13 @@ def near_rows_within(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nd
 def near_leaks(data: SparkAuditData, threshold: float) -> pd.DataFrame:
     """Every val row (not an exact copy of a train row) with its nearest distinct train row
     within the threshold: columns row, train_row, d, label, train_label; by row."""
-    def compute(d: SparkAuditData) -> pd.DataFrame:
-        train = distinct_rows(d, "train")
-        train_hashes = d.spark_frames["train"].select(H1, H2).distinct()
-        val = encoded(d, "val").join(train_hashes, on=[H1, H2], how="left_anti")
-        banding, projections = lsh_for(d, threshold)
-        pairs = (candidate_pairs(banding, projections, val, train, FEATURES, threshold, within=False)
-                 .join(val.select(F.col(ROW).alias("a"), F.col("__label").alias("la")), on="a")
-                 .join(train.select(F.col(ROW).alias("b"), F.col("__label").alias("lb")), on="b"))
-        nearest = (pairs.select("a", "la", F.struct("d", "b", "lb").alias("m"))
-                   .groupBy("a", "la").agg(F.min("m").alias("m"))
-                   .select(F.col("a").alias("row"), F.col("m.b").alias("train_row"), F.col("m.d").alias("d"),
-                           F.col("la").alias("label"), F.col("m.lb").alias("train_label"))
-                   .orderBy("row").collect())
-        return pd.DataFrame([tuple(r) for r in nearest], columns=["row", "train_row", "d", "label", "train_label"])
-
-    return data.shared(f"spark_near_leaks:{threshold!r}", compute)
+    pairs = searched_pairs(data, "train", threshold)
+    nearest = (pairs.loc[pairs["across"]].sort_values(["a", "d", "b"], kind="stable")
+               .drop_duplicates("a").reset_index(drop=True))
+    rows, train_rows = nearest["a"].to_numpy(), nearest["b"].to_numpy()
+    return pd.DataFrame({"row": rows, "train_row": train_rows, "d": nearest["d"].to_numpy(),
+                         "label": labels_of(data, "val", rows).reindex(rows).to_numpy(),
+                         "train_label": labels_of(data, "train", train_rows).reindex(train_rows).to_numpy()})
 
 
 def labels_of(data: SparkAuditData, split: str, rows: np.ndarray) -> pd.Series:
