@@ -185,6 +185,9 @@ def run(args: argparse.Namespace) -> str:
             return audit(args, folder, truth, generate_s, load_before)
         from tests.spark.standalone import start_cluster
 
+        # The workers on this machine run this interpreter, as a real cluster's run the one
+        # PYSPARK_PYTHON names there (else whichever python3 comes first on their PATH).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         cluster = start_cluster(folder / "cluster", workers=args.standalone, cores=args.worker_cores,
                                 memory=args.worker_memory)
         try:
@@ -230,6 +233,8 @@ def audit(args: argparse.Namespace, folder: Path, truth: dict, generate_s: float
         result = results.get(phase.name)
         if result is not None:
             phase.status = result.status
+            if result.status == "error":
+                print(f"{phase.name} crashed:\n{result.detail}", file=sys.stderr)
             phase.findings = ", ".join(f"{f.code}:{f.severity}:{len(f.rows) or len(f.columns)}"
                                        for f in result.findings)
     conf = spark.sparkContext.getConf()

@@ -20,7 +20,7 @@ from audit.errors import InputError
 
 PACKAGES = ("audit", "checks")
 # What the executors import: the UDFs' own modules and what they call.
-NEEDED_ON_WORKERS = ("numpy", "pandas", "pyarrow", "sklearn", *PACKAGES)
+NEEDED_ON_WORKERS = ("numpy", "pandas", "pyarrow", "sklearn", "threadpoolctl", *PACKAGES)
 INSTALL_HINT = ('install the same Python with dataset-audit\'s dependencies on every worker '
                 '(pip install "dataset-audit[spark]") and point PYSPARK_PYTHON at it')
 
