@@ -22,6 +22,9 @@ import pandas as pd
 from checks.base import AuditData
 from checks.encoders import Block, Encoder, column_kinds, encoder_for
 
+# Candidate pairs measured in one step of :func:`pair_distances`.
+PAIR_BLOCK = 16_384
+
 BlockMaker = Callable[[Encoder, str, dict[str, pd.Series]], list[Block]]
 
 
@@ -92,3 +95,17 @@ def assemble(data: AuditData, blocks_of: BlockMaker) -> EncodedFeatures:
         matrices[split] = matrix
     return EncodedFeatures(matrices=matrices, columns=[b.name for b in blocks], sources=[b.source for b in blocks],
                            dropped=dropped)
+
+
+def pair_distances(left: np.ndarray, left_pos: np.ndarray, right: np.ndarray, right_pos: np.ndarray) -> np.ndarray:
+    """Distance of each pair (``left[left_pos[i]]``, ``right[right_pos[i]]``), a block of pairs at a time.
+
+    Near checks verify millions of candidate pairs: gathering both sides of all of them at once
+    would hold two copies of the rows' vectors per pair.
+    """
+    result = np.empty(len(left_pos), dtype=np.float64)
+    for start in range(0, len(left_pos), PAIR_BLOCK):
+        block = slice(start, start + PAIR_BLOCK)
+        difference = left[left_pos[block]].astype(np.float64) - right[right_pos[block]]
+        result[block] = np.sqrt(np.einsum("ij,ij->i", difference, difference))
+    return result

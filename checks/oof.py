@@ -155,7 +155,7 @@ def compute_out_of_fold(data: AuditData, model: str, n_folds: int, max_fit_rows:
         model = choice.model
         if reused is not None:
             probs = {"train": reused["train"][np.argsort(order)], **{s: reused[s] for s in scored}}
-            won = network is not None and model == network.model
+            won = model in given
             if won:
                 folds, fit_rows = network.n_folds, np.arange(len(y))
             return OutOfFold(classes, labels, probs, fold_sources(folds, data.splits), model, folds, len(fit_rows),

@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from audit.spark.rows import ROW
+from checks.features import pair_distances
 from audit.spark.session import pandas_version_quiet
 
 SIDE = "__audit_side"
@@ -86,6 +87,11 @@ def close_pairs_of_batches(batches, features: str, threshold: float) -> Iterator
     a batch boundary is carried over to the next batch whole."""
     import pyarrow as pa
 
+    schema = pa_schema()
+
+    def as_batches(records: Records) -> Iterator:
+        return (pa.RecordBatch.from_pydict(pairs, schema=schema) for pairs in pairs_of_records(records, threshold))
+
     carried = None
     for batch in batches:
         if not batch.num_rows:
@@ -93,11 +99,9 @@ def close_pairs_of_batches(batches, features: str, threshold: float) -> Iterator
         records = Records.joined(carried, records_of(batch, features))
         cut = int(np.searchsorted(records.key, records.key[-1]))
         carried = records.take(cut)
-        yield from (pa.RecordBatch.from_pydict(pairs, schema=pa_schema())
-                    for pairs in pairs_of_records(records.take(0, cut), threshold))
+        yield from as_batches(records.take(0, cut))
     if carried is not None and len(carried):
-        yield from (pa.RecordBatch.from_pydict(pairs, schema=pa_schema())
-                    for pairs in pairs_of_records(carried, threshold))
+        yield from as_batches(carried)
 
 
 def pa_schema():
@@ -156,8 +160,7 @@ def within_threshold(records: Records, left: np.ndarray, right: np.ndarray,
     left, right = left[first], right[first]
     if not len(left):
         return None
-    difference = records.features[left] - records.features[right]
-    distance = np.sqrt(np.einsum("ij,ij->i", difference, difference))
+    distance = pair_distances(records.features, left, records.features, right)
     close = distance <= threshold
     if not close.any():
         return None

@@ -146,8 +146,8 @@ def signatures(banding: Banding, projections: np.ndarray, frame: DataFrame, feat
                             features)
 
 
-def banded_close_pairs(banding: Banding, projections: np.ndarray, base: DataFrame, queries: DataFrame | None, features: str,
-                threshold: float) -> DataFrame:
+def banded_close_pairs(banding: Banding, projections: np.ndarray, base: DataFrame, queries: DataFrame | None,
+                       features: str, threshold: float) -> DataFrame:
     """Pairs within the threshold that meet in a band, once each, at their exact distance ``d``:
     two base rows ``a < b``, or (``across``) a query row ``a`` and a base row ``b``. Both kinds
     come from one shuffle, so the base rows are hashed and moved once."""

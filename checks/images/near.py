@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from checks.base import AuditData, Check, Finding, fraction, register
-from checks.features import encoded_features
+from checks.features import encoded_features, pair_distances
 from checks.hashing import feature_hashes
 from checks.near_duplicates import NearDuplicates, NearLeakage, Threshold, calibrated_threshold, keep_first_in_file_order
 from checks.neighbours import neighbour_graph
@@ -28,7 +28,6 @@ BANDS = 4
 BAND_BITS = 16
 # A band value shared by more pictures than this says little (flat pictures all share one).
 MAX_BUCKET = 64
-PAIR_BLOCK = 16_384
 
 
 def band_pairs(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -50,20 +49,6 @@ def band_pairs(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return empty, empty
     unique = np.unique(np.sort(np.concatenate(pairs), axis=1), axis=0)
     return unique[:, 0], unique[:, 1]
-
-
-def distances(left: np.ndarray, left_pos: np.ndarray, right: np.ndarray, right_pos: np.ndarray) -> np.ndarray:
-    """Distance of each pair (``left[left_pos[i]]``, ``right[right_pos[i]]``), a block of pairs at a time.
-
-    A large folder has millions of candidate pairs: gathering both sides of all of them at once
-    would hold two copies of the pictures' vectors per pair.
-    """
-    result = np.empty(len(left_pos), dtype=np.float64)
-    for start in range(0, len(left_pos), PAIR_BLOCK):
-        block = slice(start, start + PAIR_BLOCK)
-        difference = left[left_pos[block]].astype(np.float64) - right[right_pos[block]]
-        result[block] = np.sqrt(np.einsum("ij,ij->i", difference, difference))
-    return result
 
 
 @register
@@ -147,7 +132,7 @@ class ImageNearCopies(Check):
         a, b = a[valid], b[valid]
         valid = ~flat[a] & ~flat[b]
         a, b = a[valid], b[valid]
-        d = distances(matrix, a, matrix, b)
+        d = pair_distances(matrix, a, matrix, b)
         close = d <= threshold
         later, earlier, dist = keep_first_in_file_order(a[close], b[close], d[close])
         index = data.frames[split].index.to_numpy()
@@ -170,7 +155,7 @@ class ImageNearCopies(Check):
         val_pos, train_pos = val_pos[valid], train_pos[valid]
         valid = ~self.flat(data, "val")[val_pos] & ~self.flat(data, "train")[train_distinct[train_pos]]
         val_pos, train_pos = val_pos[valid], train_pos[valid]
-        d = distances(matrices["val"], val_pos, matrices["train"], train_distinct[train_pos])
+        d = pair_distances(matrices["val"], val_pos, matrices["train"], train_distinct[train_pos])
         exact = np.isin(hashes["val"].to_numpy(), hashes["train"].to_numpy())
         keep = (d <= threshold.value) & ~exact[val_pos]
         pairs = pd.DataFrame({"val": val_pos[keep], "train": train_pos[keep], "d": d[keep]})

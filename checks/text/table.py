@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from checks.base import AuditData, Finding
-from checks.features import encoded_features
+from checks.features import encoded_features, pair_distances
 from checks.text.columns import normalised_texts, raw_texts, text_columns
 from checks.text.near import NearText, NearTextCopies, TextPairs, near_text
 
@@ -86,9 +86,8 @@ def _near_in_every_kind(data: AuditData, max_distance: float | None, max_relativ
 def tabular_distances(data: AuditData, split_a: str, rows_a: np.ndarray, split_b: str, rows_b: np.ndarray) -> np.ndarray:
     """The distance between each pair of rows (row numbers) in the other columns' encoded space."""
     matrices = encoded_features(data).matrices
-    a = matrices[split_a][data.frames[split_a].index.get_indexer(rows_a)].astype(np.float64)
-    b = matrices[split_b][data.frames[split_b].index.get_indexer(rows_b)]
-    return np.sqrt(((a - b) ** 2).sum(axis=1))
+    return pair_distances(matrices[split_a], data.frames[split_a].index.get_indexer(rows_a),
+                          matrices[split_b], data.frames[split_b].index.get_indexer(rows_b))
 
 
 def table_leaks(data: AuditData, near: NearText, max_relative_distance: float) -> NearTextCopies:
